@@ -1,0 +1,17 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// Tests import the packages' sources, so a test run never depends on a stale build.
+export default defineConfig({
+  resolve: {
+    alias: {
+      "@bayestune/core": fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)),
+      "@bayestune/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
+    },
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});

@@ -1,2 +1,23 @@
 export * from "./errors.js";
 export { Rng } from "./rng.js";
+export { float, int, categorical } from "./space/param-builders.js";
+export { SearchSpace, type Params, type ParamValue } from "./space/search-space.js";
+export type { EncodedDim } from "./space/encoded-dim.js";
+export { SobolSequence, MAX_SOBOL_DIMENSION, type SobolOptions } from "./sobol/sobol-sequence.js";
+export { minimizeBounded, type BoundedMinimizeOptions, type BoundedMinimizeResult } from "./optim/lbfgsb.js";
+export { fitGP, type FitGPOptions } from "./gp/fit.js";
+export { GaussianProcess, type GPHyperparameters } from "./gp/gaussian-process.js";
+export {
+  createAcquisition,
+  ACQUISITION_NAMES,
+  type AcquisitionName,
+  type AcquisitionFunction,
+  type AcquisitionParams,
+} from "./acquisition/acquisition.js";
+export { optimizeAcquisition, type AcquisitionOptimizerOptions } from "./optimize/acquisition-optimizer.js";
+export type { Sampler, SamplerContext, ObservedTrial } from "./samplers/sampler.js";
+export { RandomSampler } from "./samplers/random-sampler.js";
+export { SobolSampler } from "./samplers/sobol-sampler.js";
+export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
+export { Study, createStudy, type StudyOptions, type SamplerChoice } from "./study/study.js";
+export type { Trial, TrialState, Direction, TellOutcome } from "./study/trial.js";

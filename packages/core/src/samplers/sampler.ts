@@ -1,0 +1,32 @@
+import type { Rng } from "../rng.js";
+import type { SearchSpace } from "../space/search-space.js";
+
+/** What a sampler knows of one trial: its encoded point and, when finished, its outcome. */
+export interface ObservedTrial {
+  /** Encoded, snapped point in the unit cube (length d). */
+  readonly x: Float64Array;
+  readonly state: "running" | "complete" | "failed";
+  /** Objective to minimise (the study negates it for "maximize"); set when complete. */
+  readonly y?: number;
+}
+
+/** Everything a sampler may use: a sampler is a pure function of this context. */
+export interface SamplerContext {
+  readonly space: SearchSpace;
+  /** Every trial of the study so far, in creation order (running ones are pending points). */
+  readonly trials: readonly ObservedTrial[];
+  /** Seeded from (study seed, history length): the same history gives the same draws. */
+  readonly rng: Rng;
+}
+
+/**
+ * A sampler proposes q new points given the history. Implementations must be
+ * deterministic given the context; they may cache work between calls (a GP
+ * sampler keeps its last hyperparameters as a warm start) but never depend on
+ * anything outside the context for what they propose.
+ */
+export interface Sampler {
+  readonly name: string;
+  /** Returns q encoded, snapped points (q × d). */
+  sample(context: SamplerContext, q: number): Float64Array[];
+}

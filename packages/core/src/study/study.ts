@@ -1,0 +1,190 @@
+import { InvalidArgumentError, TrialStateError } from "../errors.js";
+import { Rng } from "../rng.js";
+import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
+import { RandomSampler } from "../samplers/random-sampler.js";
+import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
+import { SobolSampler } from "../samplers/sobol-sampler.js";
+import { SearchSpace, type ParamSpecInput, type Params } from "../space/search-space.js";
+import type { Direction, TellOutcome, Trial } from "./trial.js";
+
+export type SamplerChoice = "gp" | "random" | "sobol" | ({ type: "gp" } & GPSamplerOptions) | Sampler;
+
+export interface StudyOptions {
+  /** Parameter name → spec built with `float`, `int`, `categorical`. */
+  space: Record<string, ParamSpecInput> | SearchSpace;
+  /** @defaultValue "minimize" */
+  direction?: Direction;
+  /** Seeds every random choice: the same seed and history give the same suggestions. @defaultValue 0 */
+  seed?: number;
+  /** @defaultValue "gp" (Sobol for the first `nInitial` trials, then the GP with LogEI) */
+  sampler?: SamplerChoice;
+  /** Receives warnings (a NaN objective turned into a failed trial). @defaultValue console.warn */
+  onWarning?: (message: string) => void;
+}
+
+interface TrialRecord {
+  number: number;
+  params: Params;
+  x: Float64Array;
+  state: Trial["state"];
+  value?: number;
+  reason?: string;
+  source: Trial["source"];
+}
+
+/**
+ * An in-process ask/tell study. The search state is a pure function of the
+ * history: samplers receive every trial and an RNG seeded from (seed, history length).
+ */
+export class Study {
+  readonly space: SearchSpace;
+  readonly direction: Direction;
+  readonly seed: number;
+  readonly sampler: Sampler;
+  private readonly records: TrialRecord[] = [];
+  private readonly queued: Params[] = [];
+  private readonly onWarning: (message: string) => void;
+
+  constructor(options: StudyOptions) {
+    this.space = options.space instanceof SearchSpace ? options.space : SearchSpace.from(options.space);
+    this.direction = options.direction ?? "minimize";
+    if (this.direction !== "minimize" && this.direction !== "maximize") {
+      throw new InvalidArgumentError(`direction must be "minimize" or "maximize", got ${JSON.stringify(this.direction)}`);
+    }
+    this.seed = options.seed ?? 0;
+    if (!Number.isInteger(this.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${this.seed}`);
+    this.sampler = resolveSampler(options.sampler ?? "gp", this.seed);
+    this.onWarning = options.onWarning ?? ((message) => console.warn(message));
+  }
+
+  /** One new trial: an enqueued configuration if any, else the sampler's proposal. */
+  async ask(): Promise<Trial> {
+    const [trial] = await this.askBatch(1);
+    return trial as Trial;
+  }
+
+  /**
+   * q new trials at once, for q free workers. Enqueued configurations come first;
+   * the sampler treats running trials and the points it already chose as pending,
+   * so the batch is diverse.
+   */
+  async askBatch(q: number): Promise<Trial[]> {
+    if (!Number.isInteger(q) || q < 1) throw new InvalidArgumentError(`q >= 1 must hold for askBatch, got q=${q}`);
+    const batch: Trial[] = [];
+    while (batch.length < q && this.queued.length > 0) {
+      batch.push(this.createTrial(this.queued.shift() as Params, "enqueued"));
+    }
+    const remaining = q - batch.length;
+    if (remaining > 0) {
+      const context = { space: this.space, trials: this.observed(), rng: historyRng(this.seed, this.records.length) };
+      for (const x of this.sampler.sample(context, remaining)) {
+        batch.push(this.createTrial(this.space.decode(x), "sampler"));
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Finishes a trial. A NaN or infinite value becomes a failed trial with a
+   * warning; telling a finished or unknown trial is a `TrialStateError`.
+   */
+  async tell(number: number, outcome: TellOutcome): Promise<Trial> {
+    const record = this.records[number];
+    if (record === undefined || !Number.isInteger(number)) {
+      throw new TrialStateError("UNKNOWN_TRIAL", `trial ${number} does not exist (this study has ${this.records.length} trials)`);
+    }
+    if (record.state !== "running") {
+      throw new TrialStateError("TRIAL_ALREADY_FINISHED", `trial ${number} is already ${record.state}; a finished trial cannot be told again`);
+    }
+    if (typeof outcome === "number") {
+      if (Number.isFinite(outcome)) {
+        record.state = "complete";
+        record.value = outcome;
+      } else {
+        record.state = "failed";
+        record.reason = `non-finite objective: ${outcome}`;
+        this.onWarning(`bayestune: trial ${number} reported ${outcome}; recorded as failed`);
+      }
+    } else if (outcome.state === "failed") {
+      record.state = "failed";
+      record.reason = outcome.reason;
+    } else {
+      throw new InvalidArgumentError(`tell expects a number or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
+    }
+    return freeze(record);
+  }
+
+  /** Queues a known configuration (validated now) to be handed out by the next ask. */
+  enqueue(params: Params): void {
+    this.space.encode(params);
+    this.queued.push({ ...params });
+  }
+
+  /** The best complete trial for the study's direction; undefined when none is complete. */
+  get bestTrial(): Trial | undefined {
+    let best: TrialRecord | undefined;
+    for (const r of this.records) {
+      if (r.state !== "complete" || r.value === undefined) continue;
+      if (best === undefined || this.isBetter(r.value, best.value as number)) best = r;
+    }
+    return best === undefined ? undefined : freeze(best);
+  }
+
+  /** Snapshots of every trial, in creation order. */
+  get trials(): Trial[] {
+    return this.records.map(freeze);
+  }
+
+  private isBetter(a: number, b: number): boolean {
+    return this.direction === "minimize" ? a < b : a > b;
+  }
+
+  private createTrial(params: Params, source: Trial["source"]): Trial {
+    const record: TrialRecord = { number: this.records.length, params, x: this.space.encode(params), state: "running", source };
+    this.records.push(record);
+    return freeze(record);
+  }
+
+  private observed(): ObservedTrial[] {
+    const sign = this.direction === "minimize" ? 1 : -1;
+    return this.records.map((r) =>
+      r.state === "complete" ? { x: r.x, state: r.state, y: sign * (r.value as number) } : { x: r.x, state: r.state },
+    );
+  }
+}
+
+/** Creates an in-process study; see `StudyOptions`. */
+export function createStudy(options: StudyOptions): Study {
+  return new Study(options);
+}
+
+function resolveSampler(choice: SamplerChoice, seed: number): Sampler {
+  if (typeof choice === "object") return "sample" in choice ? choice : new GPSampler(seed, choice);
+  switch (choice) {
+    case "gp":
+      return new GPSampler(seed);
+    case "random":
+      return new RandomSampler();
+    case "sobol":
+      return new SobolSampler(seed);
+    default:
+      throw new InvalidArgumentError(`sampler must be one of "gp", "random", "sobol" or a Sampler, got ${JSON.stringify(choice)}`);
+  }
+}
+
+/** An RNG that depends only on the seed and how many trials exist. */
+function historyRng(seed: number, historyLength: number): Rng {
+  return new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(historyLength + 1, 0x85ebca77)) >>> 0);
+}
+
+function freeze(r: TrialRecord): Trial {
+  const trial: Trial = {
+    number: r.number,
+    params: Object.freeze({ ...r.params }),
+    state: r.state,
+    source: r.source,
+    ...(r.value !== undefined ? { value: r.value } : {}),
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+  };
+  return Object.freeze(trial);
+}

@@ -20,6 +20,13 @@ export interface FitGPOptions {
    * uses every point. @defaultValue 200
    */
   maxFitPoints?: number;
+  /**
+   * The objective has no observation noise (a deterministic function, a fixed
+   * seed): the noise variance is pinned at its floor instead of fitted, so the
+   * model interpolates and the search can refine the optimum to full precision.
+   * @defaultValue false
+   */
+  deterministic?: boolean;
 }
 
 /*
@@ -40,6 +47,8 @@ const MAX_NOISE = 2;
 const COLD_ITERATIONS = 50;
 const WARM_ITERATIONS = 20;
 const DEFAULT_MAX_FIT_POINTS = 200;
+/** Up to this many fit points, a warm-started fit is also run from the prior modes. */
+const COLD_RESTART_MAX_POINTS = 100;
 /**
  * Stop once an iteration improves the objective by less than this fraction:
  * hyperparameters that close in log posterior give the same predictions, and a
@@ -50,7 +59,8 @@ const RELATIVE_TOLERANCE = 1e-7;
 /**
  * Fits a Matérn-5/2 GP by MAP: minimises −(log marginal likelihood + log prior)
  * over the log-hyperparameters with a bounded L-BFGS and analytic gradients,
- * starting at the prior modes, or at `warmStart`. Deterministic. When the search
+ * starting at the prior modes, or at `warmStart` (and, for up to 100 fit
+ * points, also at the prior modes, keeping the better). Deterministic. When the search
  * fails (no finite value better than the start) the start point is used.
  *
  * @param X - n × d points in the unit cube, one coordinate per dims entry.
@@ -88,14 +98,18 @@ export function fitGP(X: readonly Float64Array[], y: Float64Array, options: FitG
   const transform = OutputTransform.fit(y);
   const yModel = transform.forwardAll(y);
   const subset = fitSubset(y, maxFitPoints);
-  const { hyperparameters } = fitHyperparameters(
-    subset.map((i) => X[i]!),
-    Float64Array.from(subset, (i) => yModel[i]!),
-    dims,
-    warmStart,
-    maxIterations,
-  );
-  return conditionGP(X, yModel, dims, hyperparameters, transform);
+  const Xfit = subset.map((i) => X[i]!);
+  const yFit = Float64Array.from(subset, (i) => yModel[i]!);
+  const deterministic = options.deterministic ?? false;
+  let fit = fitHyperparameters(Xfit, yFit, dims, warmStart, maxIterations, deterministic);
+  if (warmStart && subset.length <= COLD_RESTART_MAX_POINTS) {
+    // A warm start stays in the basin of the previous fit, which early in a study
+    // is often the wrong one (a short lengthscale fitted to a handful of points);
+    // while fits are cheap, a second search from the prior modes gets out of it.
+    const cold = fitHyperparameters(Xfit, yFit, dims, undefined, options.maxIterations ?? COLD_ITERATIONS, deterministic);
+    if (cold.logPosterior > fit.logPosterior) fit = cold;
+  }
+  return conditionGP(X, yModel, dims, fit.hyperparameters, transform);
 }
 
 /** Outcome of {@link fitHyperparameters}. */
@@ -113,6 +127,7 @@ export interface HyperparameterFit {
  * @param X - n × d points.
  * @param yModel - n targets in model units.
  * @param warmStart - start; the prior modes when undefined.
+ * @param deterministic - pin the noise variance at its floor.
  */
 export function fitHyperparameters(
   X: readonly Float64Array[],
@@ -120,9 +135,11 @@ export function fitHyperparameters(
   dims: readonly EncodedDim[],
   warmStart: GPHyperparameters | undefined,
   maxIterations: number,
+  deterministic = false,
 ): HyperparameterFit {
   const d = dims.length;
   const { lower, upper } = logParameterBounds(d);
+  if (deterministic) upper[d + 1] = lower[d + 1]!;
   const theta0 = warmStart ? toLogParameters(warmStart) : priorMode(d);
   for (let t = 0; t < d + 2; t++) theta0[t] = Math.min(upper[t]!, Math.max(lower[t]!, theta0[t]!));
   const objective = createNegLogMarginalPosterior(X, yModel, dims);

@@ -115,7 +115,9 @@ function refine(
   let value = valueAt(x);
   const lower = new Float64Array(d);
   const upper = new Float64Array(d);
-  for (let round = 0; round < rounds; round++) {
+  // With nothing to enumerate, a second round would restart L-BFGS at its own optimum.
+  const roundCount = enumerable.some(Boolean) ? rounds : 1;
+  for (let round = 0; round < roundCount; round++) {
     let improved = false;
     if (relaxed.some(Boolean)) {
       for (let j = 0; j < d; j++) {

@@ -23,6 +23,13 @@ export interface GPSamplerOptions {
   kappa?: number;
   /** Hyperparameters are fitted on at most this many trials; the posterior uses all. @defaultValue 200 */
   maxFitPoints?: number;
+  /**
+   * The objective is a deterministic function of the params (no seed noise):
+   * the GP interpolates instead of fitting an observation noise. Leave it off
+   * for training runs, whose losses vary from seed to seed.
+   * @defaultValue false
+   */
+  deterministic?: boolean;
   optimizer?: AcquisitionOptimizerOptions;
 }
 
@@ -67,6 +74,7 @@ export class GPSampler implements Sampler {
       dims: space.dims,
       ...(this.warmStart !== undefined && this.warmStart.lengthscales.length === d ? { warmStart: this.warmStart } : {}),
       ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
+      ...(this.options.deterministic !== undefined ? { deterministic: this.options.deterministic } : {}),
     });
     this.warmStart = gp.hyperparameters;
 

@@ -126,6 +126,39 @@ describe("fitHyperparameters warm start", () => {
   });
 });
 
+describe("fitGP options", () => {
+  const f = (x: Float64Array): number => Math.sin(6 * x[0]!) + (x[1]! - 0.4) ** 2;
+  const rng = new Rng(41);
+  const dims: EncodedDim[] = [continuousDim("a"), continuousDim("b")];
+  const X = Array.from({ length: 25 }, () => Float64Array.of(rng.uniform(), rng.uniform()));
+  const y = Float64Array.from(X, f);
+
+  it("interpolates the data when told the objective is deterministic", () => {
+    const gp = fitGP(X, y, { dims, deterministic: true });
+    expect(gp.hyperparameters.noise).toBeLessThanOrEqual(1.000001e-6);
+    const { mean, variance } = gp.predict(X);
+    for (let i = 0; i < X.length; i++) {
+      expect(Math.abs(mean[i]! - gp.yModel[i]!)).toBeLessThan(1e-3);
+      expect(variance[i]!).toBeLessThan(1e-5);
+    }
+  });
+
+  it("escapes a bad warm start on small data by also searching from the prior modes", () => {
+    // Found by search: with this seed the fit on the first 8 points sits in a basin
+    // that a warm-started search on all 25 points does not leave.
+    const rngTrap = new Rng(20);
+    const Xt = Array.from({ length: 25 }, () => Float64Array.of(rngTrap.uniform(), rngTrap.uniform()));
+    const yt = Float64Array.from(Xt, f);
+    const early = fitGP(Xt.slice(0, 8), yt.slice(0, 8), { dims });
+    const cold = fitGP(Xt, yt, { dims });
+    const logPosterior = (h: typeof cold.hyperparameters): number => fitHyperparameters(Xt, cold.yModel, dims, h, 0).logPosterior;
+    const warmOnly = fitHyperparameters(Xt, cold.yModel, dims, early.hyperparameters, 20);
+    const rescued = fitGP(Xt, yt, { dims, warmStart: early.hyperparameters });
+    expect(warmOnly.logPosterior).toBeLessThan(logPosterior(cold.hyperparameters) - 1);
+    expect(logPosterior(rescued.hyperparameters)).toBeCloseTo(logPosterior(cold.hyperparameters), 3);
+  });
+});
+
 describe("fitSubset", () => {
   it("keeps the best quarter by y and an even stride through the rest, in index order", () => {
     const y = Float64Array.of(5, 0, 9, 8, 1, 7, 6, 2, 4, 3);

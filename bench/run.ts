@@ -1,0 +1,254 @@
+/**
+ * bayestune's benchmark: simple regret and mean rank against Optuna (TPE and
+ * GPSampler) and quasi-random baselines on classic and LLM-like problems, plus
+ * ask latency against history size. Writes raw JSON under bench/results/ and the
+ * report to docs/benchmarks.md. Run from the repository root: `npm run bench`
+ * (`npm run bench -- --help` for the flags).
+ */
+import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { appendFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Rng } from "@bayestune/core";
+import { describeMachine } from "./machine.js";
+import { availableOptunaEngines, evaluateInPython, probePython, runOptunaJob } from "./optuna-bridge.js";
+import { levyProblem, PROBLEMS, randomPoint, type ParamValues, type Problem } from "./problems.js";
+import type { LatencyRecord, RunRecord } from "./records.js";
+import { renderReport } from "./report.js";
+import { logRegret, median } from "./stats.js";
+import { summarise } from "./summarise.js";
+import { bayestuneAskLatency, runTsEngine, TS_ENGINES, type TsEngine } from "./ts-engines.js";
+
+const USAGE = `usage: npm run bench -- [options]
+  --seeds N          seeds 0..N-1 per problem and engine (default 10; 3 with --quick)
+  --problems a,b     only these problems (${PROBLEMS.map((p) => p.name).join(", ")})
+  --quick            smoke run: 3 seeds, small budgets, short latency sweep
+  --skip-optuna      run only the TypeScript engines
+  --skip-latency     skip the ask-latency sweep
+  --report PATH      where to write the markdown (default docs/benchmarks.md for a
+                     full run, the results folder otherwise)
+  --help`;
+
+const LATENCY_DIM = 10;
+const LATENCY_HISTORY_SEED = 2024;
+const CHECK_SEED = 1;
+const AGREEMENT_TOLERANCE = 1e-9;
+
+interface Config {
+  seeds: number[];
+  problems: Problem[];
+  quick: boolean;
+  optuna: boolean;
+  latency: boolean;
+  latencySizes: number[];
+  latencyRepeats: number;
+  reportPath: string | undefined;
+}
+
+function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      seeds: { type: "string" },
+      problems: { type: "string" },
+      quick: { type: "boolean", default: false },
+      "skip-optuna": { type: "boolean", default: false },
+      "skip-latency": { type: "boolean", default: false },
+      report: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const nSeeds = values.seeds === undefined ? (quick ? 3 : 10) : Number(values.seeds);
+  if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`);
+  let problems = [...PROBLEMS];
+  if (values.problems !== undefined) {
+    const names = values.problems.split(",").map((n) => n.trim());
+    const unknown = names.filter((n) => !PROBLEMS.some((p) => p.name === n));
+    if (unknown.length > 0) throw new Error(`--problems must name known problems (${PROBLEMS.map((p) => p.name).join(", ")}), got ${unknown.join(", ")}`);
+    problems = PROBLEMS.filter((p) => names.includes(p.name));
+  }
+  return {
+    seeds: Array.from({ length: nSeeds }, (_, i) => i),
+    problems,
+    quick,
+    optuna: !values["skip-optuna"],
+    latency: !values["skip-latency"],
+    latencySizes: quick ? [50, 100] : [50, 100, 200, 500],
+    latencyRepeats: quick ? 3 : 5,
+    reportPath: values.report,
+  };
+}
+
+function log(message: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+/** Aborts unless the TypeScript and Python objectives agree, and each f(argmin) is f*. */
+async function checkProblems(problems: readonly Problem[]): Promise<void> {
+  const rng = new Rng(CHECK_SEED);
+  const points: { problem: Problem; params: ParamValues }[] = [];
+  for (const problem of [...problems, levyProblem(LATENCY_DIM)]) {
+    const fAtArgmin = problem.evaluate(problem.argmin);
+    if (!(Math.abs(fAtArgmin - problem.fStar) <= AGREEMENT_TOLERANCE * Math.max(1, Math.abs(problem.fStar)))) {
+      throw new Error(`${problem.name}: f(argmin) = ${fAtArgmin} must equal f* = ${problem.fStar}`);
+    }
+    points.push({ problem, params: problem.argmin });
+    for (let i = 0; i < 6; i++) points.push({ problem, params: randomPoint(problem.space, rng) });
+  }
+  const mixed = problems.find((p) => p.name === "llm-mixed");
+  if (mixed !== undefined) {
+    points.push({ problem: mixed, params: { lr: 0.05, batch: 8, warmup: 0, optimizer: "sgd", dropout: 0.2 } });
+    points.push({ problem: mixed, params: { lr: 1e-3, batch: 512, warmup: 1500, optimizer: "lion", dropout: 0.4 } });
+  }
+  const python = await evaluateInPython(points.map((p) => ({ problem: p.problem.name, params: p.params })));
+  let diverged = 0;
+  points.forEach((p, i) => {
+    const a = p.problem.evaluate(p.params);
+    const b = python[i] as number;
+    if (Number.isNaN(a) && Number.isNaN(b)) {
+      diverged++;
+      return;
+    }
+    if (!(Math.abs(a - b) <= AGREEMENT_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b)))) {
+      throw new Error(`${p.problem.name} at ${JSON.stringify(p.params)}: TypeScript gives ${a}, Python ${b}; the two implementations must agree`);
+    }
+  });
+  log(`problem check: TypeScript and Python agree at ${points.length} points (${diverged} diverged in both)`);
+}
+
+function readJsonLines<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as T);
+}
+
+function latencyHistory(n: number): { params: ParamValues; value: number }[] {
+  const problem = levyProblem(LATENCY_DIM);
+  const rng = new Rng(LATENCY_HISTORY_SEED);
+  return Array.from({ length: n }, () => {
+    const params = randomPoint(problem.space, rng);
+    return { params, value: problem.evaluate(params) };
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const config = parseConfig(argv);
+  const started = Date.now();
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
+  const resultsDir = join("bench", "results", stamp);
+  mkdirSync(resultsDir, { recursive: true });
+  const fullRun = !config.quick && config.seeds.length >= 10 && config.problems.length === PROBLEMS.length;
+  const reportPath = config.reportPath ?? (fullRun ? join("docs", "benchmarks.md") : join(resultsDir, "benchmarks.md"));
+  const budgetOf = (p: Problem): number => (config.quick ? p.quickBudget : p.budget);
+
+  const versions = await probePython();
+  const optunaEngines = config.optuna ? availableOptunaEngines(versions) : [];
+  let optunaNote: string | null = null;
+  if (!config.optuna) optunaNote = "skipped (--skip-optuna)";
+  else if (optunaEngines.length === 0) optunaNote = "unavailable (bench/.venv missing or Optuna not importable: run bench/setup-python.sh); only the TypeScript engines ran";
+  else if (!optunaEngines.includes("gp")) optunaNote = "GPSampler unavailable (torch or scipy missing in bench/.venv); only TPE ran";
+  log(`results in ${resultsDir}; report to ${reportPath}; Optuna engines: ${optunaEngines.join(", ") || "none"}`);
+
+  await checkProblems(config.problems);
+
+  const optunaOut = join(resultsDir, "optuna.jsonl");
+  const optunaRegret =
+    optunaEngines.length === 0
+      ? Promise.resolve()
+      : runOptunaJob(
+          {
+            kind: "regret",
+            torchThreads: 1,
+            engines: optunaEngines,
+            seeds: config.seeds,
+            problems: config.problems.map((p) => ({ name: p.name, space: p.space, budget: budgetOf(p) })),
+          },
+          join(resultsDir, "optuna-job.json"),
+          optunaOut,
+        ).catch((error: unknown) => {
+          optunaNote = `the Optuna driver failed (${String(error)}); its finished runs are kept`;
+          log(optunaNote);
+        });
+
+  const tsOut = join(resultsDir, "ts.jsonl");
+  const runs: RunRecord[] = [];
+  for (const problem of config.problems) {
+    for (const engine of Object.keys(TS_ENGINES) as TsEngine[]) {
+      const t0 = Date.now();
+      const finals: number[] = [];
+      for (const seed of config.seeds) {
+        const run = await runTsEngine(engine, problem, seed, budgetOf(problem));
+        runs.push(run);
+        finals.push(logRegret(run.bestSoFar[run.bestSoFar.length - 1] ?? null, problem.fStar));
+        await appendFile(tsOut, JSON.stringify(run) + "\n");
+      }
+      log(`${engine} ${problem.name}: ${config.seeds.length} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s, median log10 regret ${median(finals).toFixed(2)}`);
+    }
+  }
+  if (optunaEngines.length > 0) log("TypeScript engines done; waiting for Optuna");
+  await optunaRegret;
+  runs.push(...readJsonLines<RunRecord>(optunaOut));
+
+  const latencies: LatencyRecord[] = [];
+  const latencyProblem = levyProblem(LATENCY_DIM);
+  if (config.latency) {
+    const history = latencyHistory(Math.max(...config.latencySizes));
+    for (const n of config.latencySizes) {
+      const askMs = await bayestuneAskLatency(latencyProblem, history.slice(0, n), config.latencyRepeats);
+      latencies.push({ engine: "bayestune-gp", problem: latencyProblem.name, history: n, askMs });
+      log(`latency bayestune-gp n=${n}: median ${median(askMs).toFixed(1)} ms`);
+    }
+    await writeFile(join(resultsDir, "latency-ts.json"), JSON.stringify(latencies));
+    if (optunaEngines.length > 0) {
+      const out = join(resultsDir, "latency-optuna.jsonl");
+      await runOptunaJob(
+        {
+          kind: "latency",
+          problem: { name: latencyProblem.name, space: latencyProblem.space },
+          history,
+          sizes: config.latencySizes,
+          repeats: config.latencyRepeats,
+          engines: [...optunaEngines].reverse(),
+        },
+        join(resultsDir, "latency-job.json"),
+        out,
+      ).catch((error: unknown) => log(`Optuna latency failed: ${String(error)}`));
+      latencies.push(...readJsonLines<LatencyRecord>(out));
+    }
+  }
+
+  const summary = summarise(config.problems, runs, latencies, LATENCY_DIM);
+  const machine = describeMachine(versions);
+  await writeFile(join(resultsDir, "summary.json"), JSON.stringify({ config: { ...config, problems: config.problems.map((p) => p.name) }, machine, summary }, null, 2));
+  const npmCommand = process.env["npm_lifecycle_event"] === "bench";
+  const report = renderReport(summary, {
+    command: (npmCommand ? "npm run bench" : "tsx bench/run.ts") + (argv.length > 0 ? `${npmCommand ? " --" : ""} ${argv.join(" ")}` : ""),
+    date: new Date(started).toISOString(),
+    wallMinutes: (Date.now() - started) / 60000,
+    machine,
+    seeds: config.seeds,
+    problems: config.problems,
+    budgets: Object.fromEntries(config.problems.map((p) => [p.name, budgetOf(p)])),
+    latencyProblem: latencyProblem.name,
+    latencyRepeats: config.latencyRepeats,
+    optunaNote,
+    resultsDir,
+  });
+  await writeFile(reportPath, report);
+  log(`wrote ${reportPath}`);
+  for (const t of summary.targets) log(`target: ${t.statement}: ${t.met === null ? "not measured" : t.met ? "met" : "NOT met"} (${t.evidence})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Creates bench/.venv with Optuna, the CPU torch build GPSampler needs, and greenlet
+# (GPSampler falls back to a slower sequential L-BFGS-B without it).
+# torch is pinned: the pinned version installs a CPU wheel from the local mirror,
+# while an unpinned `torch` resolves to multi-GB CUDA builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv bench/.venv
+bench/.venv/bin/pip install --quiet optuna scipy greenlet torch==2.13.0
+bench/.venv/bin/python -c "import optuna, torch, scipy; print('optuna', optuna.__version__, 'torch', torch.__version__, 'scipy', scipy.__version__)"

@@ -1,0 +1,151 @@
+import type { Problem } from "./problems.js";
+import { ENGINE_ORDER, type LatencyRecord, type RunRecord } from "./records.js";
+import { logRegret, mean, median, quantile, ranks } from "./stats.js";
+
+export interface Spread {
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
+}
+
+export interface LatencyCell {
+  readonly median: number;
+  readonly max: number;
+}
+
+export interface Target {
+  readonly statement: string;
+  /** null when this run could not measure it. */
+  readonly met: boolean | null;
+  readonly evidence: string;
+}
+
+export interface Summary {
+  readonly engines: readonly string[];
+  readonly problems: readonly string[];
+  /** problem → engine → log10 regret at the budget, across seeds. */
+  readonly regret: Readonly<Record<string, Readonly<Record<string, Spread>>>>;
+  /** problem (and "overall") → engine → mean rank by final regret, 1 = best. */
+  readonly meanRank: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** engine → mean diverged (failed) trials per study on problems that can diverge. */
+  readonly diverged: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** engine → median ask latency over every ask of the regret runs, ms. */
+  readonly regretAskMs: Readonly<Record<string, number>>;
+  /** history size → engine → ask latency. */
+  readonly latency: Readonly<Record<number, Readonly<Record<string, LatencyCell>>>>;
+  readonly targets: readonly Target[];
+}
+
+const BAYESTUNE = "bayestune-gp";
+const OPTUNA_GP = "optuna-gp";
+const LATENCY_CEILING_MS = 250;
+const LATENCY_TARGET_HISTORY = 500;
+
+function finalLogRegret(run: RunRecord, fStar: number): number {
+  return logRegret(run.bestSoFar[run.bestSoFar.length - 1] ?? null, fStar);
+}
+
+/** Turns the raw records of a run into the numbers the report shows and the targets it judges. */
+export function summarise(
+  problems: readonly Problem[],
+  runs: readonly RunRecord[],
+  latencies: readonly LatencyRecord[],
+  latencyDim: number,
+): Summary {
+  const engines = ENGINE_ORDER.filter((e) => runs.some((r) => r.engine === e));
+  const regret: Record<string, Record<string, Spread>> = {};
+  const meanRank: Record<string, Record<string, number>> = {};
+  const diverged: Record<string, Record<string, number>> = {};
+  const allRanks: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e, []]));
+
+  for (const problem of problems) {
+    const byEngine = new Map(engines.map((e) => [e, runs.filter((r) => r.problem === problem.name && r.engine === e)]));
+    regret[problem.name] = {};
+    for (const [engine, engineRuns] of byEngine) {
+      const values = engineRuns.map((r) => finalLogRegret(r, problem.fStar));
+      if (values.length > 0) regret[problem.name]![engine] = { median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) };
+    }
+    // Rank only the seeds every engine ran, so each rank compares like with like.
+    const seeds = [...new Set(runs.filter((r) => r.problem === problem.name).map((r) => r.seed))].filter((s) =>
+      engines.every((e) => byEngine.get(e)!.some((r) => r.seed === s)),
+    );
+    const problemRanks: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e, []]));
+    for (const seed of seeds) {
+      const finals = engines.map((e) => finalLogRegret(byEngine.get(e)!.find((r) => r.seed === seed)!, problem.fStar));
+      ranks(finals).forEach((rank, i) => {
+        problemRanks[engines[i]!]!.push(rank);
+        allRanks[engines[i]!]!.push(rank);
+      });
+    }
+    meanRank[problem.name] = Object.fromEntries(engines.map((e) => [e, mean(problemRanks[e]!)]));
+    if (runs.some((r) => r.problem === problem.name && r.failed > 0)) {
+      diverged[problem.name] = Object.fromEntries(engines.map((e) => [e, mean(byEngine.get(e)!.map((r) => r.failed))]));
+    }
+  }
+  meanRank["overall"] = Object.fromEntries(engines.map((e) => [e, mean(allRanks[e]!)]));
+
+  const regretAskMs = Object.fromEntries(engines.map((e) => [e, median(runs.filter((r) => r.engine === e).flatMap((r) => r.askMs))]));
+
+  const latency: Record<number, Record<string, LatencyCell>> = {};
+  for (const l of latencies) {
+    latency[l.history] ??= {};
+    latency[l.history]![l.engine] = { median: median(l.askMs), max: Math.max(...l.askMs) };
+  }
+
+  return {
+    engines,
+    problems: problems.map((p) => p.name),
+    regret,
+    meanRank,
+    diverged,
+    regretAskMs,
+    latency,
+    targets: judgeTargets(engines, meanRank["overall"]!, latency, latencyDim),
+  };
+}
+
+function judgeTargets(
+  engines: readonly string[],
+  overall: Readonly<Record<string, number>>,
+  latency: Readonly<Record<number, Readonly<Record<string, LatencyCell>>>>,
+  latencyDim: number,
+): Target[] {
+  const targets: Target[] = [];
+
+  const others = engines.filter((e) => e !== BAYESTUNE);
+  const ours = overall[BAYESTUNE];
+  const bestOther = others.reduce<string | undefined>((b, e) => (b === undefined || overall[e]! < overall[b]! ? e : b), undefined);
+  const missingOptuna = !engines.includes(OPTUNA_GP) ? " (Optuna's engines did not run, so only against the engines that did)" : "";
+  targets.push({
+    statement: "bayestune has the best overall mean rank of all engines",
+    met: ours === undefined || bestOther === undefined ? null : ours < overall[bestOther]!,
+    evidence:
+      ours === undefined || bestOther === undefined
+        ? "bayestune or every other engine did not run"
+        : `bayestune-gp ${ours.toFixed(2)} vs the best other, ${bestOther}, ${overall[bestOther]!.toFixed(2)}${missingOptuna}`,
+  });
+
+  const sizes = Object.keys(latency).map(Number).sort((a, b) => a - b);
+  const ratios = sizes
+    .filter((n) => latency[n]![BAYESTUNE] !== undefined && latency[n]![OPTUNA_GP] !== undefined)
+    .map((n) => ({ n, ratio: latency[n]![BAYESTUNE]!.median / latency[n]![OPTUNA_GP]!.median }));
+  targets.push({
+    statement: `bayestune's median ask ≤ 1/4 of Optuna GPSampler's at the same history size (d = ${latencyDim})`,
+    met: ratios.length === 0 ? null : ratios.every((r) => r.ratio <= 0.25),
+    evidence:
+      ratios.length === 0
+        ? "Optuna's GPSampler did not run"
+        : `ratio bayestune / GPSampler: ${ratios.map((r) => `${r.ratio.toFixed(3)} at n = ${r.n}`).join(", ")}`,
+  });
+
+  const at500 = latency[LATENCY_TARGET_HISTORY]?.[BAYESTUNE];
+  targets.push({
+    statement: `a bayestune ask takes < ${LATENCY_CEILING_MS} ms at ${LATENCY_TARGET_HISTORY} told trials and ${latencyDim} dimensions`,
+    met: at500 === undefined ? null : at500.median < LATENCY_CEILING_MS,
+    evidence:
+      at500 === undefined
+        ? `this run had no ${LATENCY_TARGET_HISTORY}-trial history`
+        : `median ${at500.median.toFixed(1)} ms, slowest of the timed asks ${at500.max.toFixed(1)} ms`,
+  });
+  return targets;
+}

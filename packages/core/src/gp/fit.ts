@@ -17,7 +17,9 @@ export interface FitGPOptions {
   /**
    * Fit hyperparameters on at most this many points (a deterministic subset: the
    * best quarter by y plus an even stride through the rest); the posterior always
-   * uses every point. @defaultValue 200
+   * uses every point. Each likelihood evaluation costs O(m³): at 128 a
+   * warm-started fit on 500 trials takes about 50–120 ms here, at 200 it took 90–330.
+   * @defaultValue 128
    */
   maxFitPoints?: number;
   /**
@@ -46,7 +48,7 @@ const MAX_OUTPUTSCALE = 1e2;
 const MAX_NOISE = 2;
 const COLD_ITERATIONS = 50;
 const WARM_ITERATIONS = 20;
-const DEFAULT_MAX_FIT_POINTS = 200;
+const DEFAULT_MAX_FIT_POINTS = 128;
 /** Up to this many fit points, a warm-started fit is also run from the prior modes. */
 const COLD_RESTART_MAX_POINTS = 100;
 /**

@@ -21,7 +21,7 @@ export interface GPSamplerOptions {
   xi?: number;
   /** Exploration weight of UCB. @defaultValue 2 */
   kappa?: number;
-  /** Hyperparameters are fitted on at most this many trials; the posterior uses all. @defaultValue 200 */
+  /** Hyperparameters are fitted on at most this many trials; the posterior uses all. @defaultValue 128 */
   maxFitPoints?: number;
   /**
    * The objective is a deterministic function of the params (no seed noise):

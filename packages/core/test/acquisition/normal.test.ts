@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { erfcx } from "../../src/acquisition/erfcx.js";
 import { dLogNormalCdf, logNormalCdf, logNormalPdf, millsRatio, normalCdf, normalPdf } from "../../src/acquisition/normal.js";
+import jStat from "jstat";
 
 function relErr(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.abs(expected);
@@ -135,5 +136,23 @@ describe("dLogNormalCdf", () => {
       const tol = 1e-8 * Math.abs(dLogNormalCdf(z)) + (10 * Number.EPSILON * Math.abs(logNormalCdf(z))) / h;
       expect(Math.abs(fd - dLogNormalCdf(z))).toBeLessThan(tol);
     }
+  });
+});
+
+describe("agreement with jstat in the central range", () => {
+  // jstat's cdf is 0.5·(1 + erf(z/√2)): accurate near the centre, where it is an
+  // independent check of ours, and useless in the lower tail (it returns exactly 0
+  // from about z = −8.3), which is why the core does not use it.
+  it("matches jStat.normal.cdf and pdf to 1e-9 relative for |z| <= 5", () => {
+    for (let z = -5; z <= 5; z += 0.25) {
+      const cdf = jStat.normal.cdf(z, 0, 1);
+      expect(Math.abs(normalCdf(z) - cdf) / cdf).toBeLessThan(1e-9);
+      expect(Math.abs(normalPdf(z) - jStat.normal.pdf(z, 0, 1)) / normalPdf(z)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("stays finite and accurate where jstat underflows", () => {
+    expect(jStat.normal.cdf(-9, 0, 1)).toBe(0);
+    expect(normalCdf(-9)).toBeGreaterThan(1e-19);
   });
 });

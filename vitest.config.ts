@@ -7,6 +7,8 @@ export default defineConfig({
     alias: {
       "@bayestune/core": fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)),
       "@bayestune/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
+      "@bayestune/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
+      "@bayestune/worker": fileURLToPath(new URL("./apps/worker/src/index.ts", import.meta.url)),
     },
   },
   test: {

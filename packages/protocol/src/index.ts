@@ -5,8 +5,21 @@ export {
   ParamSpec,
   SpaceSpec,
   STEP_TOLERANCE,
-  type ChoiceValue,
+  ChoiceValue,
   type ParamSpecInput,
   type SpaceSpecInput,
 } from "./param-spec.js";
 export { formatZodIssues } from "./format-zod-issues.js";
+export { StudyName, TRIALS_QUEUE, RESULTS_QUEUE, trialJobId } from "./names.js";
+export { CommandSpec, SamplerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
+export {
+  TrialJob,
+  FailureReason,
+  ProgressEvent,
+  TrialResult,
+  WorkerMessage,
+  MetricLine,
+  type TrialJobInput,
+  type TrialResultInput,
+} from "./trial-messages.js";
+export { CHILD_ENV, CHILD_PARAM_PREFIX, childParamVariable } from "./child-env.js";

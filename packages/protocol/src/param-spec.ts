@@ -15,7 +15,7 @@ import { z } from "zod";
  * A choice must survive a JSON round trip unchanged, so a stored study can be
  * resumed: hence scalars only, and no NaN or Infinity.
  */
-const ChoiceValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+export const ChoiceValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   errorMap: (_issue, ctx) => ({
     message: `choices must be JSON scalars (string, finite number, boolean or null), got ${describe(ctx.data)}`,
   }),

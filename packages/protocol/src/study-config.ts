@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { StudyName } from "./names.js";
+import { SpaceSpec } from "./param-spec.js";
+
+/** How the worker runs one trial; `{name}` in an argument is replaced by that parameter's value. */
+export const CommandSpec = z
+  .object({
+    /** Program and arguments, e.g. ["python", "train.py", "--lr={lr}", "--steps={fidelity}"]. */
+    argv: z.array(z.string().min(1)).min(1, "argv needs at least the program to run"),
+    /** Working directory of the training process. @defaultValue the worker's own */
+    cwd: z.string().min(1).optional(),
+    /** Extra environment variables for the training process. */
+    env: z.record(z.string()).optional(),
+  })
+  .strict();
+export type CommandSpec = z.infer<typeof CommandSpec>;
+
+export const SamplerSpec = z.union([
+  z.enum(["gp", "random", "sobol"]),
+  z
+    .object({
+      type: z.literal("gp"),
+      nInitial: z.number().int().positive().optional(),
+      acquisition: z.enum(["logEI", "EI", "PI", "logPI", "UCB"]).optional(),
+      xi: z.number().nonnegative().optional(),
+      kappa: z.number().nonnegative().optional(),
+      deterministic: z.boolean().optional(),
+    })
+    .strict(),
+]);
+export type SamplerSpec = z.infer<typeof SamplerSpec>;
+
+/** A study as a user writes it in YAML or JSON; the coordinator and `bayestune tune` read it. */
+export const StudyConfig = z
+  .object({
+    name: StudyName,
+    space: SpaceSpec,
+    direction: z.enum(["minimize", "maximize"]).default("minimize"),
+    seed: z.number().int().default(0),
+    sampler: SamplerSpec.default("gp"),
+    /** Trials to run in all; the study ends when this many have finished. */
+    maxTrials: z.number().int().positive(),
+    command: CommandSpec,
+    /** The key of the training script's final metrics line that is the objective. @defaultValue "loss" */
+    metric: z.string().min(1).default("loss"),
+    /** A trial running longer is killed and failed with reason "timeout". @defaultValue 3600 */
+    trialTimeoutSeconds: z.number().positive().default(3600),
+    /** Attempts per trial job before it is failed (a worker dying mid-job uses one). @defaultValue 3 */
+    maxAttempts: z.number().int().positive().default(3),
+  })
+  .strict();
+export type StudyConfig = z.infer<typeof StudyConfig>;
+export type StudyConfigInput = z.input<typeof StudyConfig>;

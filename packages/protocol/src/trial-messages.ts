@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { StudyName } from "./names.js";
+import { ChoiceValue } from "./param-spec.js";
+import { CommandSpec } from "./study-config.js";
+
+const TrialNumber = z.number().int().nonnegative();
+const Rung = z.number().int().nonnegative();
+
+/** Coordinator → worker: run this trial at this fidelity. */
+export const TrialJob = z
+  .object({
+    study: StudyName,
+    trial: TrialNumber,
+    /** Promotion level; 0 for the first run of a trial. */
+    rung: Rung.default(0),
+    /** Decoded values, keyed by parameter name. */
+    params: z.record(ChoiceValue),
+    /** Training budget at this rung (steps, tokens, epochs), when the study has a fidelity. */
+    fidelity: z.number().positive().optional(),
+    /** Checkpoint to resume from, reported by the trial's previous rung. */
+    checkpoint: z.string().min(1).optional(),
+    command: CommandSpec,
+    /** Final-metrics key that is the objective. */
+    metric: z.string().min(1),
+    timeoutSeconds: z.number().positive(),
+  })
+  .strict();
+export type TrialJob = z.infer<typeof TrialJob>;
+export type TrialJobInput = z.input<typeof TrialJob>;
+
+/** Why a trial failed; the worker's classification of how the training process ended. */
+export const FailureReason = z.enum([
+  "nonzero-exit",
+  "timeout",
+  "out-of-memory",
+  "no-metric",
+  "non-finite-metric",
+  "command-not-found",
+  "cancelled",
+  "worker-lost",
+  "invalid-job",
+]);
+export type FailureReason = z.infer<typeof FailureReason>;
+
+const Metrics = z.record(z.number().nullable());
+
+/** Worker → coordinator: an intermediate report of a running trial. */
+export const ProgressEvent = z
+  .object({
+    kind: z.literal("progress"),
+    study: StudyName,
+    trial: TrialNumber,
+    rung: Rung,
+    step: z.number().int().nonnegative(),
+    metrics: Metrics,
+  })
+  .strict();
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+
+/** Worker → coordinator: how a trial job ended. */
+export const TrialResult = z
+  .object({
+    kind: z.literal("result"),
+    study: StudyName,
+    trial: TrialNumber,
+    rung: Rung,
+    state: z.enum(["complete", "failed"]),
+    /** The objective; set exactly when complete. */
+    value: z.number().finite().optional(),
+    /** Everything the final metrics line held. */
+    metrics: Metrics.default({}),
+    reason: FailureReason.optional(),
+    /** Human-readable detail of the failure: exit code, signal, the matching stderr line. */
+    message: z.string().optional(),
+    /** Checkpoint the training process reported, for a later promotion. */
+    checkpoint: z.string().min(1).optional(),
+    durationSeconds: z.number().nonnegative(),
+    /** The last few KB of the process's stderr. */
+    stderrTail: z.string().default(""),
+    worker: z.string().min(1),
+  })
+  .strict()
+  .superRefine((result, ctx) => {
+    if (result.state === "complete" && result.value === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["value"], message: "a complete result needs a finite value" });
+    }
+    if (result.state === "failed" && result.reason === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["reason"], message: "a failed result needs a reason" });
+    }
+  });
+export type TrialResult = z.infer<typeof TrialResult>;
+export type TrialResultInput = z.input<typeof TrialResult>;
+
+/** What travels on the results queue. */
+export const WorkerMessage = z.union([ProgressEvent, TrialResult]);
+export type WorkerMessage = z.infer<typeof WorkerMessage>;
+
+/**
+ * One JSON line a training script prints on stdout (the Python client writes
+ * them): `{"step": 100, "loss": 2.31}` is intermediate; a line with `"final": true`
+ * holds the final metrics. An optional `checkpoint` names where the script saved
+ * its state. Any other stdout line is the script's own output and is ignored.
+ */
+export const MetricLine = z
+  .object({
+    step: z.number().int().nonnegative().optional(),
+    final: z.boolean().optional(),
+    checkpoint: z.string().min(1).optional(),
+  })
+  .catchall(z.number().nullable());
+export type MetricLine = z.infer<typeof MetricLine>;

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import {
+  childParamVariable,
+  formatZodIssues,
+  MetricLine,
+  StudyConfig,
+  TrialJob,
+  trialJobId,
+  TrialResult,
+  WorkerMessage,
+} from "../src/index.js";
+
+const config = {
+  name: "tiny-lm",
+  space: { lr: { type: "float", low: 1e-5, high: 1e-2, log: true } },
+  maxTrials: 20,
+  command: { argv: ["python", "train.py", "--lr={lr}"] },
+};
+
+describe("StudyConfig", () => {
+  it("fills the documented defaults", () => {
+    const parsed = StudyConfig.parse(config);
+    expect(parsed).toMatchObject({
+      direction: "minimize",
+      seed: 0,
+      sampler: "gp",
+      metric: "loss",
+      trialTimeoutSeconds: 3600,
+      maxAttempts: 3,
+    });
+  });
+
+  it("rejects unknown keys, bad names and bad spaces with paths a user can follow", () => {
+    const result = StudyConfig.safeParse({
+      ...config,
+      name: "my:study",
+      maxTrail: 3,
+      space: { lr: { type: "float", low: 0.1, high: 0.01 } },
+    });
+    expect(result.success).toBe(false);
+    const message = formatZodIssues(result.error!, "study.yaml");
+    expect(message).toMatch(/name: study names must be 1-64 letters/);
+    expect(message).toMatch(/maxTrail/);
+    expect(message).toMatch(/low < high must hold for 'lr', got low=0.1, high=0.01/);
+  });
+
+  it("needs a command with a program", () => {
+    expect(StudyConfig.safeParse({ ...config, command: { argv: [] } }).success).toBe(false);
+  });
+});
+
+describe("trialJobId", () => {
+  it("is study-trial-rung and refuses what BullMQ or Redis keys cannot hold", () => {
+    expect(trialJobId("tiny-lm", 12, 0)).toBe("tiny-lm-12-0");
+    expect(() => trialJobId("a:b", 1, 0)).toThrow(/study names/);
+    expect(() => trialJobId("a", -1, 0)).toThrow(/trial must be an integer >= 0/);
+    expect(() => trialJobId("a", 1, 0.5)).toThrow(/rung must be an integer >= 0/);
+  });
+});
+
+describe("TrialJob and TrialResult", () => {
+  const job = { study: "s", trial: 3, params: { lr: 0.001, opt: "adamw" }, command: { argv: ["x"] }, metric: "loss", timeoutSeconds: 60 };
+
+  it("accepts a job and defaults its rung to 0", () => {
+    expect(TrialJob.parse(job).rung).toBe(0);
+    expect(TrialJob.safeParse({ ...job, params: { lr: Number.NaN } }).success).toBe(false);
+    expect(TrialJob.safeParse({ ...job, extra: 1 }).success).toBe(false);
+  });
+
+  it("requires a finite value when complete and a reason when failed", () => {
+    const base = { kind: "result", study: "s", trial: 3, rung: 0, durationSeconds: 1.5, worker: "w1" };
+    expect(TrialResult.safeParse({ ...base, state: "complete", value: 2.5 }).success).toBe(true);
+    expect(TrialResult.safeParse({ ...base, state: "complete" }).success).toBe(false);
+    expect(TrialResult.safeParse({ ...base, state: "complete", value: Number.POSITIVE_INFINITY }).success).toBe(false);
+    expect(TrialResult.safeParse({ ...base, state: "failed" }).success).toBe(false);
+    expect(TrialResult.safeParse({ ...base, state: "failed", reason: "out-of-memory" }).success).toBe(true);
+    expect(TrialResult.safeParse({ ...base, state: "failed", reason: "bored" }).success).toBe(false);
+  });
+
+  it("tells progress from results on the results queue", () => {
+    const progress = WorkerMessage.parse({ kind: "progress", study: "s", trial: 1, rung: 0, step: 10, metrics: { loss: 2.1 } });
+    expect(progress.kind).toBe("progress");
+    expect(WorkerMessage.safeParse({ kind: "progress", study: "s", trial: 1, rung: 0, step: -1, metrics: {} }).success).toBe(false);
+  });
+});
+
+describe("MetricLine", () => {
+  it("accepts numbers and null beside step, final and checkpoint, and nothing else", () => {
+    expect(MetricLine.parse({ step: 100, loss: 2.31, acc: null })).toEqual({ step: 100, loss: 2.31, acc: null });
+    expect(MetricLine.parse({ final: true, loss: 2.0, checkpoint: "/ckpt/1" }).checkpoint).toBe("/ckpt/1");
+    expect(MetricLine.safeParse({ step: 1, loss: "2.3" }).success).toBe(false);
+    expect(MetricLine.safeParse({ step: 1.5 }).success).toBe(false);
+  });
+});
+
+describe("childParamVariable", () => {
+  it("upper-cases the name and maps other characters to underscores", () => {
+    expect(childParamVariable("lr")).toBe("BAYESTUNE_PARAM_LR");
+    expect(childParamVariable("adam.beta2")).toBe("BAYESTUNE_PARAM_ADAM_BETA2");
+  });
+});

@@ -1,1 +1,15 @@
-export {};
+export { StoreError, type StoreErrorCode } from "./errors.js";
+export type {
+  Store,
+  StoredStudy,
+  StoredTrial,
+  TrialState,
+  TrialSource,
+  Metrics,
+  IntermediateValue,
+  FinishTrialInput,
+  FinishTrialOutcome,
+} from "./store.js";
+export { MemoryStore } from "./memory-store.js";
+export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
+export { checkRedisDurability } from "./redis-durability.js";

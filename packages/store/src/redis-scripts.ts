@@ -1,0 +1,142 @@
+/*
+ * The Lua scripts of RedisStore: each multi-key state change is one script, so
+ * Redis runs it atomically. Values travel as strings and are stored untouched
+ * (never through Lua's tonumber), which keeps every float64 exact.
+ *
+ * Return codes shared by the scripts; RedisStore maps them to StoreError codes.
+ */
+export const ScriptCode = {
+  APPLIED: 1,
+  ALREADY_APPLIED: 0,
+  UNKNOWN_STUDY: -1,
+  UNKNOWN_TRIAL: -2,
+  TRIAL_FINISHED: -3,
+  RUNG_MISMATCH: -4,
+} as const;
+
+export interface ScriptDefinition {
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+export const createStudyScript: ScriptDefinition = {
+  name: "bayestuneCreateStudy",
+  numberOfKeys: 2,
+  lua: `
+--[[
+  Creates a study unless one of that name exists.
+  KEYS[1] {prefix}:studies        set of study names
+  KEYS[2] {prefix}:study:{name}   study hash (config, createdAt)
+  ARGV[1] study name
+  ARGV[2] config as canonical JSON
+  ARGV[3] createdAt, ms since the epoch
+  Returns {code, config, createdAt}: code 1 when created, 0 when the study
+  existed (config and createdAt are then the stored ones).
+]]
+if redis.call("EXISTS", KEYS[2]) == 1 then
+  local stored = redis.call("HMGET", KEYS[2], "config", "createdAt")
+  return {0, stored[1], stored[2]}
+end
+redis.call("HSET", KEYS[2], "config", ARGV[2], "createdAt", ARGV[3])
+redis.call("SADD", KEYS[1], ARGV[1])
+return {1, ARGV[2], ARGV[3]}
+`,
+};
+
+export const createTrialScript: ScriptDefinition = {
+  name: "bayestuneCreateTrial",
+  numberOfKeys: 2,
+  lua: `
+--[[
+  Creates the next trial of a study: the number comes from INCR, so numbers are
+  dense and unique whatever the number of concurrent callers.
+  KEYS[1] {prefix}:study:{name}              study hash
+  KEYS[2] {prefix}:study:{name}:trial-count  trials created so far
+  ARGV[1] trial key prefix, {prefix}:study:{name}:trial: (the number is appended)
+  ARGV[2] params as JSON
+  ARGV[3] source ("sampler" or "enqueued")
+  ARGV[4] createdAt, ms since the epoch
+  ARGV[5] fidelity, "" when none
+  Returns the new trial's number, or -1 when the study does not exist.
+]]
+if redis.call("EXISTS", KEYS[1]) == 0 then return -1 end
+local number = redis.call("INCR", KEYS[2]) - 1
+local key = ARGV[1] .. number
+redis.call("HSET", key, "params", ARGV[2], "state", "running", "rung", "0", "source", ARGV[3],
+  "attempts", "0", "createdAt", ARGV[4])
+if ARGV[5] ~= "" then redis.call("HSET", key, "fidelity", ARGV[5]) end
+return number
+`,
+};
+
+export const recordProgressScript: ScriptDefinition = {
+  name: "bayestuneRecordProgress",
+  numberOfKeys: 3,
+  lua: `
+--[[
+  Records one intermediate report of a running trial, once per (rung, step).
+  KEYS[1] {prefix}:study:{name}                    study hash
+  KEYS[2] {prefix}:study:{name}:trial:{n}          trial hash
+  KEYS[3] {prefix}:study:{name}:trial:{n}:progress hash "{rung}-{step}" -> report JSON
+  ARGV[1] rung
+  ARGV[2] field, "{rung}-{step}"
+  ARGV[3] the report as JSON ({rung, step, metrics})
+  Returns {code, state, rung} (state and rung of the trial as stored): code 1 when
+  recorded, 0 when that step was already recorded (checked first: a redelivered
+  report is no error), -1 unknown study, -2 unknown trial, -3 trial finished,
+  -4 ARGV[1] is not the trial's current rung.
+]]
+if redis.call("EXISTS", KEYS[1]) == 0 then return {-1, "", ""} end
+if redis.call("EXISTS", KEYS[2]) == 0 then return {-2, "", ""} end
+local trial = redis.call("HMGET", KEYS[2], "state", "rung")
+if redis.call("HEXISTS", KEYS[3], ARGV[2]) == 1 then return {0, trial[1], trial[2]} end
+if trial[1] ~= "running" then return {-3, trial[1], trial[2]} end
+if trial[2] ~= ARGV[1] then return {-4, trial[1], trial[2]} end
+redis.call("HSET", KEYS[3], ARGV[2], ARGV[3])
+return {1, trial[1], trial[2]}
+`,
+};
+
+export const finishTrialScript: ScriptDefinition = {
+  name: "bayestuneFinishTrial",
+  numberOfKeys: 3,
+  lua: `
+--[[
+  Finishes a trial's rung, once per (trial, rung).
+  KEYS[1] {prefix}:study:{name}          study hash
+  KEYS[2] {prefix}:study:{name}:trial:{n} trial hash
+  KEYS[3] {prefix}:study:{name}:done     set of "{trial}-{rung}" already finished
+  ARGV[1] "{trial}-{rung}"
+  ARGV[2] rung
+  ARGV[3] attempts, "" to add one to the stored count
+  ARGV[4..] field, value pairs to write: state and finishedAt always, then value,
+            metrics, reason, message, checkpoint, worker when given
+  Returns {code, state, rung} (state and rung as stored before the call): code 1
+  when applied, 0 when this (trial, rung) was already finished (nothing written),
+  -1 unknown study, -2 unknown trial, -3 trial finished at another rung,
+  -4 ARGV[2] is not the trial's current rung.
+]]
+if redis.call("EXISTS", KEYS[1]) == 0 then return {-1, "", ""} end
+if redis.call("EXISTS", KEYS[2]) == 0 then return {-2, "", ""} end
+local trial = redis.call("HMGET", KEYS[2], "state", "rung")
+if redis.call("SISMEMBER", KEYS[3], ARGV[1]) == 1 then return {0, trial[1], trial[2]} end
+if trial[1] ~= "running" then return {-3, trial[1], trial[2]} end
+if trial[2] ~= ARGV[2] then return {-4, trial[1], trial[2]} end
+if ARGV[3] == "" then
+  redis.call("HINCRBY", KEYS[2], "attempts", 1)
+else
+  redis.call("HSET", KEYS[2], "attempts", ARGV[3])
+end
+redis.call("HSET", KEYS[2], unpack(ARGV, 4))
+redis.call("SADD", KEYS[3], ARGV[1])
+return {1, trial[1], trial[2]}
+`,
+};
+
+export const allScripts: readonly ScriptDefinition[] = [
+  createStudyScript,
+  createTrialScript,
+  recordProgressScript,
+  finishTrialScript,
+];

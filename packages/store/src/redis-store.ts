@@ -1,0 +1,340 @@
+/*
+ * RedisStore: the Store of distributed mode, shared by the coordinator and the
+ * workers' side of the results queue, and the truth a restarted coordinator reads.
+ *
+ * Key layout ({prefix} defaults to "bayestune"; study names cannot hold ':', so
+ * no key of one study can be mistaken for a key of another):
+ *
+ *   {prefix}:studies                          set     names of every study
+ *   {prefix}:study:{name}                     hash    config (canonical JSON), createdAt
+ *   {prefix}:study:{name}:trial-count         string  trials created so far (INCR)
+ *   {prefix}:study:{name}:trial:{n}           hash    params (JSON), state, rung, source,
+ *                                                     attempts, createdAt, and when set:
+ *                                                     fidelity, value, metrics (JSON),
+ *                                                     reason, message, checkpoint,
+ *                                                     finishedAt, worker
+ *   {prefix}:study:{name}:trial:{n}:progress  hash    "{rung}-{step}" -> {rung, step, metrics} JSON
+ *   {prefix}:study:{name}:done                set     "{trial}-{rung}" of every applied finish
+ *
+ * Numbers are written with String(x) (the shortest string that parses back to the
+ * same float64) and read with Number(), so they round-trip exactly. Every write
+ * that touches more than one key, or reads before it writes, is one Lua script
+ * (./redis-scripts.ts); reads of several keys are one MULTI.
+ */
+import { Redis } from "ioredis";
+import type { ChoiceValue, FailureReason, ProgressEvent, StudyConfig } from "@bayestune/protocol";
+import { StoreError } from "./errors.js";
+import {
+  canonicalJson,
+  checkFidelity,
+  checkFinish,
+  checkProgress,
+  checkSource,
+  checkStudyName,
+  checkTrialNumber,
+  compareIntermediate,
+  copyParams,
+  deepFreeze,
+  parseStudyConfig,
+  rungMismatchError,
+  studyExistsError,
+  trialFinishedError,
+  unknownStudyError,
+  unknownTrialError,
+} from "./records.js";
+import {
+  ScriptCode,
+  allScripts,
+  createStudyScript,
+  createTrialScript,
+  finishTrialScript,
+  recordProgressScript,
+  type ScriptDefinition,
+} from "./redis-scripts.js";
+import type {
+  FinishTrialInput,
+  FinishTrialOutcome,
+  IntermediateValue,
+  Metrics,
+  Store,
+  StoredStudy,
+  StoredTrial,
+  TrialSource,
+} from "./store.js";
+
+export interface RedisStoreOptions {
+  /**
+   * A connection to use, or a URL to open one. A connection passed in stays the
+   * caller's: `close()` leaves it open (the store's scripts are defined on it).
+   */
+  redis: Redis | string;
+  /** First part of every key, to keep several deployments apart in one Redis. @defaultValue "bayestune" */
+  prefix?: string;
+}
+
+type ScriptReply = [number, string | null, string | null];
+type ScriptFunction = (...keysAndArgs: string[]) => Promise<unknown>;
+
+export class RedisStore implements Store {
+  readonly #redis: Redis;
+  readonly #ownsConnection: boolean;
+  readonly #prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    const prefix = options.prefix ?? "bayestune";
+    if (typeof prefix !== "string" || prefix.length === 0) {
+      throw new StoreError("INVALID_RECORD", `prefix must be a non-empty string, got ${JSON.stringify(prefix)}`);
+    }
+    if (typeof options.redis === "string") {
+      this.#redis = new Redis(options.redis);
+      this.#ownsConnection = true;
+    } else if (options.redis instanceof Redis) {
+      this.#redis = options.redis;
+      this.#ownsConnection = false;
+    } else {
+      throw new StoreError("INVALID_RECORD", `redis must be an ioredis connection or a URL, got ${String(options.redis)}`);
+    }
+    this.#prefix = prefix;
+    for (const script of allScripts) {
+      this.#redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+
+  async createStudy(config: StudyConfig): Promise<StoredStudy> {
+    const parsed = parseStudyConfig(config);
+    const configJson = canonicalJson(parsed);
+    const [, storedJson, createdAt] = (await this.#run(
+      createStudyScript,
+      [this.#key("studies"), this.#studyKey(parsed.name)],
+      [parsed.name, configJson, String(Date.now())],
+    )) as ScriptReply;
+    const stored = this.#decodeStudy(parsed.name, storedJson, createdAt);
+    if (storedJson !== configJson) throw studyExistsError(parsed.name, stored.config, parsed);
+    return stored;
+  }
+
+  async getStudy(name: string): Promise<StoredStudy | undefined> {
+    checkStudyName(name);
+    const [configJson, createdAt] = await this.#redis.hmget(this.#studyKey(name), "config", "createdAt");
+    return configJson === null || configJson === undefined ? undefined : this.#decodeStudy(name, configJson, createdAt ?? null);
+  }
+
+  async listStudies(): Promise<string[]> {
+    return (await this.#redis.smembers(this.#key("studies"))).sort();
+  }
+
+  async createTrial(
+    study: string,
+    params: Readonly<Record<string, ChoiceValue>>,
+    source: TrialSource,
+    fidelity?: number,
+  ): Promise<StoredTrial> {
+    checkStudyName(study);
+    const copy = copyParams(params);
+    checkSource(source);
+    const checkedFidelity = checkFidelity(fidelity);
+    const createdAt = Date.now();
+    const number = Number(
+      await this.#run(
+        createTrialScript,
+        [this.#studyKey(study), this.#trialCountKey(study)],
+        [`${this.#studyKey(study)}:trial:`, JSON.stringify(copy), source, String(createdAt), checkedFidelity === undefined ? "" : String(checkedFidelity)],
+      ),
+    );
+    if (number === ScriptCode.UNKNOWN_STUDY) throw unknownStudyError(study);
+    // Built here rather than read back: the script wrote exactly these fields.
+    const trial: { -readonly [K in keyof StoredTrial]: StoredTrial[K] } = {
+      study,
+      number,
+      params: copy,
+      state: "running",
+      rung: 0,
+      intermediate: [],
+      source,
+      attempts: 0,
+      createdAt,
+    };
+    if (checkedFidelity !== undefined) trial.fidelity = checkedFidelity;
+    return deepFreeze(trial);
+  }
+
+  async recordProgress(event: ProgressEvent): Promise<{ applied: boolean }> {
+    const progress = checkProgress(event);
+    const report: IntermediateValue = { rung: progress.rung, step: progress.step, metrics: progress.metrics };
+    const [code, state, rung] = (await this.#run(
+      recordProgressScript,
+      [this.#studyKey(progress.study), this.#trialKey(progress.study, progress.trial), this.#progressKey(progress.study, progress.trial)],
+      [String(progress.rung), `${progress.rung}-${progress.step}`, JSON.stringify(report)],
+    )) as ScriptReply;
+    switch (code) {
+      case ScriptCode.APPLIED:
+        return { applied: true };
+      case ScriptCode.ALREADY_APPLIED:
+        return { applied: false };
+      case ScriptCode.TRIAL_FINISHED:
+        throw trialFinishedError(progress.study, progress.trial, String(state), `progress (step ${progress.step})`);
+      default:
+        throw this.#scriptError(code, progress.study, progress.trial, progress.rung, rung);
+    }
+  }
+
+  async finishTrial(result: FinishTrialInput): Promise<FinishTrialOutcome> {
+    const finish = checkFinish(result);
+    const fields: string[] = ["state", finish.state, "finishedAt", String(Date.now())];
+    if (finish.value !== undefined) fields.push("value", String(finish.value));
+    if (finish.metrics !== undefined) fields.push("metrics", JSON.stringify(finish.metrics));
+    if (finish.reason !== undefined) fields.push("reason", finish.reason);
+    if (finish.message !== undefined) fields.push("message", finish.message);
+    if (finish.checkpoint !== undefined) fields.push("checkpoint", finish.checkpoint);
+    if (finish.worker !== undefined) fields.push("worker", finish.worker);
+    const [code, state, rung] = (await this.#run(
+      finishTrialScript,
+      [this.#studyKey(finish.study), this.#trialKey(finish.study, finish.trial), this.#key("study", finish.study, "done")],
+      [`${finish.trial}-${finish.rung}`, String(finish.rung), finish.attempts === undefined ? "" : String(finish.attempts), ...fields],
+    )) as ScriptReply;
+    if (code === ScriptCode.TRIAL_FINISHED) {
+      throw trialFinishedError(finish.study, finish.trial, String(state), `a result for rung ${finish.rung}`);
+    }
+    if (code !== ScriptCode.APPLIED && code !== ScriptCode.ALREADY_APPLIED) {
+      throw this.#scriptError(code, finish.study, finish.trial, finish.rung, rung);
+    }
+    // A finished trial never changes again, so this read sees exactly what the script left.
+    const trial = await this.getTrial(finish.study, finish.trial);
+    if (trial === undefined) throw unknownTrialError(finish.study, finish.trial);
+    return { trial, applied: code === ScriptCode.APPLIED };
+  }
+
+  async getTrial(study: string, number: number): Promise<StoredTrial | undefined> {
+    checkStudyName(study);
+    checkTrialNumber(number);
+    const replies = await this.#redis
+      .multi()
+      .exists(this.#studyKey(study))
+      .hgetall(this.#trialKey(study, number))
+      .hgetall(this.#progressKey(study, number))
+      .exec();
+    const [exists, hash, progress] = execResults(replies);
+    if (exists === 0) throw unknownStudyError(study);
+    const fields = hash as Record<string, string>;
+    if (Object.keys(fields).length === 0) return undefined;
+    return this.#decodeTrial(study, number, fields, progress as Record<string, string>);
+  }
+
+  async getTrials(study: string): Promise<StoredTrial[]> {
+    checkStudyName(study);
+    const [exists, count] = execResults(
+      await this.#redis.multi().exists(this.#studyKey(study)).get(this.#trialCountKey(study)).exec(),
+    );
+    if (exists === 0) throw unknownStudyError(study);
+    const n = count === null ? 0 : Number(count);
+    if (n === 0) return [];
+    const read = this.#redis.multi();
+    for (let i = 0; i < n; i++) read.hgetall(this.#trialKey(study, i)).hgetall(this.#progressKey(study, i));
+    const replies = execResults(await read.exec());
+    const trials: StoredTrial[] = [];
+    for (let i = 0; i < n; i++) {
+      trials.push(this.#decodeTrial(study, i, replies[2 * i] as Record<string, string>, replies[2 * i + 1] as Record<string, string>));
+    }
+    return trials;
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsConnection) await this.#redis.quit();
+  }
+
+  #key(...parts: string[]): string {
+    return [this.#prefix, ...parts].join(":");
+  }
+
+  #studyKey(study: string): string {
+    return this.#key("study", study);
+  }
+
+  #trialCountKey(study: string): string {
+    return this.#key("study", study, "trial-count");
+  }
+
+  #trialKey(study: string, number: number): string {
+    return this.#key("study", study, "trial", String(number));
+  }
+
+  #progressKey(study: string, number: number): string {
+    return this.#key("study", study, "trial", String(number), "progress");
+  }
+
+  #run(script: ScriptDefinition, keys: string[], args: string[]): Promise<unknown> {
+    const command = (this.#redis as unknown as Record<string, ScriptFunction>)[script.name];
+    if (command === undefined) throw new Error(`bayestune store: script ${script.name} is not defined on the connection`);
+    return command.call(this.#redis, ...keys, ...args);
+  }
+
+  #scriptError(code: number, study: string, trial: number, rung: number, storedRung: string | null): StoreError {
+    switch (code) {
+      case ScriptCode.UNKNOWN_STUDY:
+        return unknownStudyError(study);
+      case ScriptCode.UNKNOWN_TRIAL:
+        return unknownTrialError(study, trial);
+      case ScriptCode.RUNG_MISMATCH:
+        return rungMismatchError(study, trial, Number(storedRung), rung);
+      default:
+        return new StoreError("INVALID_RECORD", `a store script must return a known code, got ${code}`);
+    }
+  }
+
+  #decodeStudy(name: string, configJson: string | null, createdAt: string | null): StoredStudy {
+    if (configJson === null || createdAt === null) throw corrupt(this.#studyKey(name), "config and createdAt");
+    return deepFreeze({ name, config: parseJson(configJson, this.#studyKey(name)) as StudyConfig, createdAt: Number(createdAt) });
+  }
+
+  #decodeTrial(study: string, number: number, hash: Record<string, string>, progress: Record<string, string>): StoredTrial {
+    const key = this.#trialKey(study, number);
+    const { params, state, rung, source, attempts, createdAt } = hash;
+    if (params === undefined || state === undefined || rung === undefined || source === undefined || attempts === undefined || createdAt === undefined) {
+      throw corrupt(key, "params, state, rung, source, attempts and createdAt");
+    }
+    const intermediate = Object.values(progress)
+      .map((json) => parseJson(json, `${key}:progress`) as IntermediateValue)
+      .sort(compareIntermediate);
+    const trial: { -readonly [K in keyof StoredTrial]: StoredTrial[K] } = {
+      study,
+      number,
+      params: parseJson(params, key) as Record<string, ChoiceValue>,
+      state: state as StoredTrial["state"],
+      rung: Number(rung),
+      intermediate,
+      source: source as TrialSource,
+      attempts: Number(attempts),
+      createdAt: Number(createdAt),
+    };
+    if (hash.value !== undefined) trial.value = Number(hash.value);
+    if (hash.metrics !== undefined) trial.metrics = parseJson(hash.metrics, key) as Metrics;
+    if (hash.reason !== undefined) trial.reason = hash.reason as FailureReason;
+    if (hash.message !== undefined) trial.message = hash.message;
+    if (hash.fidelity !== undefined) trial.fidelity = Number(hash.fidelity);
+    if (hash.checkpoint !== undefined) trial.checkpoint = hash.checkpoint;
+    if (hash.finishedAt !== undefined) trial.finishedAt = Number(hash.finishedAt);
+    if (hash.worker !== undefined) trial.worker = hash.worker;
+    return deepFreeze(trial);
+  }
+}
+
+/** The replies of a MULTI, failing on the first command that failed. */
+function execResults(replies: [error: Error | null, result: unknown][] | null): unknown[] {
+  if (replies === null) throw new Error("bayestune store: a MULTI must run, got it discarded");
+  return replies.map(([error, result]) => {
+    if (error !== null) throw error;
+    return result;
+  });
+}
+
+function parseJson(json: string, key: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch (cause) {
+    throw new StoreError("INVALID_RECORD", `${key} must hold valid JSON, got ${JSON.stringify(json.slice(0, 80))}`, { cause });
+  }
+}
+
+function corrupt(key: string, fields: string): StoreError {
+  return new StoreError("INVALID_RECORD", `${key} must hold ${fields}, got a hash without them (written by something else?)`);
+}

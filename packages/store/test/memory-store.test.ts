@@ -1,0 +1,7 @@
+import { MemoryStore } from "../src/memory-store.js";
+import { describeStoreContract } from "./store-contract.js";
+
+describeStoreContract("MemoryStore", async () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+});

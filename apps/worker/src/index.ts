@@ -1,1 +1,3 @@
-export {};
+export { runTrial, type RunTrialOptions } from "./run-trial.js";
+export { renderArgv, formatParamValue } from "./command-template.js";
+export { WorkerError, InvalidJobError, InvalidOptionsError, type WorkerErrorCode } from "./errors.js";

@@ -1,0 +1,92 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createStudy, type SamplerChoice, type Study, type Trial } from "@bayestune/core";
+import type { SamplerSpec, StudyConfig, TrialJob, TrialResult } from "@bayestune/protocol";
+import { runTrial } from "@bayestune/worker";
+
+export interface EmbeddedTuneOptions {
+  /** Trials run at once, each in its own child process. @defaultValue 1 */
+  slots?: number;
+  /** GPU ids handed out one per slot as CUDA_VISIBLE_DEVICES; none when empty. */
+  gpus?: readonly string[];
+  /** Directory under which each trial gets its own folder. */
+  workDir: string;
+  /** Called after each trial is told, with its snapshot and the worker's result. */
+  onTrialFinished?: (trial: Trial, result: TrialResult) => void;
+  /** Aborting cancels the running trials (their process groups are killed) and stops asking. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a whole study on this machine without Redis: the core in-process, the
+ * training command in local child-process slots through the worker's runner.
+ * New trials are asked for as slots free up, with the running ones pending,
+ * until `maxTrials` have finished.
+ */
+export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOptions): Promise<Study> {
+  const slots = options.slots ?? 1;
+  if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
+  const gpus = options.gpus ?? [];
+  const study = createStudy({
+    space: config.space,
+    direction: config.direction,
+    seed: config.seed,
+    sampler: toSamplerChoice(config.sampler),
+  });
+  await mkdir(options.workDir, { recursive: true });
+
+  const freeGpus = [...gpus];
+  const running = new Map<number, Promise<void>>();
+  let started = 0;
+  while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
+    const free = Math.min(slots - running.size, config.maxTrials - started);
+    if (free > 0 && !options.signal?.aborted) {
+      for (const trial of await study.askBatch(free)) {
+        started++;
+        const gpu = freeGpus.shift();
+        const job: TrialJob = {
+          study: config.name,
+          trial: trial.number,
+          rung: 0,
+          params: { ...trial.params },
+          command: config.command,
+          metric: config.metric,
+          timeoutSeconds: config.trialTimeoutSeconds,
+        };
+        const done = runTrial(job, {
+          worker: `embedded-${gpu ?? "cpu"}`,
+          workDir: join(options.workDir, config.name),
+          ...(gpu !== undefined ? { gpu } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        }).then(async (result) => {
+          const told = await study.tell(
+            trial.number,
+            result.state === "complete" && result.value !== undefined
+              ? result.value
+              : { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") },
+          );
+          if (gpu !== undefined) freeGpus.push(gpu);
+          running.delete(trial.number);
+          options.onTrialFinished?.(told, result);
+        });
+        running.set(trial.number, done);
+      }
+    }
+    if (running.size > 0) await Promise.race(running.values());
+  }
+  return study;
+}
+
+/** The config's sampler in the core's terms (zod's optional keys may hold undefined; the core's may not). */
+function toSamplerChoice(spec: SamplerSpec): SamplerChoice {
+  if (typeof spec === "string") return spec;
+  const { nInitial, acquisition, xi, kappa, deterministic } = spec;
+  return {
+    type: "gp",
+    ...(nInitial !== undefined ? { nInitial } : {}),
+    ...(acquisition !== undefined ? { acquisition } : {}),
+    ...(xi !== undefined ? { xi } : {}),
+    ...(kappa !== undefined ? { kappa } : {}),
+    ...(deterministic !== undefined ? { deterministic } : {}),
+  };
+}

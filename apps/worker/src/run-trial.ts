@@ -1,0 +1,324 @@
+import { spawn } from "node:child_process";
+import { stat } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import {
+  formatZodIssues,
+  ProgressEvent,
+  TrialJob,
+  TrialResult,
+  type TrialResultInput,
+} from "@bayestune/protocol";
+import { classifyOutcome, type ProcessOutcome, type Verdict } from "./classify-outcome.js";
+import { renderArgv } from "./command-template.js";
+import { InvalidJobError, InvalidOptionsError } from "./errors.js";
+import { LineSplitter } from "./line-splitter.js";
+import { parseMetricLine, type ParsedMetricLine } from "./parse-metric-line.js";
+import { TailBuffer } from "./tail-buffer.js";
+import { prepareTrialDir } from "./trial-dir.js";
+import { buildTrialEnv } from "./trial-env.js";
+
+export interface RunTrialOptions {
+  /** Worker id, written into the result. */
+  worker: string;
+  /** GPU(s) assigned to the trial; becomes CUDA_VISIBLE_DEVICES. @defaultValue unset, the parent's value is kept */
+  gpu?: string;
+  /** A per-job directory is created under it, holding params.json and the script's checkpoints. */
+  workDir: string;
+  /** Called for every stdout metric line with a `step`; what it throws is swallowed, never failing the run. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Aborting kills the whole process group; the result is failed "cancelled". */
+  signal?: AbortSignal;
+  /** Time between SIGTERM and SIGKILL when the worker stops the process group. @defaultValue 10 s */
+  killGraceMs?: number;
+  /** Longest stdout line read, in bytes; longer ones are dropped unread. @defaultValue 64 KiB */
+  maxLineBytes?: number;
+  /** Bytes of stderr kept for the result and for out-of-memory detection. @defaultValue 4 KiB */
+  stderrTailBytes?: number;
+}
+
+const DEFAULTS = { killGraceMs: 10_000, maxLineBytes: 64 * 1024, stderrTailBytes: 4 * 1024 };
+/** setTimeout fires at once beyond 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * After the process exits, how long its pipes may stay open: a grandchild that left
+ * the process group (setsid) can hold them for ever, and the result must not wait.
+ */
+const PIPE_DRAIN_MS = 2_000;
+
+type ResolvedOptions = Required<Pick<RunTrialOptions, "worker" | "workDir" | "killGraceMs" | "maxLineBytes" | "stderrTailBytes">> &
+  Pick<RunTrialOptions, "gpu" | "onProgress" | "signal">;
+
+/**
+ * Runs one trial job's command as a child process and reports how it ended.
+ *
+ * Contract:
+ * - Resolves with a result that passes `TrialResult.parse` for anything the child does
+ *   (crash, hang, flood, garbage, missing program) and for a job that fails its schema
+ *   or its command template ("invalid-job", nothing spawned).
+ * - The child leads its own process group; on timeout or abort the whole group gets
+ *   SIGTERM, then SIGKILL after `killGraceMs`; when the child exits, members it left
+ *   behind are killed too, so no GPU memory outlives the trial.
+ * - No timer or listener survives the returned promise.
+ *
+ * @throws InvalidOptionsError when an option is out of range.
+ * @throws InvalidJobError when the job is so malformed that no valid result can name it
+ *   (its study, trial or rung is invalid).
+ * @throws the underlying error when the trial directory cannot be written or the
+ *   operating system refuses to spawn for a reason other than the program (EMFILE, ENOMEM):
+ *   failures of the worker, to be retried elsewhere.
+ */
+export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise<TrialResult> {
+  const opts = resolveOptions(options);
+  const startedAt = performance.now();
+  const finish = (partial: Omit<TrialResultInput, "kind" | "worker" | "durationSeconds">): TrialResult =>
+    TrialResult.parse({
+      kind: "result",
+      ...partial,
+      durationSeconds: (performance.now() - startedAt) / 1000,
+      worker: opts.worker,
+    });
+
+  const parsed = TrialJob.safeParse(job);
+  if (!parsed.success) {
+    const message = formatZodIssues(parsed.error, "trial job");
+    // Typed as a TrialJob, but it may be anything a queue delivered.
+    const raw: Partial<Record<keyof TrialJob, unknown>> = typeof job === "object" && job !== null ? job : {};
+    const result = TrialResult.safeParse({
+      kind: "result",
+      study: raw.study,
+      trial: raw.trial,
+      rung: raw.rung ?? 0,
+      state: "failed",
+      reason: "invalid-job",
+      message,
+      durationSeconds: 0,
+      worker: opts.worker,
+    });
+    if (!result.success) throw new InvalidJobError(message);
+    return result.data;
+  }
+  const valid = parsed.data;
+  const identity = { study: valid.study, trial: valid.trial, rung: valid.rung };
+  const failed = (verdict: Extract<Verdict, { state: "failed" }>): TrialResult => finish({ ...identity, ...verdict });
+
+  let argv: string[];
+  try {
+    argv = renderArgv(valid.command.argv, valid.params, valid.fidelity);
+    if (valid.command.cwd !== undefined) await assertDirectory(valid.command.cwd);
+  } catch (error) {
+    if (error instanceof InvalidJobError) return failed({ state: "failed", reason: "invalid-job", message: error.message });
+    throw error;
+  }
+  if (opts.signal?.aborted === true) {
+    return failed({ state: "failed", reason: "cancelled", message: "cancelled before the process was started" });
+  }
+
+  const paths = await prepareTrialDir(opts.workDir, valid);
+  const env = buildTrialEnv(valid, paths, opts.gpu, process.env);
+  const nul = findNul(argv, env);
+  // spawn() would throw on it; it comes from the job (a param value, command.env), not from the worker.
+  if (nul !== undefined) return failed({ state: "failed", reason: "invalid-job", message: `${nul} must not contain a NUL character` });
+  const supervised = await supervise(argv, { cwd: valid.command.cwd ?? process.cwd(), env }, valid, opts);
+
+  if (supervised.kind === "spawn-failed") {
+    const program = argv[0] ?? "";
+    const why =
+      supervised.error.code === "ENOENT"
+        ? "was not found; check the program name and PATH"
+        : "is not executable; check its permissions (chmod +x)";
+    return failed({
+      state: "failed",
+      reason: "command-not-found",
+      message: `command '${program}' ${why} (spawn ${supervised.error.code})`,
+    });
+  }
+  const { outcome, checkpoint } = supervised;
+  const verdict = classifyOutcome(outcome, valid, opts.killGraceMs);
+  return finish({
+    ...identity,
+    ...verdict,
+    metrics: outcome.final?.metrics ?? {},
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    stderrTail: outcome.stderrTail,
+  });
+}
+
+type Supervised =
+  | { kind: "ended"; outcome: ProcessOutcome; checkpoint: string | undefined }
+  | { kind: "spawn-failed"; error: NodeJS.ErrnoException & { code: "ENOENT" | "EACCES" } };
+
+/** Spawns the command, streams its output and stops it on timeout or abort; resolves once it has ended. */
+function supervise(
+  argv: readonly string[],
+  spawnOptions: { cwd: string; env: NodeJS.ProcessEnv },
+  job: TrialJob,
+  opts: ResolvedOptions,
+): Promise<Supervised> {
+  return new Promise((resolve, reject) => {
+    const [program = "", ...args] = argv;
+    const child = spawn(program, args, { ...spawnOptions, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+
+    const stderr = new TailBuffer(opts.stderrTailBytes);
+    let final: ParsedMetricLine | undefined;
+    let intermediateLines = 0;
+    let lastStep: number | undefined;
+    let checkpoint: string | undefined;
+    const stdout = new LineSplitter(opts.maxLineBytes, (line) => {
+      const metricLine = parseMetricLine(line);
+      if (metricLine === undefined) return;
+      if (metricLine.checkpoint !== undefined) checkpoint = metricLine.checkpoint;
+      if (metricLine.final) final = metricLine;
+      else intermediateLines += 1;
+      if (metricLine.step !== undefined) {
+        lastStep = metricLine.step;
+        reportProgress(metricLine.step, metricLine.metrics);
+      }
+    });
+    const reportProgress = (step: number, metrics: Record<string, number | null>): void => {
+      if (opts.onProgress === undefined) return;
+      const event: ProgressEvent = { kind: "progress", study: job.study, trial: job.trial, rung: job.rung, step, metrics };
+      try {
+        opts.onProgress(event);
+      } catch {
+        // The caller's bug must not fail, or stall, the user's training run.
+      }
+    };
+
+    let stoppedBy: ProcessOutcome["stoppedBy"];
+    let sentSigkill = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+
+    const killGroup = (signal: NodeJS.Signals): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // ESRCH: the group is already gone.
+      }
+    };
+    const stop = (reason: NonNullable<ProcessOutcome["stoppedBy"]>): void => {
+      if (stoppedBy !== undefined || exit !== undefined) return;
+      stoppedBy = reason;
+      killGroup("SIGTERM");
+      graceTimer = setTimeout(() => {
+        sentSigkill = true;
+        killGroup("SIGKILL");
+      }, opts.killGraceMs);
+    };
+    const onAbort = (): void => stop("cancelled");
+
+    const cleanUp = (): void => {
+      settled = true;
+      clearTimeout(timeoutTimer);
+      clearTimeout(graceTimer);
+      clearTimeout(drainTimer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      child.stdout.removeAllListeners("data");
+      child.stderr.removeAllListeners("data");
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const settle = (): void => {
+      if (settled || exit === undefined) return;
+      cleanUp();
+      stdout.end();
+      resolve({
+        kind: "ended",
+        outcome: {
+          ...exit,
+          ...(stoppedBy === undefined ? {} : { stoppedBy }),
+          sentSigkill,
+          ...(final === undefined ? {} : { final }),
+          intermediateLines,
+          ...(lastStep === undefined ? {} : { lastStep }),
+          stderrTail: stderr.toString(),
+        },
+        checkpoint,
+      });
+    };
+
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    // A stream error (EPIPE and kin) must not crash the worker; the exit status tells how the trial ended.
+    child.stdout.on("error", () => {});
+    child.stderr.on("error", () => {});
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      // After a successful spawn, 'error' only reports a failed child.kill(), which is never called.
+      if (settled || child.pid !== undefined) return;
+      cleanUp();
+      if (error.code === "ENOENT" || error.code === "EACCES") {
+        resolve({ kind: "spawn-failed", error: error as NodeJS.ErrnoException & { code: "ENOENT" | "EACCES" } });
+      } else {
+        reject(error);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      if (settled) return;
+      exit = { code, signal };
+      clearTimeout(timeoutTimer);
+      clearTimeout(graceTimer);
+      // Members the leader left behind (a data loader, a torchrun worker) would hold the GPU and the pipes.
+      killGroup("SIGKILL");
+      drainTimer = setTimeout(settle, PIPE_DRAIN_MS);
+    });
+    child.once("close", settle);
+
+    if (child.pid !== undefined) {
+      timeoutTimer = setTimeout(() => stop("timeout"), Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      // An abort during the awaits before the spawn fired no listener.
+      if (opts.signal?.aborted === true) stop("cancelled");
+    }
+  });
+}
+
+function resolveOptions(options: RunTrialOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    worker: options.worker,
+    workDir: options.workDir,
+    killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
+    maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes,
+    stderrTailBytes: options.stderrTailBytes ?? DEFAULTS.stderrTailBytes,
+    ...(options.gpu === undefined ? {} : { gpu: options.gpu }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  if (typeof resolved.worker !== "string" || resolved.worker.length === 0) {
+    throw new InvalidOptionsError(`worker must be a non-empty string, got ${JSON.stringify(resolved.worker)}`);
+  }
+  if (typeof resolved.workDir !== "string" || resolved.workDir.length === 0) {
+    throw new InvalidOptionsError(`workDir must be a non-empty path, got ${JSON.stringify(resolved.workDir)}`);
+  }
+  if (resolved.gpu !== undefined && resolved.gpu.length === 0) {
+    throw new InvalidOptionsError(`gpu must be a non-empty string such as "0" or "0,1" when given, got ""`);
+  }
+  if (!Number.isFinite(resolved.killGraceMs) || resolved.killGraceMs < 0) {
+    throw new InvalidOptionsError(`killGraceMs must be a finite number >= 0, got ${resolved.killGraceMs}`);
+  }
+  if (!Number.isInteger(resolved.maxLineBytes) || resolved.maxLineBytes < 1) {
+    throw new InvalidOptionsError(`maxLineBytes must be an integer >= 1, got ${resolved.maxLineBytes}`);
+  }
+  if (!Number.isInteger(resolved.stderrTailBytes) || resolved.stderrTailBytes < 0) {
+    throw new InvalidOptionsError(`stderrTailBytes must be an integer >= 0, got ${resolved.stderrTailBytes}`);
+  }
+  return resolved;
+}
+
+async function assertDirectory(path: string): Promise<void> {
+  const isDirectory = await stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) throw new InvalidJobError(`command.cwd must be an existing directory, got ${JSON.stringify(path)}`);
+}
+
+function findNul(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const argIndex = argv.findIndex((arg) => arg.includes("\0"));
+  if (argIndex !== -1) return `argv[${argIndex}]`;
+  const variable = Object.entries(env).find(([key, value]) => key.includes("\0") || value?.includes("\0") === true);
+  return variable === undefined ? undefined : `environment variable ${JSON.stringify(variable[0])}`;
+}

@@ -1,0 +1,367 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { getEventListeners } from "node:events";
+import { tmpdir } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CHILD_ENV, TrialResult, type ProgressEvent, type TrialJob, type TrialJobInput } from "@bayestune/protocol";
+import { InvalidJobError, InvalidOptionsError } from "../src/errors.js";
+import { runTrial, type RunTrialOptions } from "../src/run-trial.js";
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const node = (script: string, ...args: string[]): string[] => [process.execPath, fixture(script), ...args];
+
+let workDir: string;
+beforeEach(async () => {
+  workDir = await mkdtemp(join(tmpdir(), "bayestune-run-trial-"));
+});
+afterEach(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+function job(argv: string[], overrides: Partial<TrialJobInput> = {}): TrialJob {
+  return {
+    study: "s1",
+    trial: 7,
+    rung: 0,
+    params: { lr: 0.0005, layers: 2 },
+    command: { argv },
+    metric: "loss",
+    timeoutSeconds: 30,
+    ...overrides,
+  } as TrialJob;
+}
+
+async function run(trialJob: TrialJob, options: Partial<RunTrialOptions> = {}): Promise<TrialResult> {
+  const result = await runTrial(trialJob, { worker: "w-test", workDir, ...options });
+  expect(TrialResult.parse(result)).toEqual(result);
+  return result;
+}
+
+/**
+ * Dead means no such process, or a zombie: when the grandchild's parent dies first it
+ * is reparented to PID 1, and in some containers PID 1 never reaps, so its zombie
+ * stays visible to kill(pid, 0) though it holds no memory and runs nothing.
+ */
+function isDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") === true;
+  } catch {
+    return true;
+  }
+}
+
+async function waitForFile(path: string): Promise<string> {
+  for (let i = 0; i < 200 && !existsSync(path); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  return readFile(path, "utf8");
+}
+
+const activeTimers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+
+describe("runTrial", () => {
+  it("completes with the final metric, progress events in order and the last checkpoint", async () => {
+    const events: ProgressEvent[] = [];
+    const timersBefore = activeTimers();
+    const result = await run(job(node("report-metrics.mjs"), { rung: 1 }), { onProgress: (event) => events.push(event) });
+
+    // loss = 1000 * lr + layers = 0.5 + 2
+    expect(result).toMatchObject({ kind: "result", study: "s1", trial: 7, rung: 1, state: "complete", value: 2.5, worker: "w-test" });
+    expect(result.metrics).toEqual({ loss: 2.5, accuracy: 0.75 });
+    expect(result.reason).toBeUndefined();
+    expect(result.checkpoint).toBe(join(workDir, "s1-7-1", "ckpt-3"));
+    expect(result.durationSeconds).toBeGreaterThan(0);
+    expect(result.durationSeconds).toBeLessThan(10);
+    expect(events.map((event) => [event.step, event.metrics["loss"]])).toEqual([
+      [0, 5.5],
+      [1, 4.5],
+      [2, 3.5],
+      [3, 3],
+    ]);
+    expect(events[0]).toEqual({ kind: "progress", study: "s1", trial: 7, rung: 1, step: 0, metrics: { loss: 5.5, lr: 0.0005 } });
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("survives an onProgress that throws", async () => {
+    let calls = 0;
+    const result = await run(job(node("report-metrics.mjs")), {
+      onProgress: () => {
+        calls += 1;
+        throw new Error("listener bug");
+      },
+    });
+    expect(calls).toBe(4);
+    expect(result.state).toBe("complete");
+  });
+
+  it("gives the same params through env, the JSON file and the argv template; sets the trial env and the GPU", async () => {
+    const params = { lr: 0.30000000000000004, batch_size: 64, "opt.name": "adamw", tie: false, warmup: null };
+    const cwd = await mkdtemp(join(tmpdir(), "bayestune-cwd-"));
+    try {
+      const argv = ["python3", fixture("echo-params.py"), "--lr={lr}", "--bs={batch_size}", "--opt={opt.name}", "--tie={tie}", "--warmup={warmup}", "--steps={fidelity}", "{{literal}}"];
+      const trialJob = job(argv, {
+        params,
+        fidelity: 1500,
+        checkpoint: "/ckpt/rung0",
+        rung: 2,
+        command: { argv, cwd, env: { EXTRA: "yes", CUDA_VISIBLE_DEVICES: "7" } },
+      });
+      const result = await run(trialJob, { gpu: "1,3" });
+      expect(result).toMatchObject({ state: "complete", value: 0.25 });
+
+      const trialDir = join(workDir, "s1-7-2");
+      const seen = JSON.parse(await readFile(join(trialDir, "seen.json"), "utf8")) as {
+        argv: string[];
+        env: Record<string, string>;
+        file: unknown;
+        cwd: string;
+      };
+      expect(seen.argv).toEqual(["--lr=0.30000000000000004", "--bs=64", "--opt=adamw", "--tie=false", "--warmup=null", "--steps=1500", "{literal}"]);
+      expect(seen.file).toEqual(params);
+      expect(JSON.parse(seen.env[CHILD_ENV.params] ?? "")).toEqual(params);
+      expect(seen.env).toMatchObject({
+        BAYESTUNE_PARAM_LR: "0.30000000000000004",
+        BAYESTUNE_PARAM_BATCH_SIZE: "64",
+        BAYESTUNE_PARAM_OPT_NAME: "adamw",
+        BAYESTUNE_PARAM_TIE: "false",
+        BAYESTUNE_PARAM_WARMUP: "null",
+        [CHILD_ENV.study]: "s1",
+        [CHILD_ENV.trial]: "7",
+        [CHILD_ENV.rung]: "2",
+        [CHILD_ENV.fidelity]: "1500",
+        [CHILD_ENV.checkpoint]: "/ckpt/rung0",
+        [CHILD_ENV.trialDir]: trialDir,
+        [CHILD_ENV.paramsFile]: join(trialDir, "params.json"),
+        [CHILD_ENV.stopFile]: join(trialDir, "STOP"),
+        CUDA_VISIBLE_DEVICES: "1,3",
+        EXTRA: "yes",
+        PYTHONUNBUFFERED: "1",
+      });
+      expect(seen.cwd).toBe(cwd);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("fails nonzero-exit with the exit code and the stderr tail", async () => {
+    const result = await run(job(node("exit-code.mjs")));
+    expect(result).toMatchObject({ state: "failed", reason: "nonzero-exit" });
+    expect(result.value).toBeUndefined();
+    expect(result.message).toMatch(/exited with code 3; last stderr line: ValueError: shapes do not match/);
+    expect(result.stderrTail).toBe("Traceback (most recent call last):\nValueError: shapes do not match\n");
+  });
+
+  it("keeps only the last stderrTailBytes of stderr", async () => {
+    const result = await run(job(node("exit-code.mjs")), { stderrTailBytes: 16 });
+    expect(result.stderrTail).toBe("es do not match\n");
+  });
+
+  it("fails out-of-memory on a CUDA OOM traceback and on Python's MemoryError", async () => {
+    const cuda = await run(job(node("cuda-oom.mjs")));
+    expect(cuda).toMatchObject({ state: "failed", reason: "out-of-memory" });
+    expect(cuda.message).toMatch(/exited with code 1\): torch\.OutOfMemoryError: CUDA out of memory\. Tried to allocate 2\.00 GiB/);
+
+    const python = await run(job(["python3", fixture("memory-error.py")]));
+    expect(python).toMatchObject({ state: "failed", reason: "out-of-memory" });
+    expect(python.message).toMatch(/MemoryError: Unable to allocate 64\.0 GiB/);
+  });
+
+  it("fails out-of-memory when the process dies of a SIGKILL the worker did not send", async () => {
+    const result = await run(job(node("self-sigkill.mjs")));
+    expect(result).toMatchObject({ state: "failed", reason: "out-of-memory" });
+    expect(result.message).toMatch(/SIGKILL, which the worker did not send/);
+  });
+
+  it("fails out-of-memory when a wrapping shell reports its child Killed", async () => {
+    for (const shell of ["sh", "bash"]) {
+      // "; exit $?" keeps the shell from exec'ing the command, so it waits and reports the kill.
+      const result = await run(job([shell, "-c", `"${process.execPath}" "${fixture("self-sigkill.mjs")}"; exit $?`]));
+      expect(result, shell).toMatchObject({ state: "failed", reason: "out-of-memory" });
+      expect(result.message, shell).toMatch(/^out of memory \(exited with code 137\): .*Killed/);
+    }
+  });
+
+  it("does not wait for a grandchild that left the process group and holds stdout open", async () => {
+    const pidFile = join(workDir, "escaped.pid");
+    try {
+      const startedAt = Date.now();
+      const result = await run(job(node("escape-group.mjs", pidFile)));
+      expect(result).toMatchObject({ state: "complete", value: 0.5 });
+      expect(Date.now() - startedAt).toBeLessThan(5000);
+    } finally {
+      const escaped = Number(await waitForFile(pidFile));
+      if (escaped > 0 && !isDead(escaped)) process.kill(escaped, "SIGKILL");
+    }
+  });
+
+  it("kills the whole process group at the timeout, grandchild included, and leaks no timer", async () => {
+    const pidFile = join(workDir, "grandchild.pid");
+    const timersBefore = activeTimers();
+    const startedAt = Date.now();
+    const result = await run(job(node("hang-with-grandchild.mjs", pidFile), { timeoutSeconds: 0.5 }));
+    expect(result).toMatchObject({ state: "failed", reason: "timeout" });
+    expect(result.message).toBe("killed after the 0.5 s timeout");
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    expect(result.durationSeconds).toBeGreaterThanOrEqual(0.5);
+    const grandchild = Number(await readFile(pidFile, "utf8"));
+    expect(grandchild).toBeGreaterThan(0);
+    expect(isDead(grandchild)).toBe(true);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("escalates to SIGKILL after the grace period when the child ignores SIGTERM", async () => {
+    const pidFile = join(workDir, "grandchild.pid");
+    const result = await run(job(node("hang-with-grandchild.mjs", pidFile, "ignore-sigterm"), { timeoutSeconds: 0.3 }), {
+      killGraceMs: 200,
+    });
+    expect(result).toMatchObject({ state: "failed", reason: "timeout" });
+    expect(result.message).toBe("killed after the 0.3 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
+    expect(result.durationSeconds).toBeGreaterThanOrEqual(0.5);
+    expect(isDead(Number(await readFile(pidFile, "utf8")))).toBe(true);
+  });
+
+  it("cancels through an AbortSignal, killing the group and removing its listener", async () => {
+    const pidFile = join(workDir, "grandchild.pid");
+    const controller = new AbortController();
+    const result = await run(job(node("hang-with-grandchild.mjs", pidFile)), {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(result).toMatchObject({ state: "failed", reason: "cancelled" });
+    expect(result.durationSeconds).toBeLessThan(5);
+    expect(isDead(Number(await waitForFile(pidFile)))).toBe(true);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("cancels when the signal aborts while the trial directory is being prepared", async () => {
+    const controller = new AbortController();
+    const pending = run(job(node("report-metrics.mjs")), { signal: controller.signal });
+    controller.abort(); // runTrial is now awaiting its file writes, before the spawn
+    expect(await pending).toMatchObject({ state: "failed", reason: "cancelled" });
+  });
+
+  it("does not start a job whose signal is already aborted", async () => {
+    const marker = join(workDir, "ran");
+    const result = await run(job(node("touch-file.mjs", marker)), { signal: AbortSignal.abort() });
+    expect(result).toMatchObject({ state: "failed", reason: "cancelled" });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("fails command-not-found for a missing or non-executable program, naming it", async () => {
+    const missing = await run(job(["bayestune-no-such-program", "--x"]));
+    expect(missing).toMatchObject({ state: "failed", reason: "command-not-found" });
+    expect(missing.message).toMatch(/'bayestune-no-such-program' was not found.*ENOENT/);
+
+    const script = join(workDir, "train.sh");
+    await writeFile(script, "#!/bin/sh\necho hi\n");
+    await chmod(script, 0o644);
+    const notExecutable = await run(job([script]));
+    expect(notExecutable).toMatchObject({ state: "failed", reason: "command-not-found" });
+    expect(notExecutable.message).toContain(`'${script}' is not executable`);
+  });
+
+  it("reads metric lines split across chunks, with CRLF endings and no final newline", async () => {
+    const events: ProgressEvent[] = [];
+    const result = await run(job(node("split-chunks.mjs")), { onProgress: (event) => events.push(event) });
+    expect(events.map((event) => event.metrics)).toEqual([{ loss: 1.5 }, { loss: 1.25 }]);
+    expect(result).toMatchObject({ state: "complete", value: 1 });
+  });
+
+  it("survives a flood of tens of MB without a newline and of long lines, with bounded memory", async () => {
+    // Live memory, not garbage awaiting collection: collect before each sample.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    gc();
+    const baseline = process.memoryUsage().arrayBuffers;
+    let peakLive = 0;
+    const sampler = setInterval(() => {
+      gc();
+      peakLive = Math.max(peakLive, process.memoryUsage().arrayBuffers - baseline);
+    }, 20);
+    let samples = 0;
+    const countSamples = setInterval(() => (samples += 1), 20);
+    try {
+      const result = await run(job(node("flood.mjs", "64")));
+      expect(result).toMatchObject({ state: "complete", value: 0.125 });
+    } finally {
+      clearInterval(sampler);
+      clearInterval(countSamples);
+    }
+    expect(samples).toBeGreaterThan(3);
+    // Holding the 64 MiB line whole would keep up to 64 MiB alive; streaming keeps a few 64 KiB chunks, plus
+    // backing stores that V8 frees concurrently after a collection (measured: 2-11 MiB).
+    expect(peakLive).toBeLessThan(24 * 1024 * 1024);
+  });
+
+  it("fails no-metric when only intermediate lines came, saying so", async () => {
+    const result = await run(job(node("only-progress.mjs")));
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric", metrics: {} });
+    expect(result.message).toMatch(/without a final metrics line.*only 4 intermediate metric line\(s\) \(last step 3\)/);
+  });
+
+  it("fails no-metric when the final line lacks the objective, naming what it held", async () => {
+    const result = await run(job(node("final-without-metric.mjs")));
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric", metrics: { accuracy: 0.9 } });
+    expect(result.message).toBe("the final metrics line must hold 'loss', got only 'accuracy'");
+  });
+
+  it("fails non-finite-metric on Python's NaN loss", async () => {
+    const result = await run(job(["python3", fixture("nan-loss.py")]));
+    expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric", metrics: { loss: null, grad_norm: null } });
+    expect(result.message).toBe("metric 'loss' must be a finite number, got NaN");
+  });
+
+  it("fails invalid-job on an unknown placeholder without spawning or creating the trial dir", async () => {
+    const marker = join(workDir, "ran");
+    const result = await run(job([...node("touch-file.mjs", marker), "--dropout={dropout}"]));
+    expect(result).toMatchObject({ state: "failed", reason: "invalid-job", study: "s1", trial: 7 });
+    expect(result.message).toMatch(/\{dropout\}/);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(workDir, "s1-7-0"))).toBe(false);
+  });
+
+  it("fails invalid-job on a job that breaks its schema or names a missing cwd", async () => {
+    const negative = await run(job(node("touch-file.mjs", join(workDir, "ran")), { timeoutSeconds: -1 }));
+    expect(negative).toMatchObject({ state: "failed", reason: "invalid-job" });
+    expect(negative.message).toMatch(/trial job is invalid.*\n {2}- timeoutSeconds:/);
+
+    const badCwd = job(node("touch-file.mjs", join(workDir, "ran")));
+    badCwd.command.cwd = join(workDir, "no-such-dir");
+    const missingCwd = await run(badCwd);
+    expect(missingCwd).toMatchObject({ state: "failed", reason: "invalid-job" });
+    expect(missingCwd.message).toMatch(/command\.cwd must be an existing directory/);
+    expect(existsSync(join(workDir, "ran"))).toBe(false);
+  });
+
+  it("fails invalid-job on a NUL character that spawn would refuse", async () => {
+    const result = await run(job(node("report-metrics.mjs", "{name}"), { params: { name: "a\u0000b" } }));
+    expect(result).toMatchObject({ state: "failed", reason: "invalid-job" });
+    expect(result.message).toBe("argv[2] must not contain a NUL character");
+  });
+
+  it("rejects a job it cannot even name, and out-of-range options", async () => {
+    await expect(runTrial(job(["true"], { study: "bad:name" }), { worker: "w", workDir })).rejects.toThrow(InvalidJobError);
+    await expect(runTrial(job(["true"]), { worker: "", workDir })).rejects.toThrow(InvalidOptionsError);
+    await expect(runTrial(job(["true"]), { worker: "w", workDir, killGraceMs: -1 })).rejects.toThrow(
+      "killGraceMs must be a finite number >= 0, got -1",
+    );
+    await expect(runTrial(job(["true"]), { worker: "w", workDir, maxLineBytes: 0 })).rejects.toThrow(/maxLineBytes/);
+  });
+
+  it("removes a stop file left by an earlier attempt of the same job", async () => {
+    const trialDir = join(workDir, "s1-7-0");
+    await run(job(node("report-metrics.mjs")));
+    await writeFile(join(trialDir, "STOP"), "");
+    const again = await run(job(node("report-metrics.mjs")));
+    expect(again.state).toBe("complete");
+    expect(existsSync(join(trialDir, "STOP"))).toBe(false);
+    expect(JSON.parse(await readFile(join(trialDir, "params.json"), "utf8"))).toEqual({ lr: 0.0005, layers: 2 });
+  });
+});

@@ -9,6 +9,7 @@ export default defineConfig({
       "@bayestune/protocol": fileURLToPath(new URL("./packages/protocol/src/index.ts", import.meta.url)),
       "@bayestune/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
       "@bayestune/worker": fileURLToPath(new URL("./apps/worker/src/index.ts", import.meta.url)),
+      "@bayestune/coordinator": fileURLToPath(new URL("./apps/coordinator/src/index.ts", import.meta.url)),
     },
   },
   test: {

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createStudy, type SamplerChoice, type Study, type Trial } from "@bayestune/core";
-import type { SamplerSpec, StudyConfig, TrialJob, TrialResult } from "@bayestune/protocol";
+import { createStudy, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
+import type { StudyConfig, TrialJob, TrialResult } from "@bayestune/protocol";
 import { runTrial } from "@bayestune/worker";
 
 export interface EmbeddedTuneOptions {
@@ -31,7 +31,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
     space: config.space,
     direction: config.direction,
     seed: config.seed,
-    sampler: toSamplerChoice(config.sampler),
+    sampler: samplerChoiceFromSpec(config.sampler),
   });
   await mkdir(options.workDir, { recursive: true });
 
@@ -75,18 +75,4 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
     if (running.size > 0) await Promise.race(running.values());
   }
   return study;
-}
-
-/** The config's sampler in the core's terms (zod's optional keys may hold undefined; the core's may not). */
-function toSamplerChoice(spec: SamplerSpec): SamplerChoice {
-  if (typeof spec === "string") return spec;
-  const { nInitial, acquisition, xi, kappa, deterministic } = spec;
-  return {
-    type: "gp",
-    ...(nInitial !== undefined ? { nInitial } : {}),
-    ...(acquisition !== undefined ? { acquisition } : {}),
-    ...(xi !== undefined ? { xi } : {}),
-    ...(kappa !== undefined ? { kappa } : {}),
-    ...(deterministic !== undefined ? { deterministic } : {}),
-  };
 }

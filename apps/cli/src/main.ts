@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { tuneCommand } from "./commands/tune-command.js";
-import { ConfigError } from "./config-error.js";
+import { ConfigError } from "@bayestune/coordinator";
 
 const program = new Command()
   .name("bayestune")

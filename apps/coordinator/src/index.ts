@@ -1,1 +1,5 @@
-export {};
+export { startCoordinator, type Coordinator, type CoordinatorOptions, type CoordinatorOutcome } from "./coordinator.js";
+export { countWorkerSlots, workerKeyPattern } from "./worker-slots.js";
+export { loadStudyConfig } from "./load-config.js";
+export { ConfigError } from "./config-error.js";
+export { createHttpApi } from "./http-api.js";

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
-import { loadStudyConfig } from "../load-config.js";
-import { ConfigError } from "../config-error.js";
+import { ConfigError, loadStudyConfig } from "@bayestune/coordinator";
 
 export interface TuneCommandOptions {
   slots: string;

@@ -1,0 +1,346 @@
+/*
+ * The coordinator owns one study: it asks the core for trials, writes them
+ * through the Store, hands them to workers through BullMQ and feeds the results
+ * back. The search state is a pure function of the stored history, so a
+ * coordinator killed with `kill -9` is restarted by replaying the store.
+ *
+ * Assumptions: exactly one coordinator runs per study (trial numbers come from the
+ * store and are checked against the core's, which only holds with one writer),
+ * and one coordinator per BullMQ prefix consumes the results queue (messages of
+ * another study are logged and dropped).
+ */
+import { Queue, QueueEvents, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import type { z } from "zod";
+import { pino, type Logger } from "pino";
+import { createStudy, samplerChoiceFromSpec, type Study } from "@bayestune/core";
+import {
+  formatZodIssues,
+  RESULTS_QUEUE,
+  StudyConfig,
+  TRIALS_QUEUE,
+  trialJobId,
+  WorkerMessage,
+  ProgressEvent,
+  TrialResult,
+  type TrialJob,
+} from "@bayestune/protocol";
+import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
+
+import { countWorkerSlots } from "./worker-slots.js";
+
+export interface CoordinatorOptions {
+  /** Redis URL shared by BullMQ, the worker registry and the default store. */
+  redis: string;
+  /** BullMQ prefix; workers must use the same. @defaultValue "bull" */
+  prefix?: string;
+  config: StudyConfig;
+  /** Where trials are recorded; `close()` leaves a store passed in open. @defaultValue a RedisStore on `redis` with key prefix `${prefix}:bayestune` */
+  store?: Store;
+  /** @defaultValue pino() on stdout */
+  logger?: Logger;
+  /** How often the failed jobs and the free worker slots are checked, in ms. @defaultValue 500 */
+  pollIntervalMs?: number;
+}
+
+export interface CoordinatorOutcome {
+  finished: number;
+  failed: number;
+  /** The best complete trial for the study's direction; absent when none completed. */
+  best?: StoredTrial;
+}
+
+export interface Coordinator {
+  /** Resolves once `maxTrials` trials are finished; rejects when a step fails (a broken invariant, Redis gone); never settles if `close()` comes first. */
+  readonly done: Promise<CoordinatorOutcome>;
+  /** Stops consuming and filling, and closes every connection it opened. Running jobs keep running. */
+  close(): Promise<void>;
+}
+
+/**
+ * Trial jobs are never removed: a restarted coordinator re-adds the job of every
+ * running trial, and only an existing job ID (even of a completed job whose result
+ * is still on its way) keeps BullMQ from running that trial a second time.
+ */
+const KEEP_TRIAL_JOBS = { removeOnComplete: false, removeOnFail: false } as const;
+
+/**
+ * A result a killed coordinator was processing stays locked until its lock
+ * expires and the next stalled check hands it back: a lock much shorter than
+ * BullMQ's 30 s (handling a message takes milliseconds, and the lock is renewed
+ * anyway) lets a restarted coordinator get it within seconds; and a result must
+ * never be dropped for having stalled a few times.
+ */
+const RESULTS_WORKER_OPTIONS = {
+  lockDuration: 5_000,
+  stalledInterval: 2_000,
+  maxStalledCount: 100,
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 1000 },
+} as const;
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const prefix = options.prefix ?? "bull";
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
+    throw new RangeError(`pollIntervalMs must be a positive number, got ${pollIntervalMs}`);
+  }
+  const parsed = StudyConfig.safeParse(options.config);
+  if (!parsed.success) throw new RangeError(formatZodIssues(parsed.error, "study config"));
+  const config = parsed.data;
+  const logger = (options.logger ?? pino()).child({ study: config.name });
+
+  const connections: Redis[] = [];
+  const connect = (): Redis => {
+    // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on.
+    const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
+    connections.push(redis);
+    return redis;
+  };
+  const redis = connect();
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? new RedisStore({ redis, prefix: `${prefix}:bayestune` });
+  for (const warning of await checkRedisDurability(redis)) logger.warn(warning);
+
+  await store.createStudy(config);
+  const study = await replayStudy(config, await store.getTrials(config.name));
+  const trialsQueue = new Queue<TrialJob>(TRIALS_QUEUE, { connection: connect(), prefix });
+
+  let closed = false;
+  let resolveDone!: (outcome: CoordinatorOutcome) => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<CoordinatorOutcome>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // Callers may only await `done` after a close; an unobserved rejection must not kill the process.
+  done.catch(() => undefined);
+
+  const addJob = async (trial: number, params: TrialJob["params"]): Promise<void> => {
+    const job: TrialJob = {
+      study: config.name,
+      trial,
+      rung: 0,
+      params: { ...params },
+      command: config.command,
+      metric: config.metric,
+      timeoutSeconds: config.trialTimeoutSeconds,
+    };
+    const jobId = trialJobId(config.name, trial, 0);
+    await trialsQueue.add("trial", job, { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
+  };
+
+  const counts = (): { finished: number; failed: number; running: number } => {
+    let finished = 0;
+    let failed = 0;
+    let running = 0;
+    for (const trial of study.trials) {
+      if (trial.state === "running") running++;
+      else finished++;
+      if (trial.state === "failed") failed++;
+    }
+    return { finished, failed, running };
+  };
+
+  const tellCore = async (stored: StoredTrial): Promise<void> => {
+    const trial = study.trials[stored.number];
+    if (trial === undefined || trial.state !== "running" || stored.state === "running") return;
+    await study.tell(
+      stored.number,
+      stored.state === "complete" ? (stored.value as number) : { state: "failed", reason: failureText(stored) },
+    );
+  };
+
+  const finishIfDone = async (): Promise<void> => {
+    const { finished, failed } = counts();
+    if (finished < config.maxTrials) return;
+    const best = bestTrial(await store.getTrials(config.name), config.direction);
+    logger.info({ finished, failed, best: best?.number }, "study finished");
+    resolveDone({ finished, failed, ...(best !== undefined ? { best } : {}) });
+  };
+
+  const fill = async (): Promise<void> => {
+    const { finished, running } = counts();
+    const room = config.maxTrials - finished - running;
+    if (room <= 0) return;
+    const slots = await countWorkerSlots(redis, prefix);
+    const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
+    const busy = Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
+    const target = Math.min(room, slots - busy);
+    if (target <= 0) return;
+    for (const trial of await study.askBatch(target)) {
+      const stored = await store.createTrial(config.name, trial.params, trial.source);
+      if (stored.number !== trial.number) {
+        throw new Error(
+          `the store numbered a new trial ${stored.number} where the core expected ${trial.number}; ` +
+            "is a second coordinator running on this study?",
+        );
+      }
+      await addJob(trial.number, trial.params);
+      logger.debug({ trial: trial.number }, "trial enqueued");
+    }
+  };
+
+  const finishLost = async (trial: number, message: string, attempts: number): Promise<void> => {
+    const outcome = await store.finishTrial({
+      study: config.name,
+      trial,
+      rung: 0,
+      state: "failed",
+      reason: "worker-lost",
+      message,
+      attempts,
+    });
+    if (outcome.applied) logger.warn({ trial, message }, "trial job exhausted its attempts: failed as worker-lost");
+    await tellCore(outcome.trial);
+  };
+
+  /** Jobs in the failed set have no retry left; their trials are lost if no result came. */
+  const checkFailedJobs = async (): Promise<void> => {
+    for (const job of await trialsQueue.getFailed()) await checkFailedJob(job);
+  };
+
+  const checkFailedJob = async (job: Job<TrialJob> | undefined): Promise<void> => {
+    if (job === undefined || job.data.study !== config.name) return;
+    const { trial, rung } = job.data;
+    if (job.id !== trialJobId(config.name, trial, rung)) return;
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (study.trials[trial]?.state !== "running") return;
+    await finishLost(trial, job.failedReason ?? "the job failed", job.attemptsMade);
+  };
+
+  const handleMessage = async (data: unknown, jobId: string | undefined): Promise<void> => {
+    const message = WorkerMessage.safeParse(data);
+    if (!message.success) {
+      logger.error({ jobId, issues: describeInvalidMessage(data, message.error) }, "invalid worker message dropped");
+      return;
+    }
+    const msg = message.data;
+    if (msg.study !== config.name) {
+      logger.warn({ jobId, other: msg.study }, "message of another study dropped");
+      return;
+    }
+    try {
+      if (msg.kind === "progress") {
+        await store.recordProgress(msg);
+        return;
+      }
+      const outcome = await store.finishTrial(msg);
+      if (outcome.applied) logger.info({ trial: msg.trial, state: msg.state, value: msg.value }, "trial finished");
+      await tellCore(outcome.trial);
+    } catch (error) {
+      // A report the store refuses (a trial already failed as worker-lost, an unknown trial) is not worth a retry.
+      if (!(error instanceof StoreError)) throw error;
+      logger.warn({ jobId, code: error.code, err: error.message }, "worker message refused by the store");
+    }
+  };
+
+  // Every change of the study runs in this one chain, so the core and the store never interleave.
+  let chain: Promise<void> = Promise.resolve();
+  const serial = (step: () => Promise<void>): Promise<void> => {
+    const next = chain.then(async () => {
+      if (closed) return;
+      await step();
+      await fill();
+      await finishIfDone();
+    });
+    chain = next.catch((error: unknown) => {
+      logger.error({ err: error }, "coordinator stopped");
+      rejectDone(error);
+      closed = true;
+    });
+    return next;
+  };
+
+  // Restart: re-add the job of every running trial; BullMQ ignores an ID it has.
+  for (const trial of study.trials) {
+    if (trial.state === "running") await addJob(trial.number, trial.params);
+  }
+
+  const resultsWorker = new Worker(
+    RESULTS_QUEUE,
+    async (job) => {
+      await serial(() => handleMessage(job.data, job.id));
+    },
+    { connection: connect(), prefix, concurrency: 1, ...RESULTS_WORKER_OPTIONS },
+  );
+  resultsWorker.on("error", (error) => logger.error({ err: error }, "results worker error"));
+  const queueEvents = new QueueEvents(TRIALS_QUEUE, { connection: connect(), prefix });
+  queueEvents.on("failed", ({ jobId }) => {
+    void serial(async () => checkFailedJob(await trialsQueue.getJob(jobId))).catch(() => undefined);
+  });
+
+  let polling = false;
+  const poll = (): void => {
+    if (polling || closed) return;
+    polling = true;
+    serial(checkFailedJobs)
+      .catch(() => undefined)
+      .finally(() => {
+        polling = false;
+      });
+  };
+  const timer = setInterval(poll, pollIntervalMs);
+  poll();
+
+  return {
+    done,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await resultsWorker.close();
+      await queueEvents.close();
+      await chain;
+      await trialsQueue.close();
+      if (ownsStore) await store.close();
+      await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+    },
+  };
+}
+
+/**
+ * A core study in the state the stored history implies: every stored trial is
+ * enqueued and asked again (getting its own number back), the finished ones are
+ * told, the running ones stay pending.
+ */
+async function replayStudy(config: StudyConfig, stored: readonly StoredTrial[]): Promise<Study> {
+  const study = createStudy({
+    space: config.space,
+    direction: config.direction,
+    seed: config.seed,
+    sampler: samplerChoiceFromSpec(config.sampler),
+  });
+  for (const trial of stored) {
+    study.enqueue({ ...trial.params });
+    const asked = await study.ask();
+    if (asked.number !== trial.number) {
+      throw new Error(`replaying the stored history gave trial ${asked.number} for stored trial ${trial.number}; the store is not dense`);
+    }
+  }
+  for (const trial of stored) {
+    if (trial.state === "complete") await study.tell(trial.number, trial.value as number);
+    else if (trial.state === "failed") await study.tell(trial.number, { state: "failed", reason: failureText(trial) });
+  }
+  return study;
+}
+
+/** zod reports a failed union as a bare "Invalid input"; the issues of the schema the `kind` names say what is wrong. */
+function describeInvalidMessage(data: unknown, unionError: z.ZodError): string {
+  const kind = typeof data === "object" && data !== null ? (data as { kind?: unknown }).kind : undefined;
+  const schema = kind === "progress" ? ProgressEvent : kind === "result" ? TrialResult : undefined;
+  const detailed = schema?.safeParse(data);
+  return formatZodIssues(detailed?.success === false ? detailed.error : unionError, "worker message");
+}
+
+function failureText(trial: StoredTrial): string {
+  return [trial.reason, trial.message].filter(Boolean).join(": ");
+}
+
+function bestTrial(trials: readonly StoredTrial[], direction: StudyConfig["direction"]): StoredTrial | undefined {
+  let best: StoredTrial | undefined;
+  for (const trial of trials) {
+    if (trial.state !== "complete" || trial.value === undefined) continue;
+    if (best?.value === undefined || (direction === "minimize" ? trial.value < best.value : trial.value > best.value)) best = trial;
+  }
+  return best;
+}

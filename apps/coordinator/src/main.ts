@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/*
+ * bayestune-coordinator --redis URL --config study.yaml [--prefix P] [--port N]
+ * Runs one study to its end, prints a one-line JSON summary and exits 0; exits 2
+ * on a bad config or bad flags; SIGTERM/SIGINT close it and exit 0.
+ */
+import { parseArgs } from "node:util";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
+import { RedisStore } from "@bayestune/store";
+import { startCoordinator } from "./coordinator.js";
+import { createHttpApi } from "./http-api.js";
+import { ConfigError } from "./config-error.js";
+import { loadStudyConfig } from "./load-config.js";
+
+async function main(): Promise<number> {
+  let values: { redis?: string; config?: string; prefix?: string; port?: string };
+  try {
+    ({ values } = parseArgs({
+      options: { redis: { type: "string" }, config: { type: "string" }, prefix: { type: "string" }, port: { type: "string" } },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  if (values.redis === undefined || values.config === undefined) {
+    process.stderr.write("usage: bayestune-coordinator --redis URL --config study.json|yaml [--prefix P] [--port N]\n");
+    return 2;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+    process.stderr.write(`--port must be an integer in [0, 65535], got ${values.port}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    config = await loadStudyConfig(values.config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const coordinator = await startCoordinator({
+    redis: values.redis,
+    config,
+    ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+  });
+  const api = port === undefined ? undefined : await serveHttpApi(values.redis, values.prefix ?? "bull", port);
+  const closeAll = async (): Promise<void> => {
+    await api?.close();
+    await coordinator.close();
+  };
+  const stop = (): void => {
+    void closeAll().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  const outcome = await coordinator.done;
+  await closeAll();
+  process.stdout.write(
+    `${JSON.stringify({ study: config.name, finished: outcome.finished, failed: outcome.failed, best: outcome.best ? { number: outcome.best.number, value: outcome.best.value, params: outcome.best.params } : null })}\n`,
+  );
+  return 0;
+}
+
+/** The HTTP API on its own connections, so that closing it leaves the coordinator's alone. */
+async function serveHttpApi(redis: string, prefix: string, port: number): Promise<{ close(): Promise<void> }> {
+  const store = new RedisStore({ redis, prefix: `${prefix}:bayestune` });
+  const connection = new Redis(redis, { maxRetriesPerRequest: null });
+  const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection, prefix }));
+  const app = await createHttpApi({ store, queues });
+  const address = await app.listen({ host: "127.0.0.1", port });
+  process.stderr.write(`bayestune coordinator API on ${address}/api/studies, Bull Board on ${address}/queues\n`);
+  return {
+    async close() {
+      await app.close();
+      for (const queue of queues) await queue.close();
+      await connection.quit();
+      await store.close();
+    },
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

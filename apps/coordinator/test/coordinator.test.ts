@@ -1,0 +1,191 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { RESULTS_QUEUE, type StudyConfig } from "@bayestune/protocol";
+import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { startCoordinator, type Coordinator } from "../src/coordinator.js";
+import {
+  capturingLogger,
+  cleanUp,
+  objective,
+  REDIS_URL,
+  startSimulatedWorkers,
+  testConfig,
+  uniquePrefix,
+  type SimulatedWorkers,
+} from "./simulated-workers.js";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+let prefix: string;
+const toClose: Array<{ close(): Promise<void> }> = [];
+
+afterEach(async () => {
+  for (const resource of toClose.splice(0).reverse()) await resource.close();
+  await cleanUp(prefix);
+});
+
+function open<T extends { close(): Promise<void> }>(resource: T): T {
+  toClose.push(resource);
+  return resource;
+}
+
+async function storedTrials(config: StudyConfig): Promise<StoredTrial[]> {
+  const store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
+  try {
+    return (await store.getStudy(config.name)) === undefined ? [] : await store.getTrials(config.name);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Dense numbers, every trial complete with the objective of its own params, none executed twice. */
+function expectAllComplete(trials: readonly StoredTrial[], maxTrials: number, workers: SimulatedWorkers): void {
+  expect(trials.map((t) => t.number)).toEqual(Array.from({ length: maxTrials }, (_, i) => i));
+  for (const trial of trials) {
+    expect(trial.state).toBe("complete");
+    expect(trial.value).toBe(objective(trial.params));
+  }
+  for (const [trial, runs] of workers.completed) expect(runs, `executions of trial ${trial}`).toBe(1);
+}
+
+describe("startCoordinator", () => {
+  it("runs a 30-trial study on 4 simulated slots to exactly 30 complete trials", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("thirty", { maxTrials: 30 });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 4, delayMs: 20 }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const outcome = await coordinator.done;
+    expect(outcome.finished).toBe(30);
+    expect(outcome.failed).toBe(0);
+    const trials = await storedTrials(config);
+    expectAllComplete(trials, 30, workers);
+    expect(workers.completed.size).toBe(30);
+    const bestValue = Math.min(...trials.map((t) => t.value as number));
+    expect(outcome.best?.value).toBe(bestValue);
+  });
+
+  it("ignores a result delivered twice", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("twice", { maxTrials: 12 });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 3, delayMs: 20, duplicateResults: true }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const outcome = await coordinator.done;
+    expect(outcome).toMatchObject({ finished: 12, failed: 0 });
+    // The late duplicates of the last trials must not break anything either.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expectAllComplete(await storedTrials(config), 12, workers);
+  });
+
+  it("logs and drops an invalid message on the results queue, and goes on", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("invalid", { maxTrials: 6 });
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const results = new Queue(RESULTS_QUEUE, { connection, prefix });
+    await results.add("result", { kind: "result", study: "invalid", trial: -1 }, { jobId: "garbage" });
+    await results.close();
+    await connection.quit();
+    const { logger, records } = capturingLogger();
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    expect(await coordinator.done).toMatchObject({ finished: 6, failed: 0 });
+    const dropped = records.filter((r) => r["msg"] === "invalid worker message dropped");
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]?.["jobId"]).toBe("garbage");
+    expect(String(dropped[0]?.["issues"])).toContain("trial");
+    expectAllComplete(await storedTrials(config), 6, workers);
+  });
+
+  it("fails a trial whose job exhausts its attempts as worker-lost, and finishes the study", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("crashing", { maxTrials: 8, maxAttempts: 2 });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20, crashing: new Set([3]) }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    expect(await coordinator.done).toMatchObject({ finished: 8, failed: 1 });
+    const trials = await storedTrials(config);
+    expect(trials).toHaveLength(8);
+    const lost = trials[3];
+    expect(lost).toMatchObject({ state: "failed", reason: "worker-lost", attempts: 2 });
+    expect(lost?.message).toContain("simulated crash of trial 3");
+    expect(trials.filter((t) => t.state === "complete")).toHaveLength(7);
+    expect(workers.completed.has(3)).toBe(false);
+  });
+
+  it("runs a trial the store holds but whose job was never added (a crash between the two)", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("healed", { maxTrials: 5 });
+    const store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
+    await store.createStudy(config);
+    await store.createTrial(config.name, { x: 0.3, y: 0 }, "sampler");
+    await store.close();
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    expect(await coordinator.done).toMatchObject({ finished: 5, failed: 0, best: { number: 0, value: 0 } });
+    expectAllComplete(await storedTrials(config), 5, workers);
+  });
+
+  it("resumes after kill -9: the same study ends with exactly maxTrials trials, none run twice", async () => {
+    prefix = uniquePrefix();
+    const maxTrials = 24;
+    const config = testConfig("restart", { maxTrials });
+    const dir = await mkdtemp(join(tmpdir(), "bayestune-coordinator-"));
+    open({ close: () => rm(dir, { recursive: true, force: true }) });
+    const configFile = join(dir, "study.json");
+    await writeFile(configFile, JSON.stringify(config));
+    const workers = open(startSimulatedWorkers({ prefix, slots: 4, delayMs: 60 }));
+
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "apps/coordinator/src/main.ts", "--redis", REDIS_URL, "--config", configFile, "--prefix", prefix],
+      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+    const deadline = Date.now() + 20_000;
+    while ((await storedTrials(config)).filter((t) => t.state === "complete").length < 10) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the coordinator made no progress: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    const before = await storedTrials(config);
+    expect(before.length).toBeLessThan(maxTrials);
+
+    const { logger } = capturingLogger();
+    const coordinator: Coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    expect(await coordinator.done).toMatchObject({ finished: maxTrials, failed: 0 });
+    const after = await storedTrials(config);
+    expectAllComplete(after, maxTrials, workers);
+    // The trials stored before the kill keep their params: the restart replays them, it does not redraw them.
+    for (const trial of before) expect(after[trial.number]?.params).toEqual(trial.params);
+  });
+
+  it("main exits 2 with one message for a config that does not validate", async () => {
+    prefix = uniquePrefix();
+    const dir = await mkdtemp(join(tmpdir(), "bayestune-coordinator-"));
+    open({ close: () => rm(dir, { recursive: true, force: true }) });
+    const configFile = join(dir, "study.yaml");
+    await writeFile(configFile, "name: bad study\nmaxTrials: 3\n");
+    const child = spawn(process.execPath, ["--import", "tsx", "apps/coordinator/src/main.ts", "--redis", REDIS_URL, "--config", configFile], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain(configFile);
+    expect(stderr).toContain("name");
+    expect(stderr).not.toContain("    at ");
+  });
+});

@@ -1,0 +1,116 @@
+/*
+ * Test fixtures: a stand-in for the worker process (written elsewhere) that keeps
+ * its side of the queue contract, and per-test Redis isolation.
+ */
+import { randomUUID } from "node:crypto";
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { pino, type Logger } from "pino";
+import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
+import { StudyConfig } from "@bayestune/protocol";
+
+export const REDIS_URL = "redis://127.0.0.1:6379";
+
+/** The objective the simulated training computes; its minimum 0 is at x = 0.3, y = 0. */
+export function objective(params: Readonly<Record<string, unknown>>): number {
+  return ((params["x"] as number) - 0.3) ** 2 + (params["y"] as number) ** 2;
+}
+
+export function testConfig(name: string, overrides: Partial<StudyConfigInput> = {}): StudyConfig {
+  return StudyConfig.parse({
+    name,
+    space: { x: { type: "float", low: 0, high: 1 }, y: { type: "float", low: -1, high: 1 } },
+    sampler: "sobol",
+    maxTrials: 20,
+    command: { argv: ["python", "train.py"] },
+    ...overrides,
+  });
+}
+
+export interface SimulatedWorkerOptions {
+  prefix: string;
+  slots: number;
+  /** Time one simulated training takes, in ms. */
+  delayMs: number;
+  /** Trials whose every attempt throws, like a worker dying mid-job. */
+  crashing?: ReadonlySet<number>;
+  /** Send every result a second time under another job ID. */
+  duplicateResults?: boolean;
+}
+
+export interface SimulatedWorkers {
+  /** Trial number → completed executions (a result sent). */
+  readonly completed: Map<number, number>;
+  close(): Promise<void>;
+}
+
+export function startSimulatedWorkers(options: SimulatedWorkerOptions): SimulatedWorkers {
+  const { prefix } = options;
+  const completed = new Map<number, number>();
+  const registry = new Redis(REDIS_URL);
+  const workerId = randomUUID();
+  void registry.set(`${prefix}:bayestune:worker:${workerId}`, String(options.slots), "EX", 60);
+  const resultsConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const results = new Queue(RESULTS_QUEUE, { connection: resultsConnection, prefix });
+  const worker = new Worker<TrialJob>(
+    TRIALS_QUEUE,
+    async (job) => {
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (options.crashing?.has(job.data.trial)) throw new Error(`simulated crash of trial ${job.data.trial}`);
+      const value = objective(job.data.params);
+      const result: TrialResultInput = {
+        kind: "result",
+        study: job.data.study,
+        trial: job.data.trial,
+        rung: job.data.rung,
+        state: "complete",
+        value,
+        metrics: { loss: value },
+        durationSeconds: options.delayMs / 1000,
+        worker: workerId,
+      };
+      completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
+      await results.add("result", result, { jobId: `${job.id}-result` });
+      if (options.duplicateResults) await results.add("result", result, { jobId: `${job.id}-result-again` });
+    },
+    { connection: workerConnection, prefix, concurrency: options.slots },
+  );
+  return {
+    completed,
+    async close() {
+      await worker.close(true);
+      await results.close();
+      await Promise.all([registry.quit(), resultsConnection.quit(), workerConnection.quit()]);
+    },
+  };
+}
+
+/** A fresh prefix for BullMQ, the store and the worker registry alike. */
+export function uniquePrefix(): string {
+  return `test-coord-${randomUUID()}`;
+}
+
+/** Obliterates both queues and deletes every other key under the prefix. */
+export async function cleanUp(prefix: string): Promise<void> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
+    const queue = new Queue(name, { connection, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+  let cursor = "0";
+  do {
+    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) await connection.del(...keys);
+  } while (cursor !== "0");
+  await connection.quit();
+}
+
+/** A quiet pino logger whose records are kept for assertions. */
+export function capturingLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, records };
+}

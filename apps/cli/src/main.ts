@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-import { Command } from "commander";
-import { tuneCommand } from "./commands/tune-command.js";
+import { Command, CommanderError } from "commander";
 import { ConfigError } from "@bayestune/coordinator";
+import { coordinatorCommand } from "./commands/coordinator-command.js";
+import { exportCommand } from "./commands/export-command.js";
+import { statusCommand } from "./commands/status-command.js";
+import { tuneCommand } from "./commands/tune-command.js";
+import { workerCommand } from "./commands/worker-command.js";
 
 const program = new Command()
   .name("bayestune")
   .description("Bayesian optimisation for LLM hyperparameters")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .exitOverride();
 
 program
   .command("tune")
@@ -18,10 +23,51 @@ program
   .option("--no-progress", "print one line per trial instead of a progress bar")
   .action(tuneCommand);
 
+program
+  .command("coordinator")
+  .description("run a study over Redis: suggests trials, queues them for workers, records their results")
+  .argument("<config>", "study config, YAML or JSON")
+  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--prefix <prefix>", "BullMQ key prefix, the same for the coordinator and its workers (default: bull)")
+  .option("--port <n>", "serve the read-only HTTP API and Bull Board on 127.0.0.1:<n>")
+  .action(coordinatorCommand);
+
+program
+  .command("worker")
+  .description("run the trials a coordinator queues, until SIGINT/SIGTERM")
+  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--gpus <ids>", "comma-separated GPU ids, one slot per id (CUDA_VISIBLE_DEVICES)")
+  .option("--slots <n>", "CPU slots, when no --gpus (default: 1)")
+  .option("--work-dir <dir>", "where each trial gets its folder", ".bayestune/runs")
+  .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
+  .action(workerCommand);
+
+program
+  .command("status")
+  .description("every study's trial counts, or one study's counts, best trial and failures")
+  .argument("[study]", "study name")
+  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
+  .option("--json", "print JSON instead of text")
+  .action(statusCommand);
+
+program
+  .command("export")
+  .description("every trial of a study as CSV or JSON")
+  .argument("<study>", "study name")
+  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
+  .requiredOption("--format <format>", "csv or json")
+  .option("--output <file>", "write there instead of stdout")
+  .action(exportCommand);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message already; --help and --version exit 0, a misused flag is the user's to fix.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof ConfigError) {
     console.error(`bayestune: ${error.message}`);
     process.exitCode = error.exitCode;
   } else {

@@ -14,6 +14,7 @@ import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
 import { createStudy, samplerChoiceFromSpec, type Study } from "@bayestune/core";
+import { bestTrial } from "./best-trial.js";
 import {
   formatZodIssues,
   RESULTS_QUEUE,
@@ -51,7 +52,7 @@ export interface CoordinatorOutcome {
 }
 
 export interface Coordinator {
-  /** Resolves once `maxTrials` trials are finished; rejects when a step fails (a broken invariant, Redis gone); never settles if `close()` comes first. */
+  /** Resolves once `maxTrials` trials are finished; rejects when a step keeps failing after STEP_ATTEMPTS replays of the store (a broken invariant, Redis gone for good); never settles if `close()` comes first. */
   readonly done: Promise<CoordinatorOutcome>;
   /** Stops consuming and filling, and closes every connection it opened. Running jobs keep running. */
   close(): Promise<void>;
@@ -63,6 +64,9 @@ export interface Coordinator {
  * is still on its way) keeps BullMQ from running that trial a second time.
  */
 const KEEP_TRIAL_JOBS = { removeOnComplete: false, removeOnFail: false } as const;
+
+/** Tries of one coordinator step (with a replay of the store between them) before `done` rejects; about 9 s of back-off in all. */
+const STEP_ATTEMPTS = 8;
 
 /**
  * A result a killed coordinator was processing stays locked until its lock
@@ -91,19 +95,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const logger = (options.logger ?? pino()).child({ study: config.name });
 
   const connections: Redis[] = [];
-  const connect = (): Redis => {
+  const connect = (resend = true): Redis => {
     // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on.
-    const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
+    const redis = new Redis(options.redis, { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: resend });
     connections.push(redis);
     return redis;
   };
-  const redis = connect();
+  // The store's scripts are not idempotent (createTrial INCRs): one that Redis ran but whose
+  // reply a reconnect lost must fail, not be sent again, and `serial` replays the store then.
+  const redis = connect(false);
   const ownsStore = options.store === undefined;
   const store = options.store ?? new RedisStore({ redis, prefix: `${prefix}:bayestune` });
   for (const warning of await checkRedisDurability(redis)) logger.warn(warning);
 
   await store.createStudy(config);
-  const study = await replayStudy(config, await store.getTrials(config.name));
+  // Replaced by a fresh replay of the store after a step fails (see `serial`).
+  let study = await replayStudy(config, await store.getTrials(config.name));
   const trialsQueue = new Queue<TrialJob>(TRIALS_QUEUE, { connection: connect(), prefix });
 
   let closed = false;
@@ -235,14 +242,40 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     }
   };
 
+  /** Restart in place: the core as the store has it, and a job for every running trial. */
+  const resync = async (): Promise<void> => {
+    study = await replayStudy(config, await store.getTrials(config.name));
+    for (const trial of study.trials) {
+      if (trial.state === "running") await addJob(trial.number, trial.params);
+    }
+  };
+
   // Every change of the study runs in this one chain, so the core and the store never interleave.
+  // A step that fails (a command whose reply a Redis restart lost, which Redis may or may not
+  // have run) can leave the core and the store out of step: the core is rebuilt from the store and the step retried, so that the result
+  // message being handled is not lost. Only a failure that persists stops the coordinator.
   let chain: Promise<void> = Promise.resolve();
+  let stale = false;
   const serial = (step: () => Promise<void>): Promise<void> => {
     const next = chain.then(async () => {
-      if (closed) return;
-      await step();
-      await fill();
-      await finishIfDone();
+      for (let attempt = 1; ; attempt++) {
+        if (closed) return;
+        try {
+          if (stale) {
+            await resync();
+            stale = false;
+          }
+          await step();
+          await fill();
+          await finishIfDone();
+          return;
+        } catch (error) {
+          if (attempt >= STEP_ATTEMPTS) throw error;
+          stale = true;
+          logger.warn({ err: error, attempt }, "coordinator step failed; replaying the store and retrying");
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+        }
+      }
     });
     chain = next.catch((error: unknown) => {
       logger.error({ err: error }, "coordinator stopped");
@@ -336,11 +369,3 @@ function failureText(trial: StoredTrial): string {
   return [trial.reason, trial.message].filter(Boolean).join(": ");
 }
 
-function bestTrial(trials: readonly StoredTrial[], direction: StudyConfig["direction"]): StoredTrial | undefined {
-  let best: StoredTrial | undefined;
-  for (const trial of trials) {
-    if (trial.state !== "complete" || trial.value === undefined) continue;
-    if (best?.value === undefined || (direction === "minimize" ? trial.value < best.value : trial.value > best.value)) best = trial;
-  }
-  return best;
-}

@@ -3,3 +3,5 @@ export { countWorkerSlots, workerKeyPattern } from "./worker-slots.js";
 export { loadStudyConfig } from "./load-config.js";
 export { ConfigError } from "./config-error.js";
 export { createHttpApi } from "./http-api.js";
+export { serveHttpApi } from "./serve-http-api.js";
+export { bestTrial } from "./best-trial.js";

@@ -5,12 +5,8 @@
  * on a bad config or bad flags; SIGTERM/SIGINT close it and exit 0.
  */
 import { parseArgs } from "node:util";
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
-import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
-import { RedisStore } from "@bayestune/store";
 import { startCoordinator } from "./coordinator.js";
-import { createHttpApi } from "./http-api.js";
+import { serveHttpApi } from "./serve-http-api.js";
 import { ConfigError } from "./config-error.js";
 import { loadStudyConfig } from "./load-config.js";
 
@@ -50,6 +46,7 @@ async function main(): Promise<number> {
     ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
   });
   const api = port === undefined ? undefined : await serveHttpApi(values.redis, values.prefix ?? "bull", port);
+  if (api) process.stderr.write(`bayestune coordinator API on ${api.address}/api/studies, Bull Board on ${api.address}/queues\n`);
   const closeAll = async (): Promise<void> => {
     await api?.close();
     await coordinator.close();
@@ -67,23 +64,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The HTTP API on its own connections, so that closing it leaves the coordinator's alone. */
-async function serveHttpApi(redis: string, prefix: string, port: number): Promise<{ close(): Promise<void> }> {
-  const store = new RedisStore({ redis, prefix: `${prefix}:bayestune` });
-  const connection = new Redis(redis, { maxRetriesPerRequest: null });
-  const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection, prefix }));
-  const app = await createHttpApi({ store, queues });
-  const address = await app.listen({ host: "127.0.0.1", port });
-  process.stderr.write(`bayestune coordinator API on ${address}/api/studies, Bull Board on ${address}/queues\n`);
-  return {
-    async close() {
-      await app.close();
-      for (const queue of queues) await queue.close();
-      await connection.quit();
-      await store.close();
-    },
-  };
-}
 
 main().then(
   (code) => process.exit(code),

@@ -133,6 +133,40 @@ describe("startCoordinator", () => {
     expectAllComplete(await storedTrials(config), 5, workers);
   });
 
+  it("replays the store and retries a step whose Redis reply was lost, creating no extra trial and losing no result", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("lost-replies", { maxTrials: 12 });
+    const inner = open(new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` }));
+    let created = 0;
+    let finishes = 0;
+    // What a Redis restart does to a command in flight: it ran (or not), and the caller got an error.
+    const flaky = new Proxy(inner, {
+      get(target, key) {
+        if (key === "createTrial") {
+          return async (...args: Parameters<RedisStore["createTrial"]>) => {
+            const trial = await target.createTrial(...args);
+            if (++created === 4) throw new Error("Connection is closed.");
+            return trial;
+          };
+        }
+        if (key === "finishTrial") {
+          return async (...args: Parameters<RedisStore["finishTrial"]>) => {
+            if (++finishes === 2) throw new Error("Connection is closed.");
+            return target.finishTrial(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
+    const { logger, records } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, store: flaky, pollIntervalMs: 100 }));
+    expect(await coordinator.done).toMatchObject({ finished: 12, failed: 0 });
+    expectAllComplete(await storedTrials(config), 12, workers);
+    expect(records.filter((record) => record["msg"] === "coordinator step failed; replaying the store and retrying")).toHaveLength(2);
+  });
+
   it("resumes after kill -9: the same study ends with exactly maxTrials trials, none run twice", async () => {
     prefix = uniquePrefix();
     const maxTrials = 24;

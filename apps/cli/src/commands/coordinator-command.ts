@@ -1,0 +1,53 @@
+import { pino } from "pino";
+import { loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
+import { integerFlag } from "../integer-flag.js";
+import { DEFAULT_PREFIX } from "../open-store.js";
+
+export interface CoordinatorCommandOptions {
+  redis: string;
+  prefix?: string;
+  port?: string;
+}
+
+/**
+ * `bayestune coordinator CONFIG`: runs the study to its end over Redis, with the
+ * HTTP API and Bull Board on 127.0.0.1 when `--port` is given; SIGINT/SIGTERM
+ * stop it (running trials keep running and a restart picks them up).
+ */
+export async function coordinatorCommand(configFile: string, options: CoordinatorCommandOptions): Promise<void> {
+  const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
+  const config = await loadStudyConfig(configFile);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  // The log goes to stderr so that stdout holds the summary alone.
+  const coordinator = await startCoordinator({ redis: options.redis, prefix, config, logger: pino(pino.destination(2)) });
+  let api: Awaited<ReturnType<typeof serveHttpApi>> | undefined;
+  let onSignal = (): void => {};
+  const interrupted = new Promise<undefined>((resolve) => {
+    onSignal = () => resolve(undefined);
+  });
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let outcome: CoordinatorOutcome | undefined;
+  try {
+    if (port !== undefined) api = await serveHttpApi(options.redis, prefix, port);
+    if (api !== undefined) console.error(`bayestune coordinator: API on ${api.address}/api/studies, Bull Board on ${api.address}/queues`);
+    outcome = await Promise.race([coordinator.done, interrupted]);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await api?.close();
+    await coordinator.close();
+  }
+  if (outcome === undefined) {
+    console.log(`${config.name}: interrupted; running trials keep running, and \`bayestune coordinator\` with the same config resumes the study`);
+    return;
+  }
+  console.log(`${config.name}: ${outcome.finished} trials finished, ${outcome.failed} failed`);
+  if (outcome.best === undefined) {
+    console.log("no trial completed");
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`best trial ${outcome.best.number}: ${config.metric} = ${outcome.best.value}`);
+  console.log(`  params: ${JSON.stringify(outcome.best.params)}`);
+}

@@ -1,0 +1,73 @@
+import { writeFile } from "node:fs/promises";
+import type { StoredTrial } from "@bayestune/store";
+import { ConfigError } from "@bayestune/coordinator";
+import { csvRecord } from "../csv.js";
+import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
+
+export interface ExportCommandOptions {
+  redis: string;
+  prefix?: string;
+  format: string;
+  output?: string;
+}
+
+/** One exported trial; absent fields are null so that every row has the same keys. */
+export interface ExportedTrial {
+  number: number;
+  state: StoredTrial["state"];
+  value: number | null;
+  reason: string | null;
+  message: string | null;
+  params: StoredTrial["params"];
+  /** ISO 8601, UTC. */
+  createdAt: string;
+  finishedAt: string | null;
+  rung: number;
+  worker: string | null;
+}
+
+const FORMATS = ["csv", "json"] as const;
+
+/** `bayestune export STUDY --format csv|json`: every trial of the study, to stdout or `--output`. */
+export async function exportCommand(name: string, options: ExportCommandOptions): Promise<void> {
+  const format = FORMATS.find((f) => f === options.format);
+  if (format === undefined) throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got ${JSON.stringify(options.format)}`);
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const { store, close } = await openStore(options.redis, prefix);
+  let text: string;
+  try {
+    const study = await requireStudy(store, name, prefix);
+    const trials = (await store.getTrials(name)).map(exportedTrial);
+    text = format === "json" ? `${JSON.stringify(trials, null, 2)}\n` : toCsv(trials, Object.keys(study.config.space));
+  } finally {
+    await close();
+  }
+  if (options.output === undefined) process.stdout.write(text);
+  else await writeFile(options.output, text);
+}
+
+function exportedTrial(trial: StoredTrial): ExportedTrial {
+  return {
+    number: trial.number,
+    state: trial.state,
+    value: trial.value ?? null,
+    reason: trial.reason ?? null,
+    message: trial.message ?? null,
+    params: trial.params,
+    createdAt: new Date(trial.createdAt).toISOString(),
+    finishedAt: trial.finishedAt === undefined ? null : new Date(trial.finishedAt).toISOString(),
+    rung: trial.rung,
+    worker: trial.worker ?? null,
+  };
+}
+
+/** Numbers are written with String(), which reads back to the same float64; null is an empty field. */
+function toCsv(trials: readonly ExportedTrial[], paramNames: readonly string[]): string {
+  const columns = ["number", "state", "value", "reason", "message", "createdAt", "finishedAt", "rung", "worker"] as const;
+  const field = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+  const rows = trials.map((trial) => [
+    ...columns.map((column) => field(trial[column])),
+    ...paramNames.map((param) => field(trial.params[param])),
+  ]);
+  return [[...columns, ...paramNames.map((param) => `params.${param}`)], ...rows].map(csvRecord).join("");
+}

@@ -1,0 +1,93 @@
+import type { StoredStudy, StoredTrial } from "@bayestune/store";
+import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
+import { summarizeTrials, type StudySummary } from "../study-summary.js";
+
+export interface StatusCommandOptions {
+  redis: string;
+  prefix?: string;
+  json?: boolean;
+}
+
+/** `bayestune status [STUDY]`: every study's counts, or one study's counts, best trial and failures. */
+export async function statusCommand(name: string | undefined, options: StatusCommandOptions): Promise<void> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const { store, close } = await openStore(options.redis, prefix);
+  try {
+    if (name === undefined) {
+      const rows: Array<{ name: string; summary: StudySummary }> = [];
+      for (const study of await store.listStudies()) {
+        const stored = await requireStudy(store, study, prefix);
+        rows.push({ name: study, summary: summarizeTrials(await store.getTrials(study), stored.config.direction) });
+      }
+      process.stdout.write(options.json ? `${JSON.stringify({ studies: rows.map(studyListEntry) }, null, 2)}\n` : studyTable(rows, prefix));
+    } else {
+      const study = await requireStudy(store, name, prefix);
+      const trials = await store.getTrials(name);
+      const summary = summarizeTrials(trials, study.config.direction);
+      process.stdout.write(options.json ? `${JSON.stringify(studyReport(study, summary, trials), null, 2)}\n` : studyText(study, summary, trials));
+    }
+  } finally {
+    await close();
+  }
+}
+
+function counts(summary: StudySummary): { running: number; complete: number; failed: number; total: number } {
+  return { running: summary.running, complete: summary.complete, failed: summary.failed, total: summary.total };
+}
+
+function studyListEntry({ name, summary }: { name: string; summary: StudySummary }): object {
+  return { name, ...counts(summary), best: summary.best ? { number: summary.best.number, value: summary.best.value } : null };
+}
+
+function studyTable(rows: ReadonlyArray<{ name: string; summary: StudySummary }>, prefix: string): string {
+  if (rows.length === 0) return `no studies under prefix ${JSON.stringify(prefix)}\n`;
+  const cells = [
+    ["STUDY", "RUNNING", "COMPLETE", "FAILED", "TOTAL", "BEST"],
+    ...rows.map(({ name, summary: s }) => [
+      name,
+      String(s.running),
+      String(s.complete),
+      String(s.failed),
+      String(s.total),
+      s.best ? `${s.best.value} (trial ${s.best.number})` : "-",
+    ]),
+  ];
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+  return cells.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()}\n`).join("");
+}
+
+function failures(trials: readonly StoredTrial[]): Array<{ number: number; reason: string; message: string | null }> {
+  return trials
+    .filter((trial) => trial.state === "failed")
+    .map((trial) => ({ number: trial.number, reason: trial.reason ?? "unknown", message: trial.message ?? null }));
+}
+
+function studyReport(study: StoredStudy, summary: StudySummary, trials: readonly StoredTrial[]): object {
+  const { config } = study;
+  return {
+    name: study.name,
+    direction: config.direction,
+    metric: config.metric,
+    maxTrials: config.maxTrials,
+    ...counts(summary),
+    best: summary.best ? { number: summary.best.number, value: summary.best.value, params: summary.best.params } : null,
+    failures: failures(trials),
+  };
+}
+
+function studyText(study: StoredStudy, summary: StudySummary, trials: readonly StoredTrial[]): string {
+  const { config } = study;
+  const lines = [
+    `${study.name}: ${summary.total} of ${config.maxTrials} trials, ${summary.running} running, ${summary.complete} complete, ${summary.failed} failed`,
+  ];
+  if (summary.best) {
+    lines.push(`best trial ${summary.best.number}: ${config.metric} = ${summary.best.value}`, `  params: ${JSON.stringify(summary.best.params)}`);
+  } else {
+    lines.push("no trial completed");
+  }
+  const failed = failures(trials);
+  if (failed.length > 0) lines.push("failed trials:");
+  // A message is the tail of a trial's stderr: its continuation lines are indented under their trial.
+  for (const trial of failed) lines.push(`  trial ${trial.number}: ${trial.reason}${trial.message === null ? "" : `: ${trial.message.replaceAll("\n", "\n    ")}`}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,286 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StudyConfig } from "@bayestune/protocol";
+import { RedisStore, type StoredTrial } from "@bayestune/store";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const cli = join(root, "apps/cli/dist/main.js");
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the built CLI (`npx tsc -b` first) and returns its exit code and output. */
+async function bayestune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** RFC 4180 records, parsed independently of the writer under test. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      record.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+      i++;
+    } else field += c;
+  }
+  expect(field).toBe("");
+  expect(record).toEqual([]);
+  return records;
+}
+
+const NASTY_MESSAGE = 'Traceback: ValueError("lr, momentum")\nCUDA said "no"';
+
+function config(name: string, overrides: Record<string, unknown> = {}): StudyConfig {
+  return StudyConfig.parse({
+    name,
+    space: { lr: { type: "float", low: 1e-5, high: 1, log: true }, opt: { type: "categorical", choices: ["adam", "sgd"] } },
+    sampler: "sobol",
+    maxTrials: 10,
+    command: { argv: ["python", "train.py"] },
+    ...overrides,
+  });
+}
+
+let prefix: string;
+let store: RedisStore;
+
+beforeEach(() => {
+  prefix = `test-cli-${randomUUID()}`;
+  store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
+});
+
+afterEach(async () => {
+  await store.close();
+  const connection = new Redis(REDIS_URL);
+  let cursor = "0";
+  do {
+    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) await connection.del(...keys);
+  } while (cursor !== "0");
+  await connection.quit();
+});
+
+/**
+ * "sgd": trial 0 complete 0.5, 1 failed (timeout, no message), 2 complete 0.125 (the best
+ * for "minimize"), 3 failed (nonzero-exit, NASTY_MESSAGE), 4 running.
+ */
+async function populateSgd(): Promise<StoredTrial[]> {
+  await store.createStudy(config("sgd"));
+  const params = [
+    { lr: 0.1, opt: "adam" },
+    { lr: 0.01, opt: "sgd" },
+    { lr: 0.003, opt: "adam" },
+    { lr: 1e-4, opt: "sgd" },
+    { lr: 0.5, opt: "adam" },
+  ];
+  for (const p of params) await store.createTrial("sgd", p, "sampler");
+  await store.finishTrial({ study: "sgd", trial: 0, rung: 0, state: "complete", value: 0.5, worker: "gpu-box-1" });
+  await store.finishTrial({ study: "sgd", trial: 1, rung: 0, state: "failed", reason: "timeout", worker: "gpu-box-2" });
+  await store.finishTrial({ study: "sgd", trial: 2, rung: 0, state: "complete", value: 0.125, worker: "gpu-box-1" });
+  await store.finishTrial({ study: "sgd", trial: 3, rung: 0, state: "failed", reason: "nonzero-exit", message: NASTY_MESSAGE, worker: "gpu-box-2" });
+  return store.getTrials("sgd");
+}
+
+describe("bayestune status", () => {
+  it("lists every study with its counts and best value, as text and as JSON", async () => {
+    await populateSgd();
+    await store.createStudy(config("acc", { direction: "maximize", metric: "accuracy" }));
+    await store.createTrial("acc", { lr: 0.1, opt: "adam" }, "sampler");
+    await store.createTrial("acc", { lr: 0.2, opt: "adam" }, "sampler");
+    await store.finishTrial({ study: "acc", trial: 0, rung: 0, state: "complete", value: 0.7 });
+    await store.finishTrial({ study: "acc", trial: 1, rung: 0, state: "complete", value: 0.9 });
+
+    const text = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix);
+    expect(text.code).toBe(0);
+    const rows = text.stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
+    expect(rows).toEqual([
+      ["STUDY", "RUNNING", "COMPLETE", "FAILED", "TOTAL", "BEST"],
+      ["acc", "0", "2", "0", "2", "0.9 (trial 1)"],
+      ["sgd", "1", "2", "2", "5", "0.125 (trial 2)"],
+    ]);
+
+    const json = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix, "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      studies: [
+        { name: "acc", running: 0, complete: 2, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
+        { name: "sgd", running: 1, complete: 2, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
+      ],
+    });
+  });
+
+  it("says so when no study exists under the prefix", async () => {
+    const { code, stdout } = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`no studies under prefix "${prefix}"\n`);
+  });
+
+  it("prints one study's counts, best trial and failures with their reasons", async () => {
+    await populateSgd();
+    const text = await bayestune("status", "sgd", "--redis", REDIS_URL, "--prefix", prefix);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      [
+        "sgd: 5 of 10 trials, 1 running, 2 complete, 2 failed",
+        "best trial 2: loss = 0.125",
+        '  params: {"lr":0.003,"opt":"adam"}',
+        "failed trials:",
+        "  trial 1: timeout",
+        '  trial 3: nonzero-exit: Traceback: ValueError("lr, momentum")',
+        '    CUDA said "no"',
+        "",
+      ].join("\n"),
+    );
+
+    const json = await bayestune("status", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      name: "sgd",
+      direction: "minimize",
+      metric: "loss",
+      maxTrials: 10,
+      running: 1,
+      complete: 2,
+      failed: 2,
+      total: 5,
+      best: { number: 2, value: 0.125, params: { lr: 0.003, opt: "adam" } },
+      failures: [
+        { number: 1, reason: "timeout", message: null },
+        { number: 3, reason: "nonzero-exit", message: NASTY_MESSAGE },
+      ],
+    });
+  });
+
+  it("exits 2 with one message for an unknown study", async () => {
+    const { code, stdout, stderr } = await bayestune("status", "nope", "--redis", REDIS_URL, "--prefix", prefix);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies\n`);
+  });
+});
+
+describe("bayestune export", () => {
+  const iso = (ms: number | undefined): string => (ms === undefined ? "" : new Date(ms).toISOString());
+
+  it("writes every trial as RFC 4180 CSV that parses back field for field", async () => {
+    const trials = await populateSgd();
+    const output = join(dir, `${prefix}.csv`);
+    const { code, stdout } = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv", "--output", output);
+    expect(code).toBe(0);
+    expect(stdout).toBe("");
+    const records = parseCsv(readFileSync(output, "utf8"));
+    expect(records[0]).toEqual(["number", "state", "value", "reason", "message", "createdAt", "finishedAt", "rung", "worker", "params.lr", "params.opt"]);
+    expect(records.slice(1)).toEqual(
+      trials.map((t) => [
+        String(t.number),
+        t.state,
+        t.value === undefined ? "" : String(t.value),
+        t.reason ?? "",
+        t.message ?? "",
+        iso(t.createdAt),
+        iso(t.finishedAt),
+        "0",
+        t.worker ?? "",
+        String(t.params["lr"]),
+        String(t.params["opt"]),
+      ]),
+    );
+    expect(records[4]?.[4]).toBe(NASTY_MESSAGE);
+    expect(records[5]?.slice(1, 7)).toEqual(["running", "", "", "", iso(trials[4]?.createdAt), ""]);
+  });
+
+  it("writes every trial as JSON equal to the store's records", async () => {
+    const trials = await populateSgd();
+    const { code, stdout } = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(
+      trials.map((t) => ({
+        number: t.number,
+        state: t.state,
+        value: t.value ?? null,
+        reason: t.reason ?? null,
+        message: t.message ?? null,
+        params: t.params,
+        createdAt: new Date(t.createdAt).toISOString(),
+        finishedAt: t.finishedAt === undefined ? null : new Date(t.finishedAt).toISOString(),
+        rung: t.rung,
+        worker: t.worker ?? null,
+      })),
+    );
+  });
+
+  it("exits 2 with one message for an unknown study or format", async () => {
+    const unknown = await bayestune("export", "nope", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr.trimEnd().split("\n")).toEqual([`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies`]);
+
+    await populateSgd();
+    const format = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "xlsx");
+    expect(format.code).toBe(2);
+    expect(format.stderr).toBe('bayestune: --format must be one of csv, json, got "xlsx"\n');
+  });
+});
+
+describe("bad flags and configs exit 2", () => {
+  it("worker: an unknown flag, a bad --slots, and --gpus with --slots", async () => {
+    const unknown = await bayestune("worker", "--redis", REDIS_URL, "--bogus");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: unknown option '--bogus'/);
+
+    const slots = await bayestune("worker", "--redis", REDIS_URL, "--slots", "two");
+    expect(slots.code).toBe(2);
+    expect(slots.stderr).toBe('bayestune: --slots must be an integer >= 1, got "two"\n');
+
+    const both = await bayestune("worker", "--redis", REDIS_URL, "--gpus", "0,1", "--slots", "2");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("bayestune: --gpus and --slots exclude each other (one slot per GPU), got --gpus 0,1 --slots 2\n");
+  });
+
+  it("coordinator: a config missing its required fields, and a bad --port", async () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "name: bad\nmaxTrials: -3\n");
+    const bad = await bayestune("coordinator", file, "--redis", REDIS_URL, "--prefix", prefix);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/^bayestune: config file .*bad\.yaml is invalid/);
+    expect(bad.stderr).toMatch(/maxTrials/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+
+    const port = await bayestune("coordinator", file, "--redis", REDIS_URL, "--port", "70000");
+    expect(port.code).toBe(2);
+    expect(port.stderr).toBe('bayestune: --port must be an integer in [0, 65535], got "70000"\n');
+  });
+});

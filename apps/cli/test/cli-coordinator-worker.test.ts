@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterEach, expect, it } from "vitest";
+import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -18,12 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-dist-"));
 afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
   const connection = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) await connection.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeysWithPrefix(connection, prefix);
   await connection.quit();
 });
 

@@ -9,6 +9,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StudyConfig } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -83,12 +84,7 @@ beforeEach(() => {
 afterEach(async () => {
   await store.close();
   const connection = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) await connection.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeysWithPrefix(connection, prefix);
   await connection.quit();
 });
 

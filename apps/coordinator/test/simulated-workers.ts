@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
+import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -99,12 +100,7 @@ export async function cleanUp(prefix: string): Promise<void> {
     await queue.obliterate({ force: true });
     await queue.close();
   }
-  let cursor = "0";
-  do {
-    const [next, keys] = await connection.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) await connection.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeysWithPrefix(connection, prefix);
   await connection.quit();
 }
 

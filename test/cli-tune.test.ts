@@ -1,34 +1,18 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { bayestune, repositoryRoot as root } from "./support/run-cli.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = join(root, "apps/cli/dist/main.js");
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs the built CLI (npm test builds first) and returns its exit code and output. */
-async function bayestune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("bayestune tune (embedded: no Redis)", () => {
   it("runs the SGD example's real training script to the trial count and prints the best configuration", async () => {
     const config = readFileSync(join(root, "examples/sgd-regression/study.yaml"), "utf8").replace("maxTrials: 24", "maxTrials: 8");
     const file = join(dir, "sgd.yaml");
     writeFileSync(file, config);
-    const { code, stdout } = await bayestune("tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs"));
+    const { code, stdout } = await bayestune(["tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs")]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/sgd-regression: 8 trials finished/);
     expect(stdout.match(/^trial \d+/gm)?.length).toBe(8);
@@ -60,7 +44,7 @@ describe("bayestune tune (embedded: no Redis)", () => {
         command: { argv: [process.execPath, script, "{x}"] },
       }),
     );
-    const { code, stdout } = await bayestune("tune", file, "--slots", "3", "--no-progress", "--work-dir", join(dir, "runs"));
+    const { code, stdout } = await bayestune(["tune", file, "--slots", "3", "--no-progress", "--work-dir", join(dir, "runs")]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/flaky: 10 trials finished, \d+ failed/);
     expect(stdout).toMatch(/failed: nonzero-exit: exited with code 3; last stderr line: boom/);
@@ -71,7 +55,7 @@ describe("bayestune tune (embedded: no Redis)", () => {
   it("rejects a bad config with one message naming the file and the path, exit code 2, no stack trace", async () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "name: bad\nmaxTrials: 0\nspace: { lr: { type: float, low: 1, high: 0 } }\ncommand: { argv: [x] }\n");
-    const { code, stdout, stderr } = await bayestune("tune", file);
+    const { code, stdout, stderr } = await bayestune(["tune", file]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain(`config file ${file} is invalid (2 problems)`);

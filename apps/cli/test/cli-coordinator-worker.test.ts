@@ -3,15 +3,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterEach, expect, it } from "vitest";
 import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
+import { cliPath } from "../../../test/support/run-cli.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const cli = join(root, "apps/cli/dist/main.js");
 const run = promisify(execFile);
 const prefix = `test-cli-${randomUUID()}`;
 const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-dist-"));
@@ -32,10 +30,10 @@ it("`bayestune coordinator` and `bayestune worker` run a study to its end; the w
     config,
     JSON.stringify({ name: "cli-e2e", maxTrials: 4, sampler: "sobol", space: { x: { type: "float", low: 0, high: 1 } }, command: { argv: [process.execPath, script, "{x}"] } }),
   );
-  const worker = spawn(process.execPath, [cli, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "2", "--work-dir", join(dir, "runs")], { stdio: "ignore" });
+  const worker = spawn(process.execPath, [cliPath, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "2", "--work-dir", join(dir, "runs")], { stdio: "ignore" });
   const workerExit = new Promise<number | null>((resolve) => worker.once("exit", resolve));
   try {
-    const { stdout } = await run(process.execPath, [cli, "coordinator", config, "--redis", REDIS_URL, "--prefix", prefix], { timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [cliPath, "coordinator", config, "--redis", REDIS_URL, "--prefix", prefix], { timeout: 30_000 });
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("cli-e2e: 4 trials finished, 0 failed");
     const best = /^best trial (\d): loss = (\S+)$/.exec(lines[1] ?? "");
@@ -43,7 +41,7 @@ it("`bayestune coordinator` and `bayestune worker` run a study to its end; the w
     const x = (JSON.parse(params?.[1] ?? "null") as { x: number }).x;
     expect(Number(best?.[2])).toBe((x - 0.3) ** 2);
 
-    const status = await run(process.execPath, [cli, "status", "cli-e2e", "--redis", REDIS_URL, "--prefix", prefix, "--json"]);
+    const status = await run(process.execPath, [cliPath, "status", "cli-e2e", "--redis", REDIS_URL, "--prefix", prefix, "--json"]);
     const report = JSON.parse(status.stdout) as { complete: number; best: { number: number } };
     expect(report.complete).toBe(4);
     expect(report.best.number).toBe(Number(best?.[1]));

@@ -1,33 +1,18 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StudyConfig } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
+import { bayestune } from "../../../test/support/run-cli.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const cli = join(root, "apps/cli/dist/main.js");
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the built CLI (`npx tsc -b` first) and returns its exit code and output. */
-async function bayestune(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** RFC 4180 records, parsed independently of the writer under test. */
 function parseCsv(text: string): string[][] {
@@ -118,7 +103,7 @@ describe("bayestune status", () => {
     await store.finishTrial({ study: "acc", trial: 0, rung: 0, state: "complete", value: 0.7 });
     await store.finishTrial({ study: "acc", trial: 1, rung: 0, state: "complete", value: 0.9 });
 
-    const text = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix);
+    const text = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(text.code).toBe(0);
     const rows = text.stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
     expect(rows).toEqual([
@@ -127,7 +112,7 @@ describe("bayestune status", () => {
       ["sgd", "1", "2", "2", "5", "0.125 (trial 2)"],
     ]);
 
-    const json = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix, "--json");
+    const json = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix, "--json"], 30_000);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       studies: [
@@ -138,14 +123,14 @@ describe("bayestune status", () => {
   });
 
   it("says so when no study exists under the prefix", async () => {
-    const { code, stdout } = await bayestune("status", "--redis", REDIS_URL, "--prefix", prefix);
+    const { code, stdout } = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(0);
     expect(stdout).toBe(`no studies under prefix "${prefix}"\n`);
   });
 
   it("prints one study's counts, best trial and failures with their reasons", async () => {
     await populateSgd();
-    const text = await bayestune("status", "sgd", "--redis", REDIS_URL, "--prefix", prefix);
+    const text = await bayestune(["status", "sgd", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
       [
@@ -160,7 +145,7 @@ describe("bayestune status", () => {
       ].join("\n"),
     );
 
-    const json = await bayestune("status", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--json");
+    const json = await bayestune(["status", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--json"], 30_000);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       name: "sgd",
@@ -180,7 +165,7 @@ describe("bayestune status", () => {
   });
 
   it("exits 2 with one message for an unknown study", async () => {
-    const { code, stdout, stderr } = await bayestune("status", "nope", "--redis", REDIS_URL, "--prefix", prefix);
+    const { code, stdout, stderr } = await bayestune(["status", "nope", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toBe(`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies\n`);
@@ -193,7 +178,7 @@ describe("bayestune export", () => {
   it("writes every trial as RFC 4180 CSV that parses back field for field", async () => {
     const trials = await populateSgd();
     const output = join(dir, `${prefix}.csv`);
-    const { code, stdout } = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv", "--output", output);
+    const { code, stdout } = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv", "--output", output], 30_000);
     expect(code).toBe(0);
     expect(stdout).toBe("");
     const records = parseCsv(readFileSync(output, "utf8"));
@@ -219,7 +204,7 @@ describe("bayestune export", () => {
 
   it("writes every trial as JSON equal to the store's records", async () => {
     const trials = await populateSgd();
-    const { code, stdout } = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "json");
+    const { code, stdout } = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "json"], 30_000);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual(
       trials.map((t) => ({
@@ -238,13 +223,13 @@ describe("bayestune export", () => {
   });
 
   it("exits 2 with one message for an unknown study or format", async () => {
-    const unknown = await bayestune("export", "nope", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv");
+    const unknown = await bayestune(["export", "nope", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv"], 30_000);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe("");
     expect(unknown.stderr.trimEnd().split("\n")).toEqual([`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies`]);
 
     await populateSgd();
-    const format = await bayestune("export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "xlsx");
+    const format = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "xlsx"], 30_000);
     expect(format.code).toBe(2);
     expect(format.stderr).toBe('bayestune: --format must be one of csv, json, got "xlsx"\n');
   });
@@ -252,15 +237,15 @@ describe("bayestune export", () => {
 
 describe("bad flags and configs exit 2", () => {
   it("worker: an unknown flag, a bad --slots, and --gpus with --slots", async () => {
-    const unknown = await bayestune("worker", "--redis", REDIS_URL, "--bogus");
+    const unknown = await bayestune(["worker", "--redis", REDIS_URL, "--bogus"], 30_000);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^error: unknown option '--bogus'/);
 
-    const slots = await bayestune("worker", "--redis", REDIS_URL, "--slots", "two");
+    const slots = await bayestune(["worker", "--redis", REDIS_URL, "--slots", "two"], 30_000);
     expect(slots.code).toBe(2);
     expect(slots.stderr).toBe('bayestune: --slots must be an integer >= 1, got "two"\n');
 
-    const both = await bayestune("worker", "--redis", REDIS_URL, "--gpus", "0,1", "--slots", "2");
+    const both = await bayestune(["worker", "--redis", REDIS_URL, "--gpus", "0,1", "--slots", "2"], 30_000);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe("bayestune: --gpus and --slots exclude each other (one slot per GPU), got --gpus 0,1 --slots 2\n");
   });
@@ -268,14 +253,14 @@ describe("bad flags and configs exit 2", () => {
   it("coordinator: a config missing its required fields, and a bad --port", async () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "name: bad\nmaxTrials: -3\n");
-    const bad = await bayestune("coordinator", file, "--redis", REDIS_URL, "--prefix", prefix);
+    const bad = await bayestune(["coordinator", file, "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe("");
     expect(bad.stderr).toMatch(/^bayestune: config file .*bad\.yaml is invalid/);
     expect(bad.stderr).toMatch(/maxTrials/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
 
-    const port = await bayestune("coordinator", file, "--redis", REDIS_URL, "--port", "70000");
+    const port = await bayestune(["coordinator", file, "--redis", REDIS_URL, "--port", "70000"], 30_000);
     expect(port.code).toBe(2);
     expect(port.stderr).toBe('bayestune: --port must be an integer in [0, 65535], got "70000"\n');
   });

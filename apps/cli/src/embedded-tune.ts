@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createStudy, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
-import type { StudyConfig, TrialJob, TrialResult } from "@bayestune/protocol";
+import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { runTrial } from "@bayestune/worker";
 
 export interface EmbeddedTuneOptions {
@@ -44,16 +44,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
       for (const trial of await study.askBatch(free)) {
         started++;
         const gpu = freeGpus.shift();
-        const job: TrialJob = {
-          study: config.name,
-          trial: trial.number,
-          rung: 0,
-          params: { ...trial.params },
-          command: config.command,
-          metric: config.metric,
-          timeoutSeconds: config.trialTimeoutSeconds,
-        };
-        const done = runTrial(job, {
+        const done = runTrial(trialJobFor(config, trial.number, trial.params), {
           worker: `embedded-${gpu ?? "cpu"}`,
           workDir: join(options.workDir, config.name),
           ...(gpu !== undefined ? { gpu } : {}),

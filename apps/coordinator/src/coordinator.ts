@@ -20,6 +20,7 @@ import {
   RESULTS_QUEUE,
   StudyConfig,
   TRIALS_QUEUE,
+  trialJobFor,
   trialJobId,
   WorkerMessage,
   ProgressEvent,
@@ -124,15 +125,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   done.catch(() => undefined);
 
   const addJob = async (trial: number, params: TrialJob["params"]): Promise<void> => {
-    const job: TrialJob = {
-      study: config.name,
-      trial,
-      rung: 0,
-      params: { ...params },
-      command: config.command,
-      metric: config.metric,
-      timeoutSeconds: config.trialTimeoutSeconds,
-    };
+    const job = trialJobFor(config, trial, params);
     const jobId = trialJobId(config.name, trial, 0);
     await trialsQueue.add("trial", job, { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
   };

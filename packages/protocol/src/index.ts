@@ -23,3 +23,4 @@ export {
   type TrialResultInput,
 } from "./trial-messages.js";
 export { CHILD_ENV, CHILD_PARAM_PREFIX, childParamVariable } from "./child-env.js";
+export { trialJobFor } from "./trial-job-for.js";

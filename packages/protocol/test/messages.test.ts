@@ -5,6 +5,7 @@ import {
   MetricLine,
   StudyConfig,
   TrialJob,
+  trialJobFor,
   trialJobId,
   TrialResult,
   WorkerMessage,
@@ -97,5 +98,24 @@ describe("childParamVariable", () => {
   it("upper-cases the name and maps other characters to underscores", () => {
     expect(childParamVariable("lr")).toBe("BAYESTUNE_PARAM_LR");
     expect(childParamVariable("adam.beta2")).toBe("BAYESTUNE_PARAM_ADAM_BETA2");
+  });
+});
+
+describe("trialJobFor", () => {
+  it("builds a valid job from the study config, copying the params", () => {
+    const study = StudyConfig.parse({ ...config, metric: "eval_loss", trialTimeoutSeconds: 90 });
+    const params = { lr: 0.001 };
+    const job = trialJobFor(study, 4, params);
+    expect(TrialJob.parse(job)).toEqual({
+      study: "tiny-lm",
+      trial: 4,
+      rung: 0,
+      params: { lr: 0.001 },
+      command: study.command,
+      metric: "eval_loss",
+      timeoutSeconds: 90,
+    });
+    expect(job.params).not.toBe(params);
+    expect(trialJobFor(study, 4, params, 2).rung).toBe(2);
   });
 });

@@ -1,0 +1,20 @@
+import type { ChoiceValue } from "./param-spec.js";
+import type { StudyConfig } from "./study-config.js";
+import type { TrialJob } from "./trial-messages.js";
+
+/**
+ * The job that runs one trial of a study: the one place that decides what a
+ * worker receives from the study config (the embedded loop and the
+ * coordinator both build jobs here).
+ */
+export function trialJobFor(config: StudyConfig, trial: number, params: Readonly<Record<string, ChoiceValue>>, rung = 0): TrialJob {
+  return {
+    study: config.name,
+    trial,
+    rung,
+    params: { ...params },
+    command: config.command,
+    metric: config.metric,
+    timeoutSeconds: config.trialTimeoutSeconds,
+  };
+}

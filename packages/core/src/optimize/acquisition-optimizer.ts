@@ -6,9 +6,9 @@ import { SobolSequence } from "../sobol/sobol-sequence.js";
 import type { EncodedDim } from "../space/encoded-dim.js";
 
 export interface AcquisitionOptimizerOptions {
-  /** Sobol points scored before any local search. @defaultValue 512, 256 above 200 training points */
+  /** Sobol points scored before any local search. @defaultValue 512; 128 above 200 training points, where each costs O(n²) */
   rawSamples?: number;
-  /** Best raw points refined by local search. @defaultValue 4 */
+  /** Best raw points refined by local search. @defaultValue 4, 2 above 200 training points */
   restarts?: number;
   /** L-BFGS-B iterations per refinement of the continuous dims. @defaultValue 40 */
   maxIterations?: number;
@@ -44,8 +44,9 @@ export function optimizeAcquisition(
 ): { x: Float64Array; value: number } {
   const dims = gp.dims;
   const d = dims.length;
-  const rawSamples = options.rawSamples ?? (gp.n > 200 ? 256 : 512);
-  const restarts = options.restarts ?? 4;
+  const rawSamples = options.rawSamples ?? (gp.n > 200 ? 128 : 512);
+  // Above 200 points each posterior evaluation costs O(n²): fewer, better-chosen starts keep an ask interactive.
+  const restarts = options.restarts ?? (gp.n > 200 ? 2 : 4);
   const maxIterations = options.maxIterations ?? 40;
   const rounds = options.rounds ?? 3;
 

@@ -6,7 +6,8 @@
  * (`npm run bench -- --help` for the flags).
  */
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
-import { appendFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { fencedSections } from "./doc-sections.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Rng } from "@bayestune/core";
@@ -243,7 +244,9 @@ async function main(): Promise<void> {
     optunaNote,
     resultsDir,
   });
-  await writeFile(reportPath, report);
+  // The orchestrator bench's section (bench/orchestrator) is kept as it is.
+  const previous = await readFile(reportPath, "utf8").catch(() => "");
+  await writeFile(reportPath, [report.trimEnd(), ...fencedSections(previous)].join("\n\n") + "\n");
   log(`wrote ${reportPath}`);
   for (const t of summary.targets) log(`target: ${t.statement}: ${t.met === null ? "not measured" : t.met ? "met" : "NOT met"} (${t.evidence})`);
 }

@@ -171,7 +171,11 @@ function studyConfig(e: Env, name: string, overrides: Partial<StudyConfigInput> 
 
 /** Waits for the coordinator to exit and returns its summary line. */
 async function finished(proc: Proc, timeoutMs: number): Promise<{ finished: number; failed: number }> {
-  const exit = await withTimeout(proc.exited, timeoutMs, () => { writeFileSync(`/tmp/${proc.name}-fail.log`, proc.output()); return `${proc.name} did not exit in ${timeoutMs} ms; output:\n${tail(proc)}`; });
+  const exit = await withTimeout(proc.exited, timeoutMs, () => {
+    // Every process's full log, for the post-mortem of a hang.
+    for (const p of env?.procs ?? [proc]) writeFileSync(join(tmpdir(), `bayestune-${p.name}-fail.log`), p.output());
+    return `${proc.name} did not exit in ${timeoutMs} ms (full logs: ${tmpdir()}/bayestune-*-fail.log); output:\n${tail(proc)}`;
+  });
   expect(exit, tail(proc)).toEqual({ code: 0, signal: null });
   const summary = proc
     .output()

@@ -30,6 +30,7 @@ program
   .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
   .option("--prefix <prefix>", "BullMQ key prefix, the same for the coordinator and its workers (default: bull)")
   .option("--port <n>", "serve the read-only HTTP API and Bull Board on 127.0.0.1:<n>")
+  .option("--queue-ahead <n>", "jobs kept waiting beyond the free worker slots, so a freed slot starts at once (default: 0)")
   .action(coordinatorCommand);
 
 program

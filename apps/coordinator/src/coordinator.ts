@@ -9,6 +9,7 @@
  * and one coordinator per BullMQ prefix consumes the results queue (messages of
  * another study are logged and dropped).
  */
+import { performance } from "node:perf_hooks";
 import { Queue, QueueEvents, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
@@ -43,6 +44,14 @@ export interface CoordinatorOptions {
   logger?: Logger;
   /** How often the failed jobs and the free worker slots are checked, in ms. @defaultValue 500 */
   pollIntervalMs?: number;
+  /**
+   * Jobs kept waiting in the queue beyond the free worker slots, so that a slot
+   * that frees up starts its next trial at once instead of waiting for the
+   * coordinator to hear of it, refit the GP and ask. Such a trial is chosen a
+   * little earlier, with the running trials as pending points.
+   * @defaultValue 0
+   */
+  queueAhead?: number;
 }
 
 export interface CoordinatorOutcome {
@@ -89,6 +98,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
     throw new RangeError(`pollIntervalMs must be a positive number, got ${pollIntervalMs}`);
+  }
+  const queueAhead = options.queueAhead ?? 0;
+  if (!(Number.isInteger(queueAhead) && queueAhead >= 0)) {
+    throw new RangeError(`queueAhead must be a non-negative integer, got ${queueAhead}`);
   }
   const parsed = StudyConfig.safeParse(options.config);
   if (!parsed.success) throw new RangeError(formatZodIssues(parsed.error, "study config"));
@@ -166,9 +179,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const slots = await countWorkerSlots(redis, prefix);
     const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
     const busy = Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
-    const target = Math.min(room, slots - busy);
+    const target = Math.min(room, slots + queueAhead - busy);
     if (target <= 0) return;
-    for (const trial of await study.askBatch(target)) {
+    const askStarted = performance.now();
+    const batch = await study.askBatch(target);
+    logger.debug({ q: target, trials: study.trials.length, askMs: performance.now() - askStarted }, "batch asked");
+    for (const trial of batch) {
       const stored = await store.createTrial(config.name, trial.params, trial.source);
       if (stored.number !== trial.number) {
         throw new Error(

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * bayestune-coordinator --redis URL --config study.yaml [--prefix P] [--port N]
+ * bayestune-coordinator --redis URL --config study.yaml [--prefix P] [--port N] [--queue-ahead N]
  * Runs one study to its end, prints a one-line JSON summary and exits 0; exits 2
  * on a bad config or bad flags; SIGTERM/SIGINT close it and exit 0.
  */
@@ -11,10 +11,16 @@ import { ConfigError } from "./config-error.js";
 import { loadStudyConfig } from "./load-config.js";
 
 async function main(): Promise<number> {
-  let values: { redis?: string; config?: string; prefix?: string; port?: string };
+  let values: { redis?: string; config?: string; prefix?: string; port?: string; "queue-ahead"?: string };
   try {
     ({ values } = parseArgs({
-      options: { redis: { type: "string" }, config: { type: "string" }, prefix: { type: "string" }, port: { type: "string" } },
+      options: {
+        redis: { type: "string" },
+        config: { type: "string" },
+        prefix: { type: "string" },
+        port: { type: "string" },
+        "queue-ahead": { type: "string" },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -22,7 +28,13 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.redis === undefined || values.config === undefined) {
-    process.stderr.write("usage: bayestune-coordinator --redis URL --config study.json|yaml [--prefix P] [--port N]\n");
+    process.stderr.write("usage: bayestune-coordinator --redis URL --config study.json|yaml [--prefix P] [--port N] [--queue-ahead N]\n");
+    return 2;
+  }
+  const queueAheadText = values["queue-ahead"];
+  const queueAhead = queueAheadText === undefined ? undefined : /^\d+$/.test(queueAheadText) ? Number(queueAheadText) : Number.NaN;
+  if (queueAhead !== undefined && !Number.isSafeInteger(queueAhead)) {
+    process.stderr.write(`--queue-ahead must be a non-negative integer, got ${queueAheadText}\n`);
     return 2;
   }
   const port = values.port === undefined ? undefined : Number(values.port);
@@ -44,6 +56,7 @@ async function main(): Promise<number> {
     redis: values.redis,
     config,
     ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+    ...(queueAhead !== undefined ? { queueAhead } : {}),
   });
   const api = port === undefined ? undefined : await serveHttpApi(values.redis, values.prefix ?? "bull", port);
   if (api) process.stderr.write(`bayestune coordinator API on ${api.address}/api/studies, Bull Board on ${api.address}/queues\n`);

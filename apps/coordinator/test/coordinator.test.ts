@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { RESULTS_QUEUE, type StudyConfig } from "@bayestune/protocol";
+import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfig } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { startCoordinator, type Coordinator } from "../src/coordinator.js";
 import {
@@ -69,6 +69,37 @@ describe("startCoordinator", () => {
     expect(workers.completed.size).toBe(30);
     const bestValue = Math.min(...trials.map((t) => t.value as number));
     expect(outcome.best?.value).toBe(bestValue);
+  });
+
+  it("keeps queueAhead jobs waiting beyond the free worker slots, and no more", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("ahead", { maxTrials: 20 });
+    // Two registered slots and no worker to take the jobs: what the coordinator queues stays queued.
+    const registry = new Redis(REDIS_URL);
+    await registry.set(`${prefix}:bayestune:worker:idle`, "2", "EX", 60);
+    await registry.quit();
+    const { logger } = capturingLogger();
+    open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50, queueAhead: 3 }));
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const trialsQueue = new Queue(TRIALS_QUEUE, { connection, prefix });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await trialsQueue.getWaitingCount()) < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Several more polls must not add to it.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await trialsQueue.getWaitingCount()).toBe(5);
+      expect((await storedTrials(config)).map((t) => t.state)).toEqual(Array(5).fill("running"));
+    } finally {
+      await trialsQueue.close();
+      await connection.quit();
+    }
+  });
+
+  it("refuses a negative or fractional queueAhead", async () => {
+    prefix = uniquePrefix();
+    for (const queueAhead of [-1, 1.5]) {
+      await expect(startCoordinator({ redis: REDIS_URL, prefix, config: testConfig("bad"), queueAhead })).rejects.toThrow(/queueAhead/);
+    }
   });
 
   it("ignores a result delivered twice", async () => {

@@ -7,6 +7,7 @@ export interface CoordinatorCommandOptions {
   redis: string;
   prefix?: string;
   port?: string;
+  queueAhead?: string;
 }
 
 /**
@@ -16,10 +17,17 @@ export interface CoordinatorCommandOptions {
  */
 export async function coordinatorCommand(configFile: string, options: CoordinatorCommandOptions): Promise<void> {
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
+  const queueAhead = options.queueAhead === undefined ? undefined : integerFlag("--queue-ahead", options.queueAhead, 0);
   const config = await loadStudyConfig(configFile);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   // The log goes to stderr so that stdout holds the summary alone.
-  const coordinator = await startCoordinator({ redis: options.redis, prefix, config, logger: pino(pino.destination(2)) });
+  const coordinator = await startCoordinator({
+    redis: options.redis,
+    prefix,
+    config,
+    logger: pino(pino.destination(2)),
+    ...(queueAhead !== undefined ? { queueAhead } : {}),
+  });
   let api: Awaited<ReturnType<typeof serveHttpApi>> | undefined;
   let onSignal = (): void => {};
   const interrupted = new Promise<undefined>((resolve) => {

@@ -336,8 +336,11 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
     let server = await startRedis();
     e.redisUrl = `redis://127.0.0.1:${port}`;
     const config = studyConfig(e, "redis-restart", { maxTrials: 24, sleepMs: 100 });
-    startWorker(e, "w0");
-    startWorker(e, "w1");
+    // A crash can lose the reply to a worker's fetch that Redis ran and logged: the job is then
+    // active under a lock nobody holds, and waits for that lock to expire and the stalled-job check
+    // to hand it back. With the default 30 s lock that wait alone can pass the test's 60 s.
+    startWorker(e, "w0", ["--lock-duration-ms", "2000"]);
+    startWorker(e, "w1", ["--lock-duration-ms", "2000"]);
     const coordinator = startCoordinator(e, writeConfig(e, config));
     const completeCount = async (): Promise<number> =>
       (await storedTrials(e, "redis-restart")).filter((t) => t.state === "complete").length;

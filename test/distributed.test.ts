@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialResultInput } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { startRedisServer, stopRedisServer, type RedisServer } from "./support/redis-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const COORDINATOR = join(root, "apps/coordinator/dist/main.js");
@@ -39,7 +39,7 @@ interface Env {
   marks: string;
   redisUrl: string;
   procs: Proc[];
-  redisServer?: ChildProcess;
+  redisServer?: RedisServer;
 }
 
 let env: Env | undefined;
@@ -62,7 +62,7 @@ afterEach(async () => {
   killTrialGroups(e.marks);
   await Promise.all(e.procs.map((p) => p.exited));
   if (e.redisServer !== undefined) {
-    e.redisServer.kill("SIGKILL");
+    await stopRedisServer(e.redisServer, "SIGKILL");
   } else {
     const redis = new Redis(e.redisUrl, { maxRetriesPerRequest: null });
     for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
@@ -309,56 +309,36 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("survives a restart of an AOF-backed Redis mid-study and finishes it", async () => {
     const e = setup();
-    const port = await freePort();
-    const redisDir = join(e.dir, "redis");
-    mkdirSync(redisDir);
-    const startRedis = async (): Promise<ChildProcess> => {
-      const server = spawn(
-        "redis-server",
-        ["--port", String(port), "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", redisDir],
-        { stdio: "ignore" },
-      );
-      e.redisServer = server;
-      await waitFor("redis-server up", async () => {
-        const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        probe.on("error", () => undefined);
-        try {
-          await probe.connect();
-          return (await probe.ping()) === "PONG";
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
-      }, 10_000);
-      return server;
-    };
-    let server = await startRedis();
-    e.redisUrl = `redis://127.0.0.1:${port}`;
+    const redisArgs = ["--appendonly", "yes", "--appendfsync", "always"];
+    let server = await startRedisServer(redisArgs);
+    const { port, dir: redisDir } = server;
+    e.redisServer = server;
+    e.redisUrl = server.url;
     const config = studyConfig(e, "redis-restart", { maxTrials: 24, sleepMs: 100 });
-    // A crash can lose the reply to a worker's fetch that Redis ran and logged: the job is then
-    // active under a lock nobody holds, and waits for that lock to expire and the stalled-job check
-    // to hand it back. With the default 30 s lock that wait alone can pass the test's 60 s.
-    startWorker(e, "w0", ["--lock-duration-ms", "2000"]);
-    startWorker(e, "w1", ["--lock-duration-ms", "2000"]);
+    // The lock must outlive an outage (~2-4 s here), or a running trial's job is handed out again
+    // and runs twice. It must also be short: a crash can lose the reply to a worker's fetch that
+    // Redis ran and logged, leaving the job active under a lock nobody holds until it expires and
+    // the stalled-job check hands it back; with the default 30 s that alone can pass 60 s.
+    startWorker(e, "w0", ["--lock-duration-ms", "10000"]);
+    startWorker(e, "w1", ["--lock-duration-ms", "10000"]);
     const coordinator = startCoordinator(e, writeConfig(e, config));
     const completeCount = async (): Promise<number> =>
       (await storedTrials(e, "redis-restart")).filter((t) => t.state === "complete").length;
     // Two outages while trials run: a clean SHUTDOWN, then a SIGKILL (appendfsync always loses no acknowledged write).
     for (const [threshold, how] of [[6, "shutdown"], [14, "kill"]] as const) {
       await waitFor(`${threshold} complete trials`, async () => (await completeCount()) >= threshold);
-      const exited = new Promise((resolve) => server.once("exit", resolve));
       if (how === "shutdown") {
+        const exited = new Promise((resolve) => server.child.once("exit", resolve));
         const admin = new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 0, retryStrategy: () => null });
         admin.on("error", () => undefined);
         await admin.call("SHUTDOWN").catch(() => undefined);
         admin.disconnect();
-      } else {
-        server.kill("SIGKILL");
+        await exited;
       }
-      await exited;
+      await stopRedisServer(server, "SIGKILL", true);
       await sleep(1500);
-      server = await startRedis();
+      server = await startRedisServer(redisArgs, { port, dir: redisDir });
+      e.redisServer = server;
       // The outage came mid-study, and what was acknowledged before it survived it.
       expect(await completeCount()).toBeGreaterThanOrEqual(threshold);
       expect(await completeCount()).toBeLessThan(24);
@@ -482,13 +462,3 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
   }, 60_000);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}

@@ -30,6 +30,7 @@ import {
 } from "@bayestune/protocol";
 import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 
+import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
 
 export interface CoordinatorOptions {
@@ -62,7 +63,7 @@ export interface CoordinatorOutcome {
 }
 
 export interface Coordinator {
-  /** Resolves once `maxTrials` trials are finished; rejects when a step keeps failing after STEP_ATTEMPTS replays of the store (a broken invariant, Redis gone for good); never settles if `close()` comes first. */
+  /** Resolves once `maxTrials` trials are finished; rejects when a step keeps failing with Redis up after STEP_ATTEMPTS replays of the store (a broken invariant); waits out Redis outages; never settles if `close()` comes first. */
   readonly done: Promise<CoordinatorOutcome>;
   /** Stops consuming and filling, and closes every connection it opened. Running jobs keep running. */
   close(): Promise<void>;
@@ -75,7 +76,7 @@ export interface Coordinator {
  */
 const KEEP_TRIAL_JOBS = { removeOnComplete: false, removeOnFail: false } as const;
 
-/** Tries of one coordinator step (with a replay of the store between them) before `done` rejects; about 9 s of back-off in all. */
+/** Failures of one coordinator step while Redis is up (with a replay of the store between them) before `done` rejects. */
 const STEP_ATTEMPTS = 8;
 
 /**
@@ -109,15 +110,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const logger = (options.logger ?? pino()).child({ study: config.name });
 
   const connections: Redis[] = [];
-  const connect = (resend = true): Redis => {
-    // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on.
-    const redis = new Redis(options.redis, { maxRetriesPerRequest: null, autoResendUnfulfilledCommands: resend });
+  const track = (redis: Redis): Redis => {
     connections.push(redis);
     return redis;
   };
-  // The store's scripts are not idempotent (createTrial INCRs): one that Redis ran but whose
-  // reply a reconnect lost must fail, not be sent again, and `serial` replays the store then.
-  const redis = connect(false);
+  // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on; what it sends
+  // again after a reconnect is idempotent (job IDs are fixed).
+  const connect = (): Redis => track(new Redis(options.redis, { maxRetriesPerRequest: null }));
+  // Fails what a lost connection leaves unanswered; `serial` then replays the store.
+  const redis = track(new Redis(options.redis, STORE_CONNECTION_OPTIONS));
   const ownsStore = options.store === undefined;
   const store = options.store ?? new RedisStore({ redis, prefix: `${prefix}:bayestune` });
   for (const warning of await checkRedisDurability(redis)) logger.warn(warning);
@@ -267,6 +268,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   let stale = false;
   const serial = (step: () => Promise<void>): Promise<void> => {
     const next = chain.then(async () => {
+      let failures = 0;
       for (let attempt = 1; ; attempt++) {
         if (closed) return;
         try {
@@ -279,10 +281,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           await finishIfDone();
           return;
         } catch (error) {
-          if (attempt >= STEP_ATTEMPTS) throw error;
+          // Redis being away is waited out however long it lasts; any other failure that
+          // survives STEP_ATTEMPTS replays of the store is a broken invariant.
+          const outage = redis.status !== "ready";
+          if (outage) failures = 0;
+          else if (++failures >= STEP_ATTEMPTS) throw error;
           stale = true;
-          logger.warn({ err: error, attempt }, "coordinator step failed; replaying the store and retrying");
-          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+          logger.warn({ err: error, attempt, outage }, "coordinator step failed; replaying the store and retrying");
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(attempt, 5))));
         }
       }
     });

@@ -1,14 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { checkRedisDurability } from "../src/redis-durability.js";
 import { RedisStore } from "../src/redis-store.js";
 import { describeStoreContract, studyConfig } from "./store-contract.js";
+import { startRedisServer, stopRedisServer, type RedisServer } from "../../../test/support/redis-server.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -133,37 +129,8 @@ describe("RedisStore across connections", () => {
   });
 });
 
-/** Starts a throwaway redis-server on a free port; resolves once it accepts connections. */
-async function startRedisServer(args: string[]): Promise<{ port: number; child: ChildProcess; dir: string }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-  const dir = mkdtempSync(join(tmpdir(), "bayestune-redis-"));
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    child.once("error", reject);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { port, child, dir };
-}
-
 describe("checkRedisDurability", () => {
-  const servers: { child: ChildProcess; dir: string }[] = [];
+  const servers: RedisServer[] = [];
   let durable: Redis;
   let noConfig: Redis;
   beforeAll(async () => {
@@ -176,12 +143,7 @@ describe("checkRedisDurability", () => {
   afterAll(async () => {
     await durable.quit();
     await noConfig.quit();
-    for (const { child, dir } of servers) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    }
+    for (const server of servers) await stopRedisServer(server);
   });
 
   it("warns about AOF and eviction exactly when this machine's Redis has them wrong", async () => {

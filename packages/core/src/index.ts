@@ -22,3 +22,4 @@ export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice } from "./study/study.js";
 export { samplerChoiceFromSpec } from "./study/sampler-spec.js";
 export type { Trial, TrialState, Direction, TellOutcome } from "./study/trial.js";
+export * from "./schedulers/index.js";

@@ -1,0 +1,5 @@
+export { rungLadder, type FidelityRange } from "./rung-ladder.js";
+export type { RungTrial, Scheduler, SchedulerDecision } from "./scheduler.js";
+export { SuccessiveHalving, type SuccessiveHalvingOptions } from "./successive-halving.js";
+export { StagedScreen, type ScreenStage } from "./staged-screen.js";
+export { medianStoppingDecision, type LearningCurve, type MedianStoppingOptions } from "./median-stopping.js";

@@ -52,6 +52,33 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(stdout).toMatch(/best trial \d+: loss = /);
   });
 
+  it("gives every trial the study's full fidelity, as {fidelity} and as BAYESTUNE_FIDELITY", async () => {
+    const script = join(dir, "budget.mjs");
+    // Loss is the budget the script saw through each channel; both must be the top rung, 1000.
+    writeFileSync(
+      script,
+      `const fromArgv = Number(process.argv[2]);
+       const fromEnv = Number(process.env.BAYESTUNE_FIDELITY);
+       console.log(JSON.stringify({ final: true, loss: fromArgv === fromEnv ? fromArgv : -1 }));`,
+    );
+    const file = join(dir, "budget.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "budget",
+        maxTrials: 2,
+        sampler: "sobol",
+        space: { x: { type: "float", low: 0, high: 1 } },
+        fidelity: { min: 100, max: 1000 },
+        command: { argv: [process.execPath, script, "{fidelity}"] },
+      }),
+    );
+    const { code, stdout } = await bayestune(["tune", file, "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/budget: 2 trials finished, 0 failed/);
+    expect(stdout).toMatch(/best trial \d+: loss = 1000$/m);
+  });
+
   it("rejects a bad config with one message naming the file and the path, exit code 2, no stack trace", async () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "name: bad\nmaxTrials: 0\nspace: { lr: { type: float, low: 1, high: 0 } }\ncommand: { argv: [x] }\n");

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createStudy, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
+import { createStudy, rungLadder, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { runTrial } from "@bayestune/worker";
 
@@ -35,6 +35,8 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
   });
   await mkdir(options.workDir, { recursive: true });
 
+  // Every trial trains at the full budget until promotion schedulers land (issue 4).
+  const fidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
   const freeGpus = [...gpus];
   const running = new Map<number, Promise<void>>();
   let started = 0;
@@ -44,7 +46,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
       for (const trial of await study.askBatch(free)) {
         started++;
         const gpu = freeGpus.shift();
-        const done = runTrial(trialJobFor(config, trial.number, trial.params), {
+        const done = runTrial(trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity }), {
           worker: `embedded-${gpu ?? "cpu"}`,
           workDir: join(options.workDir, config.name),
           ...(gpu !== undefined ? { gpu } : {}),

@@ -14,7 +14,7 @@ import { Queue, QueueEvents, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { createStudy, samplerChoiceFromSpec, type Study } from "@bayestune/core";
+import { createStudy, rungLadder, samplerChoiceFromSpec, type Study } from "@bayestune/core";
 import { bestTrial } from "./best-trial.js";
 import {
   formatZodIssues,
@@ -138,8 +138,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Callers may only await `done` after a close; an unobserved rejection must not kill the process.
   done.catch(() => undefined);
 
+  // Every job trains at the full budget until promotion schedulers land (issue 4).
+  const fidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
   const addJob = async (trial: number, params: TrialJob["params"]): Promise<void> => {
-    const job = trialJobFor(config, trial, params);
+    const job = trialJobFor(config, trial, params, fidelity === undefined ? {} : { fidelity });
     const jobId = trialJobId(config.name, trial, 0);
     await trialsQueue.add("trial", job, { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
   };
@@ -186,7 +188,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const batch = await study.askBatch(target);
     logger.debug({ q: target, trials: study.trials.length, askMs: performance.now() - askStarted }, "batch asked");
     for (const trial of batch) {
-      const stored = await store.createTrial(config.name, trial.params, trial.source);
+      const stored = await store.createTrial(config.name, trial.params, trial.source, fidelity);
       if (stored.number !== trial.number) {
         throw new Error(
           `the store numbered a new trial ${stored.number} where the core expected ${trial.number}; ` +

@@ -71,6 +71,25 @@ describe("startCoordinator", () => {
     expect(outcome.best?.value).toBe(bestValue);
   });
 
+  it("queues every trial at the study's full fidelity and records it", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("budget", { maxTrials: 4, fidelity: { min: 100, max: 1000 } });
+    open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 10 }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    expect(await coordinator.done).toMatchObject({ finished: 4, failed: 0 });
+    expect((await storedTrials(config)).map((t) => t.fidelity)).toEqual([1000, 1000, 1000, 1000]);
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const trialsQueue = new Queue(TRIALS_QUEUE, { connection, prefix });
+    try {
+      const jobs = await trialsQueue.getJobs(["completed"]);
+      expect(jobs.map((job) => (job.data as { fidelity?: number }).fidelity)).toEqual([1000, 1000, 1000, 1000]);
+    } finally {
+      await trialsQueue.close();
+      await connection.quit();
+    }
+  });
+
   it("keeps queueAhead jobs waiting beyond the free worker slots, and no more", async () => {
     prefix = uniquePrefix();
     const config = testConfig("ahead", { maxTrials: 20 });

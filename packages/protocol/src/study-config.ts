@@ -30,6 +30,26 @@ export const SamplerSpec = z.union([
 ]);
 export type SamplerSpec = z.infer<typeof SamplerSpec>;
 
+/**
+ * The study's one fidelity: the training budget a job gets (steps, tokens,
+ * epochs, evaluation examples), passed to the command as `{fidelity}` and
+ * BAYESTUNE_FIDELITY. Rungs climb from `min` to `max` by `reductionFactor`.
+ */
+export const FidelitySpec = z
+  .object({
+    /** What the budget counts, for people reading the study: "steps", "tokens", "epochs". @defaultValue "steps" */
+    name: z.string().min(1).default("steps"),
+    min: z.number().positive(),
+    max: z.number().positive(),
+    /** η: each rung trains η× longer than the one below. @defaultValue 3 */
+    reductionFactor: z.number().min(2).default(3),
+    /** Budgets are whole numbers (steps, epochs). @defaultValue true */
+    integer: z.boolean().default(true),
+  })
+  .strict()
+  .refine((f) => f.max >= f.min, { message: "max must be ≥ min", path: ["max"] });
+export type FidelitySpec = z.infer<typeof FidelitySpec>;
+
 /** A study as a user writes it in YAML or JSON; the coordinator and `bayestune tune` read it. */
 export const StudyConfig = z
   .object({
@@ -47,6 +67,8 @@ export const StudyConfig = z
     trialTimeoutSeconds: z.number().positive().default(3600),
     /** Attempts per trial job before it is failed (a worker dying mid-job uses one). @defaultValue 3 */
     maxAttempts: z.number().int().positive().default(3),
+    /** The training budget per job; absent: the command decides its own budget. */
+    fidelity: FidelitySpec.optional(),
   })
   .strict();
 export type StudyConfig = z.infer<typeof StudyConfig>;

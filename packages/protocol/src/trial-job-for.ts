@@ -7,12 +7,19 @@ import type { TrialJob } from "./trial-messages.js";
  * worker receives from the study config (the embedded loop and the
  * coordinator both build jobs here).
  */
-export function trialJobFor(config: StudyConfig, trial: number, params: Readonly<Record<string, ChoiceValue>>, rung = 0): TrialJob {
+export function trialJobFor(
+  config: StudyConfig,
+  trial: number,
+  params: Readonly<Record<string, ChoiceValue>>,
+  at: { rung?: number; fidelity?: number; checkpoint?: string } = {},
+): TrialJob {
   return {
     study: config.name,
     trial,
-    rung,
+    rung: at.rung ?? 0,
     params: { ...params },
+    ...(at.fidelity !== undefined ? { fidelity: at.fidelity } : {}),
+    ...(at.checkpoint !== undefined ? { checkpoint: at.checkpoint } : {}),
     command: config.command,
     metric: config.metric,
     timeoutSeconds: config.trialTimeoutSeconds,

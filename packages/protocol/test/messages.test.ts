@@ -45,6 +45,22 @@ describe("StudyConfig", () => {
     expect(message).toMatch(/low < high must hold for 'lr', got low=0.1, high=0.01/);
   });
 
+  it("takes an optional fidelity with defaults, and refuses an empty range naming its path", () => {
+    expect(StudyConfig.parse(config).fidelity).toBeUndefined();
+    expect(StudyConfig.parse({ ...config, fidelity: { min: 100, max: 1000 } }).fidelity).toEqual({
+      name: "steps",
+      min: 100,
+      max: 1000,
+      reductionFactor: 3,
+      integer: true,
+    });
+    const bad = StudyConfig.safeParse({ ...config, fidelity: { min: 100, max: 10, reductionFactor: 1 } });
+    expect(bad.success).toBe(false);
+    const message = formatZodIssues(bad.error!, "study.yaml");
+    expect(message).toMatch(/fidelity\.reductionFactor/);
+    expect(message).toMatch(/fidelity\.max: max must be ≥ min/);
+  });
+
   it("needs a command with a program", () => {
     expect(StudyConfig.safeParse({ ...config, command: { argv: [] } }).success).toBe(false);
   });
@@ -116,6 +132,12 @@ describe("trialJobFor", () => {
       timeoutSeconds: 90,
     });
     expect(job.params).not.toBe(params);
-    expect(trialJobFor(study, 4, params, 2).rung).toBe(2);
+    expect(trialJobFor(study, 4, params, { rung: 2 }).rung).toBe(2);
+  });
+
+  it("carries the rung's fidelity and the checkpoint to resume from", () => {
+    const study = StudyConfig.parse(config);
+    const job = TrialJob.parse(trialJobFor(study, 1, { lr: 0.001 }, { rung: 1, fidelity: 300, checkpoint: "/runs/t1/step-100.pt" }));
+    expect(job).toMatchObject({ rung: 1, fidelity: 300, checkpoint: "/runs/t1/step-100.pt" });
   });
 });

@@ -1,10 +1,12 @@
 import type { StudyConfig } from "@bayestune/protocol";
-import type { StoredTrial } from "@bayestune/store";
+import { countTrialStates, type StoredTrial } from "@bayestune/store";
 import { bestTrial } from "@bayestune/coordinator";
 
 /** What `bayestune status` reports of one study. */
 export interface StudySummary {
   readonly running: number;
+  /** Finished a rung below the top and wait for a promotion (multi-fidelity studies). */
+  readonly paused: number;
   readonly complete: number;
   readonly failed: number;
   readonly total: number;
@@ -14,8 +16,7 @@ export interface StudySummary {
 
 /** Counts the trials by state and picks the best complete one; ties go to the lower trial number. */
 export function summarizeTrials(trials: readonly StoredTrial[], direction: StudyConfig["direction"]): StudySummary {
-  const counts = { running: 0, complete: 0, failed: 0 };
-  for (const trial of trials) counts[trial.state]++;
+  const counts = countTrialStates(trials);
   const best = bestTrial(trials, direction);
   return { ...counts, total: trials.length, ...(best !== undefined ? { best } : {}) };
 }

@@ -116,8 +116,8 @@ describe("bayestune status", () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       studies: [
-        { name: "acc", running: 0, complete: 2, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
-        { name: "sgd", running: 1, complete: 2, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
+        { name: "acc", running: 0, paused: 0, complete: 2, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
+        { name: "sgd", running: 1, paused: 0, complete: 2, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
       ],
     });
   });
@@ -153,6 +153,7 @@ describe("bayestune status", () => {
       metric: "loss",
       maxTrials: 10,
       running: 1,
+      paused: 0,
       complete: 2,
       failed: 2,
       total: 5,

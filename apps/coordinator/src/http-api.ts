@@ -3,7 +3,7 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
-import type { Store } from "@bayestune/store";
+import { countTrialStates, type Store } from "@bayestune/store";
 
 export interface HttpApiOptions {
   /** Read only: the API never writes a study. */
@@ -26,8 +26,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   app.get<{ Params: { name: string } }>("/api/studies/:name", async (request, reply) => {
     const study = await store.getStudy(request.params.name);
     if (study === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
-    const counts = { running: 0, complete: 0, failed: 0 };
-    for (const trial of await store.getTrials(study.name)) counts[trial.state]++;
+    const counts = countTrialStates(await store.getTrials(study.name));
     return { name: study.name, config: study.config, createdAt: study.createdAt, counts };
   });
 

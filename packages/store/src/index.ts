@@ -9,7 +9,11 @@ export type {
   IntermediateValue,
   FinishTrialInput,
   FinishTrialOutcome,
+  PromoteTrialInput,
+  PromoteTrialOutcome,
+  RungResult,
 } from "./store.js";
 export { MemoryStore } from "./memory-store.js";
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { checkRedisDurability } from "./redis-durability.js";
+export { countTrialStates } from "./count-states.js";

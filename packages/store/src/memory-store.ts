@@ -10,7 +10,8 @@ import {
   compareIntermediate,
   copyParams,
   deepFreeze,
-  isFinished,
+  checkPromote,
+  promotionError,
   parseStudyConfig,
   rungMismatchError,
   studyExistsError,
@@ -22,6 +23,9 @@ import type {
   FinishTrialInput,
   FinishTrialOutcome,
   IntermediateValue,
+  PromoteTrialInput,
+  PromoteTrialOutcome,
+  RungResult,
   Store,
   StoredStudy,
   StoredTrial,
@@ -86,6 +90,7 @@ export class MemoryStore implements Store {
       state: "running",
       rung: 0,
       intermediate: [],
+      rungs: [],
       source,
       attempts: 0,
       createdAt: Date.now(),
@@ -99,7 +104,7 @@ export class MemoryStore implements Store {
     const progress = checkProgress(event);
     const trial = this.#trial(progress.study, progress.trial);
     if (trial.intermediate.some((v) => v.rung === progress.rung && v.step === progress.step)) return { applied: false };
-    if (isFinished(trial)) throw trialFinishedError(progress.study, progress.trial, trial.state, `progress (step ${progress.step})`);
+    if (trial.state !== "running") throw trialFinishedError(progress.study, progress.trial, trial.state, `progress (step ${progress.step})`);
     if (progress.rung !== trial.rung) throw rungMismatchError(progress.study, progress.trial, trial.rung, progress.rung);
     const value: IntermediateValue = { rung: progress.rung, step: progress.step, metrics: progress.metrics };
     trial.intermediate = [...trial.intermediate, value].sort(compareIntermediate);
@@ -112,11 +117,12 @@ export class MemoryStore implements Store {
     const trial = this.#trial(finish.study, finish.trial);
     const key = `${finish.trial}-${finish.rung}`;
     if (entry.finished.has(key)) return { trial: snapshot(trial), applied: false };
-    if (isFinished(trial)) throw trialFinishedError(finish.study, finish.trial, trial.state, `a result for rung ${finish.rung}`);
+    if (trial.state !== "running") throw trialFinishedError(finish.study, finish.trial, trial.state, `a result for rung ${finish.rung}`);
     if (finish.rung !== trial.rung) throw rungMismatchError(finish.study, finish.trial, trial.rung, finish.rung);
-    trial.state = finish.state;
+    trial.state = finish.pause ? "paused" : finish.state;
     trial.attempts = finish.attempts ?? trial.attempts + 1;
     trial.finishedAt = Date.now();
+    if (finish.state === "complete") trial.rungs = [...trial.rungs, rungResult(trial, finish.value as number, finish.checkpoint, trial.finishedAt)];
     if (finish.value !== undefined) trial.value = finish.value;
     if (finish.metrics !== undefined) trial.metrics = finish.metrics;
     if (finish.reason !== undefined) trial.reason = finish.reason;
@@ -124,6 +130,21 @@ export class MemoryStore implements Store {
     if (finish.checkpoint !== undefined) trial.checkpoint = finish.checkpoint;
     if (finish.worker !== undefined) trial.worker = finish.worker;
     entry.finished.add(key);
+    return { trial: snapshot(trial), applied: true };
+  }
+
+  async promoteTrial(input: PromoteTrialInput): Promise<PromoteTrialOutcome> {
+    const promote = checkPromote(input);
+    const trial = this.#trial(promote.study, promote.trial);
+    if (trial.rung >= promote.rung) return { trial: snapshot(trial), applied: false };
+    const refused = promotionError(promote.study, promote.trial, trial.state, trial.rung, promote.rung);
+    if (refused !== undefined) throw refused;
+    trial.state = "running";
+    trial.rung = promote.rung;
+    delete trial.value;
+    delete trial.finishedAt;
+    if (promote.fidelity !== undefined) trial.fidelity = promote.fidelity;
+    else delete trial.fidelity;
     return { trial: snapshot(trial), applied: true };
   }
 
@@ -153,6 +174,16 @@ export class MemoryStore implements Store {
     if (trial === undefined) throw unknownTrialError(study, number);
     return trial;
   }
+}
+
+function rungResult(trial: StoredTrial, value: number, checkpoint: string | undefined, finishedAt: number): RungResult {
+  return {
+    rung: trial.rung,
+    value,
+    ...(trial.fidelity !== undefined ? { fidelity: trial.fidelity } : {}),
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+    finishedAt,
+  };
 }
 
 function snapshot<T>(record: T): T {

@@ -1,7 +1,7 @@
 import { FailureReason, StudyConfig, StudyName, formatZodIssues } from "@bayestune/protocol";
 import type { ChoiceValue, ProgressEvent } from "@bayestune/protocol";
 import { StoreError } from "./errors.js";
-import type { FinishTrialInput, Metrics, StoredTrial, TrialSource, TrialState } from "./store.js";
+import type { FinishTrialInput, Metrics, PromoteTrialInput, TrialSource } from "./store.js";
 
 /*
  * Input checks and record helpers shared by every Store backend, so that they
@@ -136,7 +136,9 @@ export interface CheckedFinish {
   study: string;
   trial: number;
   rung: number;
-  state: Exclude<TrialState, "running">;
+  state: "complete" | "failed";
+  /** Leave the trial paused after a complete rung. */
+  pause: boolean;
   value?: number;
   metrics?: Metrics;
   reason?: FailureReason;
@@ -150,7 +152,12 @@ export function checkFinish(input: FinishTrialInput): CheckedFinish {
   checkStudyName(input.study);
   checkTrialNumber(input.trial);
   checkTrialNumber(input.rung, "rung");
-  const out: CheckedFinish = { study: input.study, trial: input.trial, rung: input.rung, state: input.state };
+  const pause = input.pause ?? false;
+  if (typeof pause !== "boolean") throw new StoreError("INVALID_RECORD", `pause must be a boolean, got ${String(pause)}`);
+  if (pause && input.state !== "complete") {
+    throw new StoreError("INVALID_RECORD", `only a complete rung can pause a trial for promotion, got state ${JSON.stringify(input.state)} for trial ${input.trial}`);
+  }
+  const out: CheckedFinish = { study: input.study, trial: input.trial, rung: input.rung, state: input.state, pause };
   if (input.state === "complete") {
     if (input.value === undefined) throw new StoreError("INVALID_RECORD", `a complete result must have a value, got none for trial ${input.trial}`);
   } else if (input.state === "failed") {
@@ -177,6 +184,36 @@ export function checkFinish(input: FinishTrialInput): CheckedFinish {
   return out;
 }
 
+export interface CheckedPromote {
+  study: string;
+  trial: number;
+  rung: number;
+  fidelity?: number;
+}
+
+export function checkPromote(input: PromoteTrialInput): CheckedPromote {
+  checkStudyName(input.study);
+  checkTrialNumber(input.trial);
+  checkTrialNumber(input.rung, "rung");
+  if (input.rung < 1) throw new StoreError("INVALID_RECORD", `a promotion must go to rung 1 or above, got ${input.rung} for trial ${input.trial}`);
+  const out: CheckedPromote = { study: input.study, trial: input.trial, rung: input.rung };
+  const fidelity = checkFidelity(input.fidelity);
+  if (fidelity !== undefined) out.fidelity = fidelity;
+  return out;
+}
+
+/** Why `trial` (state, rung as stored) cannot be promoted to `rung`; undefined when it can. */
+export function promotionError(study: string, trial: number, state: string, storedRung: number, rung: number): StoreError | undefined {
+  if (state === "complete" || state === "failed") return trialFinishedError(study, trial, state, `a promotion to rung ${rung}`);
+  if (state !== "paused") {
+    return new StoreError("INVALID_RECORD", `trial ${trial} of study "${study}" must be paused to be promoted to rung ${rung}, got state "${state}"`);
+  }
+  if (rung !== storedRung + 1) {
+    return new StoreError("INVALID_RECORD", `a promotion must go one rung up, from ${storedRung} to ${storedRung + 1}, got rung ${rung} for trial ${trial} of study "${study}"`);
+  }
+  return undefined;
+}
+
 export function compareIntermediate(a: { rung: number; step: number }, b: { rung: number; step: number }): number {
   return a.rung - b.rung || a.step - b.step;
 }
@@ -189,6 +226,3 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function isFinished(trial: Pick<StoredTrial, "state">): boolean {
-  return trial.state !== "running";
-}

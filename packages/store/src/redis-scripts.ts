@@ -12,6 +12,7 @@ export const ScriptCode = {
   UNKNOWN_TRIAL: -2,
   TRIAL_FINISHED: -3,
   RUNG_MISMATCH: -4,
+  PROMOTION_REFUSED: -5,
 } as const;
 
 export interface ScriptDefinition {
@@ -100,36 +101,78 @@ return {1, trial[1], trial[2]}
 
 export const finishTrialScript: ScriptDefinition = {
   name: "bayestuneFinishTrial",
-  numberOfKeys: 3,
+  numberOfKeys: 4,
   lua: `
 --[[
   Finishes a trial's rung, once per (trial, rung).
-  KEYS[1] {prefix}:study:{name}          study hash
-  KEYS[2] {prefix}:study:{name}:trial:{n} trial hash
-  KEYS[3] {prefix}:study:{name}:done     set of "{trial}-{rung}" already finished
+  KEYS[1] {prefix}:study:{name}                  study hash
+  KEYS[2] {prefix}:study:{name}:trial:{n}        trial hash
+  KEYS[3] {prefix}:study:{name}:done             set of "{trial}-{rung}" already finished
+  KEYS[4] {prefix}:study:{name}:trial:{n}:rungs  hash rung -> RungResult JSON without its
+          fidelity, and "{rung}:fidelity" -> the fidelity string (copied untouched)
   ARGV[1] "{trial}-{rung}"
   ARGV[2] rung
   ARGV[3] attempts, "" to add one to the stored count
-  ARGV[4..] field, value pairs to write: state and finishedAt always, then value,
+  ARGV[4] the RungResult as JSON without fidelity (a complete rung), "" for a failure
+  ARGV[5..] field, value pairs to write: state and finishedAt always, then value,
             metrics, reason, message, checkpoint, worker when given
-  Returns {code, state, rung} (state and rung as stored before the call): code 1
+  Returns {code, state, rung, fidelity} (as stored before the call): code 1
   when applied, 0 when this (trial, rung) was already finished (nothing written),
-  -1 unknown study, -2 unknown trial, -3 trial finished at another rung,
-  -4 ARGV[2] is not the trial's current rung.
+  -1 unknown study, -2 unknown trial, -3 trial not running (finished, or paused
+  at another rung), -4 ARGV[2] is not the trial's current rung.
 ]]
-if redis.call("EXISTS", KEYS[1]) == 0 then return {-1, "", ""} end
-if redis.call("EXISTS", KEYS[2]) == 0 then return {-2, "", ""} end
-local trial = redis.call("HMGET", KEYS[2], "state", "rung")
-if redis.call("SISMEMBER", KEYS[3], ARGV[1]) == 1 then return {0, trial[1], trial[2]} end
-if trial[1] ~= "running" then return {-3, trial[1], trial[2]} end
-if trial[2] ~= ARGV[2] then return {-4, trial[1], trial[2]} end
+if redis.call("EXISTS", KEYS[1]) == 0 then return {-1, "", "", ""} end
+if redis.call("EXISTS", KEYS[2]) == 0 then return {-2, "", "", ""} end
+local trial = redis.call("HMGET", KEYS[2], "state", "rung", "fidelity")
+local fidelity = trial[3] or ""
+if redis.call("SISMEMBER", KEYS[3], ARGV[1]) == 1 then return {0, trial[1], trial[2], fidelity} end
+if trial[1] ~= "running" then return {-3, trial[1], trial[2], fidelity} end
+if trial[2] ~= ARGV[2] then return {-4, trial[1], trial[2], fidelity} end
 if ARGV[3] == "" then
   redis.call("HINCRBY", KEYS[2], "attempts", 1)
 else
   redis.call("HSET", KEYS[2], "attempts", ARGV[3])
 end
-redis.call("HSET", KEYS[2], unpack(ARGV, 4))
+redis.call("HSET", KEYS[2], unpack(ARGV, 5))
+if ARGV[4] ~= "" then
+  redis.call("HSET", KEYS[4], ARGV[2], ARGV[4])
+  if fidelity ~= "" then redis.call("HSET", KEYS[4], ARGV[2] .. ":fidelity", fidelity) end
+end
 redis.call("SADD", KEYS[3], ARGV[1])
+return {1, trial[1], trial[2], fidelity}
+`,
+};
+
+export const promoteTrialScript: ScriptDefinition = {
+  name: "bayestunePromoteTrial",
+  numberOfKeys: 2,
+  lua: `
+--[[
+  Moves a paused trial one rung up, running.
+  KEYS[1] {prefix}:study:{name}            study hash
+  KEYS[2] {prefix}:study:{name}:trial:{n}  trial hash
+  ARGV[1] the rung to run
+  ARGV[2] its fidelity, "" when none
+  Returns {code, state, rung} (as stored before the call): code 1 when applied,
+  0 when the trial is at that rung or beyond already, -1 unknown study,
+  -2 unknown trial, -5 refused (not paused, or not one rung up; the caller
+  words the error from state and rung).
+]]
+if redis.call("EXISTS", KEYS[1]) == 0 then return {-1, "", ""} end
+if redis.call("EXISTS", KEYS[2]) == 0 then return {-2, "", ""} end
+local trial = redis.call("HMGET", KEYS[2], "state", "rung")
+-- Rungs are small integers written by this store: tonumber is exact for them.
+local rung = tonumber(trial[2])
+local target = tonumber(ARGV[1])
+if rung >= target then return {0, trial[1], trial[2]} end
+if trial[1] ~= "paused" or target ~= rung + 1 then return {-5, trial[1], trial[2]} end
+redis.call("HSET", KEYS[2], "state", "running", "rung", ARGV[1])
+redis.call("HDEL", KEYS[2], "value", "finishedAt")
+if ARGV[2] == "" then
+  redis.call("HDEL", KEYS[2], "fidelity")
+else
+  redis.call("HSET", KEYS[2], "fidelity", ARGV[2])
+end
 return {1, trial[1], trial[2]}
 `,
 };
@@ -139,4 +182,5 @@ export const allScripts: readonly ScriptDefinition[] = [
   createTrialScript,
   recordProgressScript,
   finishTrialScript,
+  promoteTrialScript,
 ];

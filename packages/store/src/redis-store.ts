@@ -29,6 +29,7 @@ import {
   checkFidelity,
   checkFinish,
   checkProgress,
+  checkPromote,
   checkSource,
   checkStudyName,
   checkTrialNumber,
@@ -36,6 +37,7 @@ import {
   copyParams,
   deepFreeze,
   parseStudyConfig,
+  promotionError,
   rungMismatchError,
   studyExistsError,
   trialFinishedError,
@@ -48,6 +50,7 @@ import {
   createStudyScript,
   createTrialScript,
   finishTrialScript,
+  promoteTrialScript,
   recordProgressScript,
   type ScriptDefinition,
 } from "./redis-scripts.js";
@@ -56,6 +59,9 @@ import type {
   FinishTrialOutcome,
   IntermediateValue,
   Metrics,
+  PromoteTrialInput,
+  PromoteTrialOutcome,
+  RungResult,
   Store,
   StoredStudy,
   StoredTrial,
@@ -150,6 +156,7 @@ export class RedisStore implements Store {
       state: "running",
       rung: 0,
       intermediate: [],
+      rungs: [],
       source,
       attempts: 0,
       createdAt,
@@ -180,17 +187,23 @@ export class RedisStore implements Store {
 
   async finishTrial(result: FinishTrialInput): Promise<FinishTrialOutcome> {
     const finish = checkFinish(result);
-    const fields: string[] = ["state", finish.state, "finishedAt", String(Date.now())];
+    const finishedAt = Date.now();
+    const fields: string[] = ["state", finish.pause ? "paused" : finish.state, "finishedAt", String(finishedAt)];
     if (finish.value !== undefined) fields.push("value", String(finish.value));
     if (finish.metrics !== undefined) fields.push("metrics", JSON.stringify(finish.metrics));
     if (finish.reason !== undefined) fields.push("reason", finish.reason);
     if (finish.message !== undefined) fields.push("message", finish.message);
     if (finish.checkpoint !== undefined) fields.push("checkpoint", finish.checkpoint);
     if (finish.worker !== undefined) fields.push("worker", finish.worker);
+    // JSON keeps every float64 exact (shortest round-trip form); the script adds the fidelity.
+    const rungResult =
+      finish.state === "complete"
+        ? JSON.stringify({ rung: finish.rung, value: finish.value, ...(finish.checkpoint !== undefined ? { checkpoint: finish.checkpoint } : {}), finishedAt })
+        : "";
     const [code, state, rung] = (await this.#run(
       finishTrialScript,
-      [this.#studyKey(finish.study), this.#trialKey(finish.study, finish.trial), this.#key("study", finish.study, "done")],
-      [`${finish.trial}-${finish.rung}`, String(finish.rung), finish.attempts === undefined ? "" : String(finish.attempts), ...fields],
+      [this.#studyKey(finish.study), this.#trialKey(finish.study, finish.trial), this.#key("study", finish.study, "done"), this.#rungsKey(finish.study, finish.trial)],
+      [`${finish.trial}-${finish.rung}`, String(finish.rung), finish.attempts === undefined ? "" : String(finish.attempts), rungResult, ...fields],
     )) as ScriptReply;
     if (code === ScriptCode.TRIAL_FINISHED) {
       throw trialFinishedError(finish.study, finish.trial, String(state), `a result for rung ${finish.rung}`);
@@ -198,9 +211,27 @@ export class RedisStore implements Store {
     if (code !== ScriptCode.APPLIED && code !== ScriptCode.ALREADY_APPLIED) {
       throw this.#scriptError(code, finish.study, finish.trial, finish.rung, rung);
     }
-    // A finished trial never changes again, so this read sees exactly what the script left.
+    // Read after the write: a paused trial may be promoted in between, and the read then shows it (a newer state).
     const trial = await this.getTrial(finish.study, finish.trial);
     if (trial === undefined) throw unknownTrialError(finish.study, finish.trial);
+    return { trial, applied: code === ScriptCode.APPLIED };
+  }
+
+  async promoteTrial(input: PromoteTrialInput): Promise<PromoteTrialOutcome> {
+    const promote = checkPromote(input);
+    const [code, state, rung] = (await this.#run(
+      promoteTrialScript,
+      [this.#studyKey(promote.study), this.#trialKey(promote.study, promote.trial)],
+      [String(promote.rung), promote.fidelity === undefined ? "" : String(promote.fidelity)],
+    )) as ScriptReply;
+    if (code === ScriptCode.PROMOTION_REFUSED) {
+      throw promotionError(promote.study, promote.trial, String(state), Number(rung), promote.rung) ?? new StoreError("INVALID_RECORD", `the promotion of trial ${promote.trial} was refused`);
+    }
+    if (code !== ScriptCode.APPLIED && code !== ScriptCode.ALREADY_APPLIED) {
+      throw this.#scriptError(code, promote.study, promote.trial, promote.rung, rung);
+    }
+    const trial = await this.getTrial(promote.study, promote.trial);
+    if (trial === undefined) throw unknownTrialError(promote.study, promote.trial);
     return { trial, applied: code === ScriptCode.APPLIED };
   }
 
@@ -212,12 +243,13 @@ export class RedisStore implements Store {
       .exists(this.#studyKey(study))
       .hgetall(this.#trialKey(study, number))
       .hgetall(this.#progressKey(study, number))
+      .hgetall(this.#rungsKey(study, number))
       .exec();
-    const [exists, hash, progress] = execResults(replies);
+    const [exists, hash, progress, rungs] = execResults(replies);
     if (exists === 0) throw unknownStudyError(study);
     const fields = hash as Record<string, string>;
     if (Object.keys(fields).length === 0) return undefined;
-    return this.#decodeTrial(study, number, fields, progress as Record<string, string>);
+    return this.#decodeTrial(study, number, fields, progress as Record<string, string>, rungs as Record<string, string>);
   }
 
   async getTrials(study: string): Promise<StoredTrial[]> {
@@ -229,11 +261,11 @@ export class RedisStore implements Store {
     const n = count === null ? 0 : Number(count);
     if (n === 0) return [];
     const read = this.#redis.multi();
-    for (let i = 0; i < n; i++) read.hgetall(this.#trialKey(study, i)).hgetall(this.#progressKey(study, i));
-    const replies = execResults(await read.exec());
+    for (let i = 0; i < n; i++) read.hgetall(this.#trialKey(study, i)).hgetall(this.#progressKey(study, i)).hgetall(this.#rungsKey(study, i));
+    const replies = execResults(await read.exec()) as Record<string, string>[];
     const trials: StoredTrial[] = [];
     for (let i = 0; i < n; i++) {
-      trials.push(this.#decodeTrial(study, i, replies[2 * i] as Record<string, string>, replies[2 * i + 1] as Record<string, string>));
+      trials.push(this.#decodeTrial(study, i, replies[3 * i]!, replies[3 * i + 1]!, replies[3 * i + 2]!));
     }
     return trials;
   }
@@ -256,6 +288,10 @@ export class RedisStore implements Store {
 
   #trialKey(study: string, number: number): string {
     return this.#key("study", study, "trial", String(number));
+  }
+
+  #rungsKey(study: string, number: number): string {
+    return this.#key("study", study, "trial", String(number), "rungs");
   }
 
   #progressKey(study: string, number: number): string {
@@ -286,7 +322,13 @@ export class RedisStore implements Store {
     return deepFreeze({ name, config: parseJson(configJson, this.#studyKey(name)) as StudyConfig, createdAt: Number(createdAt) });
   }
 
-  #decodeTrial(study: string, number: number, hash: Record<string, string>, progress: Record<string, string>): StoredTrial {
+  #decodeTrial(
+    study: string,
+    number: number,
+    hash: Record<string, string>,
+    progress: Record<string, string>,
+    rungHash: Record<string, string>,
+  ): StoredTrial {
     const key = this.#trialKey(study, number);
     const { params, state, rung, source, attempts, createdAt } = hash;
     if (params === undefined || state === undefined || rung === undefined || source === undefined || attempts === undefined || createdAt === undefined) {
@@ -302,6 +344,7 @@ export class RedisStore implements Store {
       state: state as StoredTrial["state"],
       rung: Number(rung),
       intermediate,
+      rungs: decodeRungs(rungHash, `${key}:rungs`),
       source: source as TrialSource,
       attempts: Number(attempts),
       createdAt: Number(createdAt),
@@ -316,6 +359,18 @@ export class RedisStore implements Store {
     if (hash.worker !== undefined) trial.worker = hash.worker;
     return deepFreeze(trial);
   }
+}
+
+/** RungResults from the rungs hash: "{rung}" → JSON, "{rung}:fidelity" → the fidelity string. */
+function decodeRungs(hash: Record<string, string>, key: string): RungResult[] {
+  const results: RungResult[] = [];
+  for (const [field, json] of Object.entries(hash)) {
+    if (field.endsWith(":fidelity")) continue;
+    const entry = parseJson(json, key) as Omit<RungResult, "fidelity">;
+    const fidelity = hash[`${field}:fidelity`];
+    results.push(fidelity === undefined ? entry : { ...entry, fidelity: Number(fidelity) });
+  }
+  return results.sort((a, b) => a.rung - b.rung);
 }
 
 /** The replies of a MULTI, failing on the first command that failed. */

@@ -6,7 +6,23 @@ export type Metrics = Record<string, number | null>;
 /** Where a trial's params came from: the sampler, or a user's enqueued point. */
 export type TrialSource = "sampler" | "enqueued";
 
-export type TrialState = "running" | "complete" | "failed";
+/**
+ * "paused": the trial finished a rung below the top and waits for a promotion
+ * (multi-fidelity studies); it may never get one. "complete" and "failed" are final.
+ */
+export type TrialState = "running" | "paused" | "complete" | "failed";
+
+/** A rung a trial completed: what it scored at that budget. */
+export interface RungResult {
+  readonly rung: number;
+  readonly value: number;
+  /** The training budget of that rung, when the study has a fidelity. */
+  readonly fidelity?: number;
+  /** Where the script saved its state at the end of the rung, for a promotion to resume from. */
+  readonly checkpoint?: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly finishedAt: number;
+}
 
 export interface StoredStudy {
   readonly name: string;
@@ -29,7 +45,7 @@ export interface StoredTrial {
   readonly number: number;
   readonly params: Readonly<Record<string, ChoiceValue>>;
   readonly state: TrialState;
-  /** The objective; set exactly when `state` is "complete". */
+  /** The objective at the last finished rung; set exactly when `state` is "complete" or "paused". */
   readonly value?: number;
   /** Everything the final metrics line held. */
   readonly metrics?: Readonly<Metrics>;
@@ -44,6 +60,8 @@ export interface StoredTrial {
   readonly checkpoint?: string;
   /** Sorted by (rung, step). */
   readonly intermediate: readonly IntermediateValue[];
+  /** Every rung the trial completed, lowest first. */
+  readonly rungs: readonly RungResult[];
   readonly source: TrialSource;
   /** Job attempts used, as reported with the result; 0 while no result has arrived. */
   readonly attempts: number;
@@ -74,6 +92,24 @@ export interface FinishTrialInput {
   readonly worker?: string | undefined;
   /** Job attempts used (BullMQ's `attemptsMade`). @defaultValue the stored count plus one */
   readonly attempts?: number | undefined;
+  /** A complete rung below the top: leave the trial "paused" for a promotion instead of "complete". */
+  readonly pause?: boolean | undefined;
+}
+
+/** Continue a paused trial at the next rung. */
+export interface PromoteTrialInput {
+  readonly study: string;
+  readonly trial: number;
+  /** The rung to run: one above the rung the trial is paused at. */
+  readonly rung: number;
+  /** The training budget of that rung. */
+  readonly fidelity?: number | undefined;
+}
+
+export interface PromoteTrialOutcome {
+  readonly trial: StoredTrial;
+  /** False when the trial was already at `rung` or beyond: the call changed nothing. */
+  readonly applied: boolean;
 }
 
 export interface FinishTrialOutcome {
@@ -102,7 +138,13 @@ export interface FinishTrialOutcome {
  *   `createTrial` calls take effect, even under concurrent callers in several
  *   processes.
  * - **Finished trials are immutable.** A trial in state "complete" or "failed"
- *   never changes again.
+ *   never changes again. A "paused" one (a complete rung finished with `pause`)
+ *   changes only through `promoteTrial`, which makes it "running" at the next rung
+ *   (clearing `value` and `finishedAt`; its completed rungs stay in `rungs`).
+ * - **Idempotent promotion.** `promoteTrial` to a rung the trial has reached
+ *   already changes nothing and reports `applied: false`; promoting a trial that is
+ *   not paused throws `TRIAL_FINISHED` when it is complete or failed and
+ *   `INVALID_RECORD` when it is running; skipping a rung throws `INVALID_RECORD`.
  * - **Idempotent finish.** `finishTrial` is keyed by (trial, rung): a second call
  *   for an already applied (trial, rung) changes nothing, whatever it carries, and
  *   reports `applied: false`. A finish for another rung of a finished trial throws
@@ -136,6 +178,8 @@ export interface Store {
   recordProgress(event: ProgressEvent): Promise<{ applied: boolean }>;
   /** Finishes a trial's rung; idempotent per (trial, rung). */
   finishTrial(result: FinishTrialInput): Promise<FinishTrialOutcome>;
+  /** Moves a paused trial to the next rung, running; idempotent per (trial, rung). */
+  promoteTrial(input: PromoteTrialInput): Promise<PromoteTrialOutcome>;
   getTrial(study: string, number: number): Promise<StoredTrial | undefined>;
   /** Every trial of the study, in number order. */
   getTrials(study: string): Promise<StoredTrial[]>;

@@ -95,8 +95,10 @@ describe("RedisStore across connections", () => {
     await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "complete", value: 0.1 + 0.2 });
     const s = `${prefix}:study:tiny-lm`;
     expect((await keysUnder(prefix)).sort()).toEqual(
-      [`${prefix}:studies`, s, `${s}:trial-count`, `${s}:trial:0`, `${s}:trial:1`, `${s}:trial:1:progress`, `${s}:done`].sort(),
+      [`${prefix}:studies`, s, `${s}:trial-count`, `${s}:trial:0`, `${s}:trial:1`, `${s}:trial:1:progress`, `${s}:trial:1:rungs`, `${s}:done`].sort(),
     );
+    // A complete rung is kept as JSON with the float64 in its shortest round-trip form.
+    expect(JSON.parse((await admin.hget(`${s}:trial:1:rungs`, "0")) as string)).toMatchObject({ rung: 0, value: 0.30000000000000004 });
     expect(await admin.smembers(`${prefix}:studies`)).toEqual(["tiny-lm"]);
     expect(await admin.get(`${s}:trial-count`)).toBe("2");
     expect(await admin.smembers(`${s}:done`)).toEqual(["1-0"]);

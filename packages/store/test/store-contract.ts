@@ -237,6 +237,78 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("promotions (multi-fidelity)", () => {
+      beforeEach(async () => {
+        await store.createStudy(studyConfig());
+        await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler", 100);
+      });
+      const pauseAt = (rung: number, value: number, extra: object = {}) =>
+        store.finishTrial({ study: "tiny-lm", trial: 0, rung, state: "complete", value, pause: true, ...extra });
+      const promote = (rung: number, fidelity?: number) =>
+        store.promoteTrial({ study: "tiny-lm", trial: 0, rung, ...(fidelity !== undefined ? { fidelity } : {}) });
+
+      it("pauses a complete rung with its value, then promotes it to run the next rung at its budget", async () => {
+        const paused = await pauseAt(0, 2.5, { checkpoint: "/ckpt/t0-100" });
+        expect(paused.trial).toMatchObject({ state: "paused", rung: 0, value: 2.5, fidelity: 100, checkpoint: "/ckpt/t0-100" });
+        expect(paused.trial.rungs).toEqual([{ rung: 0, value: 2.5, fidelity: 100, checkpoint: "/ckpt/t0-100", finishedAt: paused.trial.finishedAt }]);
+        const { trial, applied } = await promote(1, 300);
+        expect(applied).toBe(true);
+        expect(trial).toMatchObject({ state: "running", rung: 1, fidelity: 300, checkpoint: "/ckpt/t0-100" });
+        expect(trial.value).toBeUndefined();
+        expect(trial.finishedAt).toBeUndefined();
+        expect(trial.rungs).toEqual(paused.trial.rungs);
+        const done = await store.finishTrial({ study: "tiny-lm", trial: 0, rung: 1, state: "complete", value: 1.75 });
+        expect(done.trial).toMatchObject({ state: "complete", rung: 1, value: 1.75 });
+        expect(done.trial.rungs.map((r) => [r.rung, r.value, r.fidelity])).toEqual([
+          [0, 2.5, 100],
+          [1, 1.75, 300],
+        ]);
+        expect(await store.getTrial("tiny-lm", 0)).toEqual(done.trial);
+      });
+
+      it("promotes once per rung: a repeat, or a late duplicate of the paused rung's result, changes nothing", async () => {
+        await pauseAt(0, 2.5);
+        const first = await promote(1, 300);
+        const again = await promote(1, 999);
+        expect(again.applied).toBe(false);
+        expect(again.trial).toEqual(first.trial);
+        const late = await pauseAt(0, 9.5);
+        expect(late.applied).toBe(false);
+        expect(await store.getTrial("tiny-lm", 0)).toEqual(first.trial);
+      });
+
+      it("refuses to promote a running, complete or failed trial, or to skip a rung", async () => {
+        await expectStoreError(promote(1), "INVALID_RECORD");
+        await pauseAt(0, 2.5);
+        await expectStoreError(promote(2), "INVALID_RECORD");
+        await expectStoreError(promote(0), "INVALID_RECORD");
+        await store.createTrial("tiny-lm", { lr: 0.002, layers: 2 }, "sampler");
+        await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "failed", reason: "out-of-memory" });
+        await expectStoreError(store.promoteTrial({ study: "tiny-lm", trial: 1, rung: 1 }), "TRIAL_FINISHED");
+        await expectStoreError(store.promoteTrial({ study: "tiny-lm", trial: 7, rung: 1 }), "UNKNOWN_TRIAL");
+        expect((await store.getTrial("tiny-lm", 0))?.state).toBe("paused");
+      });
+
+      it("takes no progress or result for a paused trial, and only a complete rung can pause", async () => {
+        await expectStoreError(store.finishTrial({ study: "tiny-lm", trial: 0, rung: 0, state: "failed", reason: "timeout", pause: true }), "INVALID_RECORD");
+        await pauseAt(0, 2.5);
+        await expectStoreError(store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 0, rung: 0, step: 999, metrics: { loss: 1 } }), "TRIAL_FINISHED");
+        await expectStoreError(store.finishTrial({ study: "tiny-lm", trial: 0, rung: 1, state: "complete", value: 1 }), "TRIAL_FINISHED");
+        expect((await store.getTrial("tiny-lm", 0))?.rungs).toHaveLength(1);
+      });
+
+      it("records no rung for a failure, and the rung's value round-trips exactly", async () => {
+        await pauseAt(0, 0.1 + 0.2);
+        await promote(1);
+        const failed = await store.finishTrial({ study: "tiny-lm", trial: 0, rung: 1, state: "failed", reason: "non-finite-metric" });
+        expect(failed.trial.state).toBe("failed");
+        expect(failed.trial.rungs).toHaveLength(1);
+        expect(Object.is(failed.trial.rungs[0]?.value, 0.1 + 0.2)).toBe(true);
+        expect(failed.trial.rungs[0]?.fidelity).toBe(100);
+        expect(failed.trial.fidelity).toBeUndefined();
+      });
+    });
+
     describe("intermediate values", () => {
       const progress = (step: number, loss: number | null, trial = 0) =>
         store.recordProgress({ kind: "progress", study: "tiny-lm", trial, rung: 0, step, metrics: { loss } });

@@ -31,8 +31,8 @@ export async function statusCommand(name: string | undefined, options: StatusCom
   }
 }
 
-function counts(summary: StudySummary): { running: number; complete: number; failed: number; total: number } {
-  return { running: summary.running, complete: summary.complete, failed: summary.failed, total: summary.total };
+function counts(summary: StudySummary): { running: number; paused: number; complete: number; failed: number; total: number } {
+  return { running: summary.running, paused: summary.paused, complete: summary.complete, failed: summary.failed, total: summary.total };
 }
 
 function studyListEntry({ name, summary }: { name: string; summary: StudySummary }): object {
@@ -78,7 +78,8 @@ function studyReport(study: StoredStudy, summary: StudySummary, trials: readonly
 function studyText(study: StoredStudy, summary: StudySummary, trials: readonly StoredTrial[]): string {
   const { config } = study;
   const lines = [
-    `${study.name}: ${summary.total} of ${config.maxTrials} trials, ${summary.running} running, ${summary.complete} complete, ${summary.failed} failed`,
+    `${study.name}: ${summary.total} of ${config.maxTrials} trials, ${summary.running} running, ` +
+      `${summary.paused > 0 ? `${summary.paused} paused for promotion, ` : ""}${summary.complete} complete, ${summary.failed} failed`,
   ];
   if (summary.best) {
     lines.push(`best trial ${summary.best.number}: ${config.metric} = ${summary.best.value}`, `  params: ${JSON.stringify(summary.best.params)}`);

@@ -79,6 +79,67 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(stdout).toMatch(/best trial \d+: loss = 1000$/m);
   });
 
+  it("runs ASHA: promoted trials resume from their checkpoints, and only new steps count", async () => {
+    const script = join(dir, "curve.mjs");
+    const log = join(dir, "jobs.log");
+    // Loss falls with the steps trained towards a floor set by lr; a checkpoint holds the step reached.
+    writeFileSync(
+      script,
+      `import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+       import { join } from "node:path";
+       const lr = Number(process.argv[2]);
+       const steps = Number(process.env.BAYESTUNE_FIDELITY);
+       const from = process.env.BAYESTUNE_CHECKPOINT ? Number(readFileSync(process.env.BAYESTUNE_CHECKPOINT, "utf8")) : 0;
+       appendFileSync(${JSON.stringify(log)}, JSON.stringify({ trial: Number(process.env.BAYESTUNE_TRIAL), rung: Number(process.env.BAYESTUNE_RUNG), steps, from }) + "\\n");
+       const loss = (s) => Math.abs(Math.log10(lr) + 2) + 1 / Math.sqrt(s);
+       for (let s = from + 10; s <= steps; s += 10) console.log(JSON.stringify({ step: s, loss: loss(s) }));
+       const checkpoint = join(process.env.BAYESTUNE_TRIAL_DIR, "step.txt");
+       writeFileSync(checkpoint, String(steps));
+       console.log(JSON.stringify({ final: true, loss: loss(steps), checkpoint }));`,
+    );
+    const file = join(dir, "asha.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "asha",
+        maxTrials: 9,
+        sampler: "sobol",
+        space: { lr: { type: "float", low: 1e-4, high: 1, log: true } },
+        fidelity: { min: 10, max: 90, reductionFactor: 3 },
+        scheduler: { type: "asha" },
+        command: { argv: [process.execPath, script, "{lr}"] },
+      }),
+    );
+    const { code, stdout } = await bayestune(["tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(code).toBe(0);
+    const jobs = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { trial: number; rung: number; steps: number; from: number });
+    // Nine configurations start at 10 steps; promotions climb to 30 and then 90.
+    expect(jobs.filter((j) => j.rung === 0).map((j) => j.steps)).toEqual(Array(9).fill(10));
+    const promoted = jobs.filter((j) => j.rung > 0);
+    expect(promoted.length).toBeGreaterThan(0);
+    for (const job of promoted) {
+      expect(job.steps).toBe(job.rung === 1 ? 30 : 90);
+      // It resumed from the step its previous rung reached.
+      expect(job.from).toBe(job.rung === 1 ? 10 : 30);
+    }
+    const spent = jobs.reduce((sum, j) => sum + j.steps - j.from, 0);
+    expect(stdout).toContain(`budget spent: ${spent} steps (every configuration at the full budget: 810)`);
+    expect(spent).toBeLessThan(810 / 3);
+    const complete = new Set(jobs.filter((j) => j.steps === 90).map((j) => j.trial));
+    expect(stdout).toMatch(new RegExp(`asha: 9 configurations: ${complete.size} at the full budget, ${9 - complete.size} stopped early, 0 failed`));
+    const best = /best trial (\d+): loss = /.exec(stdout);
+    expect(complete.has(Number(best?.[1]))).toBe(true);
+  });
+
+  it("refuses a scheduler without a fidelity, or with the GP sampler, naming the path", async () => {
+    const file = join(dir, "bad-scheduler.json");
+    writeFileSync(file, JSON.stringify({ name: "bad", maxTrials: 3, space: { x: { type: "float", low: 0, high: 1 } }, scheduler: { type: "asha" }, command: { argv: ["x"] } }));
+    const { code, stderr } = await bayestune(["tune", file]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/scheduler: scheduler "asha" needs a fidelity/);
+    expect(stderr).toMatch(/sampler: a scheduler needs sampler random or sobol/);
+  });
+
   it("rejects a bad config with one message naming the file and the path, exit code 2, no stack trace", async () => {
     const file = join(dir, "bad.yaml");
     writeFileSync(file, "name: bad\nmaxTrials: 0\nspace: { lr: { type: float, low: 1, high: 0 } }\ncommand: { argv: [x] }\n");

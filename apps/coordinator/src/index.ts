@@ -5,3 +5,4 @@ export { ConfigError } from "./config-error.js";
 export { createHttpApi } from "./http-api.js";
 export { serveHttpApi } from "./serve-http-api.js";
 export { bestTrial } from "./best-trial.js";
+export { RungSchedule, type ScheduledJob } from "./rung-schedule.js";

@@ -11,7 +11,7 @@ export {
 } from "./param-spec.js";
 export { formatZodIssues } from "./format-zod-issues.js";
 export { StudyName, TRIALS_QUEUE, RESULTS_QUEUE, trialJobId } from "./names.js";
-export { CommandSpec, SamplerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
+export { CommandSpec, FidelitySpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
 export {
   TrialJob,
   FailureReason,

@@ -50,6 +50,29 @@ export const FidelitySpec = z
   .refine((f) => f.max >= f.min, { message: "max must be ≥ min", path: ["max"] });
 export type FidelitySpec = z.infer<typeof FidelitySpec>;
 
+/**
+ * How the budget is spent across trials: without one, every trial trains at the
+ * full fidelity. "asha" and "hyperband" climb the study's fidelity rungs;
+ * "staged" is the classic screen with counts and budgets of its own.
+ */
+export const SchedulerSpec = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("asha") }).strict(),
+  z
+    .object({
+      type: z.literal("hyperband"),
+      /** @defaultValue one per rung */
+      brackets: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("staged"),
+      stages: z.array(z.object({ trials: z.number().int().positive(), fidelity: z.number().positive() }).strict()).min(1),
+    })
+    .strict(),
+]);
+export type SchedulerSpec = z.infer<typeof SchedulerSpec>;
+
 /** A study as a user writes it in YAML or JSON; the coordinator and `bayestune tune` read it. */
 export const StudyConfig = z
   .object({
@@ -69,7 +92,20 @@ export const StudyConfig = z
     maxAttempts: z.number().int().positive().default(3),
     /** The training budget per job; absent: the command decides its own budget. */
     fidelity: FidelitySpec.optional(),
+    /** Promotion across fidelity rungs; absent: every trial trains at the full budget. */
+    scheduler: SchedulerSpec.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const scheduler = config.scheduler;
+    if (scheduler === undefined) return;
+    if (scheduler.type !== "staged" && config.fidelity === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: `scheduler "${scheduler.type}" needs a fidelity (min, max) to climb` });
+    }
+    if (config.sampler !== "random" && config.sampler !== "sobol") {
+      // Full-fidelity GP values and low-rung ones do not belong in one model; the multi-fidelity GP is not built yet.
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sampler"], message: "a scheduler needs sampler random or sobol for now (the multi-fidelity GP is not built yet)" });
+    }
+  });
 export type StudyConfig = z.infer<typeof StudyConfig>;
 export type StudyConfigInput = z.input<typeof StudyConfig>;

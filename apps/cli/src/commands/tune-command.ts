@@ -1,7 +1,10 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
-import { ConfigError, loadStudyConfig } from "@bayestune/coordinator";
+import { tuneScheduled } from "../scheduled-tune.js";
+import { bestTrial, ConfigError, loadStudyConfig } from "@bayestune/coordinator";
+import type { StudyConfig } from "@bayestune/protocol";
+import { countTrialStates } from "@bayestune/store";
 
 export interface TuneCommandOptions {
   slots: string;
@@ -21,6 +24,15 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const onSignal = (): void => abort.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  if (config.scheduler !== undefined) {
+    try {
+      await tuneWithScheduler(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, signal: abort.signal });
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    return;
+  }
 
   const bar = options.progress
     ? new SingleBar({ format: "{bar} {value}/{total} trials | best {best} | failed {failed}", hideCursor: true }, Presets.shades_classic)
@@ -58,4 +70,48 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   }
   console.log(`best trial ${bestTrial.number}: ${config.metric} = ${bestTrial.value}`);
   console.log(`  params: ${JSON.stringify(bestTrial.params)}`);
+}
+
+/** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
+async function tuneWithScheduler(
+  config: StudyConfig,
+  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; signal: AbortSignal },
+): Promise<void> {
+  const unit = config.fidelity?.name ?? "budget";
+  const bar = options.progress
+    ? new SingleBar({ format: "{bar} {value}/{total} configurations | {promotions} promotions | best {best}", hideCursor: true }, Presets.shades_classic)
+    : undefined;
+  bar?.start(config.maxTrials, 0, { promotions: 0, best: "-" });
+  let promotions = 0;
+  const { trials, budgetSpent, fullBudget } = await tuneScheduled(config, {
+    slots: options.slots,
+    gpus: options.gpus,
+    workDir: options.workDir,
+    signal: options.signal,
+    onJobFinished: (trial, result) => {
+      if (result.rung > 0) promotions++;
+      const fidelity = trial.rungs.at(-1)?.fidelity ?? trial.fidelity;
+      const line =
+        result.state === "complete"
+          ? `trial ${trial.number} rung ${result.rung} (${fidelity} ${unit}): ${config.metric}=${result.value}${trial.state === "paused" ? "" : " (full budget)"}`
+          : `trial ${trial.number} rung ${result.rung} failed: ${result.reason}`;
+      const best = trial.state === "complete" ? trial.value : undefined;
+      if (bar) bar.update(Math.min(config.maxTrials, trial.number + 1), { promotions, ...(best !== undefined ? { best: best.toPrecision(5) } : {}) });
+      else console.log(line);
+    },
+  });
+  bar?.stop();
+  const counts = countTrialStates(trials);
+  console.log(
+    `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
+  );
+  console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
+  const best = bestTrial(trials, config.direction);
+  if (best === undefined) {
+    console.log("no trial completed the full budget");
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`best trial ${best.number}: ${config.metric} = ${best.value}`);
+  console.log(`  params: ${JSON.stringify(best.params)}`);
 }

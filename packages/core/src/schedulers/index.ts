@@ -3,3 +3,4 @@ export type { RungTrial, Scheduler, SchedulerDecision } from "./scheduler.js";
 export { SuccessiveHalving, type SuccessiveHalvingOptions } from "./successive-halving.js";
 export { StagedScreen, type ScreenStage } from "./staged-screen.js";
 export { medianStoppingDecision, type LearningCurve, type MedianStoppingOptions } from "./median-stopping.js";
+export { schedulerFromSpec } from "./scheduler-spec.js";

@@ -34,4 +34,10 @@ export interface Scheduler {
   readonly rungs: readonly number[];
   /** The next job for a free slot, given every trial of the study so far. */
   next(trials: readonly RungTrial[]): SchedulerDecision;
+  /**
+   * The bracket of the next new configuration. It depends only on the brackets
+   * of the trials before it, so trial i's bracket can be recomputed from the
+   * count alone after a restart.
+   */
+  bracketForNew(trials: readonly Pick<RungTrial, "bracket">[]): number;
 }

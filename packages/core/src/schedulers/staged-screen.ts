@@ -38,6 +38,11 @@ export class StagedScreen implements Scheduler {
     this.rungs = stages.map((s) => s.fidelity);
   }
 
+  /** One bracket: every configuration starts at the first stage. */
+  bracketForNew(): number {
+    return 0;
+  }
+
   next(trials: readonly RungTrial[]): SchedulerDecision {
     for (let k = 0; k < this.stages.length; k++) {
       const entered = trials.filter((t) => reached(t, k));

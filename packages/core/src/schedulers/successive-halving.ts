@@ -61,7 +61,7 @@ export class SuccessiveHalving implements Scheduler {
   }
 
   /** The bracket of the next new configuration: the one furthest below its share. */
-  bracketForNew(trials: readonly RungTrial[]): number {
+  bracketForNew(trials: readonly Pick<RungTrial, "bracket">[]): number {
     const counts = new Array<number>(this.brackets).fill(0);
     for (const trial of trials) if (trial.bracket < this.brackets) counts[trial.bracket]!++;
     const total = trials.length + 1;

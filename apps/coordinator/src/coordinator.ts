@@ -10,7 +10,7 @@
  * another study are logged and dropped).
  */
 import { performance } from "node:perf_hooks";
-import { Queue, QueueEvents, Worker, type Job } from "bullmq";
+import { Queue, QueueEvents, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
@@ -30,6 +30,7 @@ import {
 } from "@bayestune/protocol";
 import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 
+import { RungSchedule } from "./rung-schedule.js";
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
 
@@ -138,12 +139,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Callers may only await `done` after a close; an unobserved rejection must not kill the process.
   done.catch(() => undefined);
 
-  // Every job trains at the full budget until promotion schedulers land (issue 4).
-  const fidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
-  const addJob = async (trial: number, params: TrialJob["params"]): Promise<void> => {
-    const job = trialJobFor(config, trial, params, fidelity === undefined ? {} : { fidelity });
-    const jobId = trialJobId(config.name, trial, 0);
+  // With a scheduler the rungs decide each job's budget; without one every job trains at the full budget.
+  const schedule = config.scheduler === undefined ? undefined : new RungSchedule(config);
+  const fullFidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
+  /** The job of a running trial at its current rung: its budget, and the checkpoint a promotion resumes from. */
+  const addJob = async (trial: StoredTrial): Promise<void> => {
+    const job = trialJobFor(config, trial.number, trial.params, {
+      rung: trial.rung,
+      ...(trial.fidelity !== undefined ? { fidelity: trial.fidelity } : {}),
+      ...(trial.rung > 0 && trial.checkpoint !== undefined ? { checkpoint: trial.checkpoint } : {}),
+    });
+    const jobId = trialJobId(config.name, trial.number, trial.rung);
     await trialsQueue.add("trial", job, { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
+  };
+  const addRunningJobs = async (): Promise<void> => {
+    for (const trial of await store.getTrials(config.name)) if (trial.state === "running") await addJob(trial);
   };
 
   const counts = (): { finished: number; failed: number; running: number } => {
@@ -158,9 +168,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     return { finished, failed, running };
   };
 
+  /** The core hears of a trial once it is complete or failed; a paused one may still climb. */
   const tellCore = async (stored: StoredTrial): Promise<void> => {
     const trial = study.trials[stored.number];
-    if (trial === undefined || trial.state !== "running" || stored.state === "running") return;
+    if (trial === undefined || trial.state !== "running" || stored.state === "running" || stored.state === "paused") return;
     await study.tell(
       stored.number,
       stored.state === "complete" ? (stored.value as number) : { state: "failed", reason: failureText(stored) },
@@ -168,43 +179,78 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   const finishIfDone = async (): Promise<void> => {
-    const { finished, failed } = counts();
-    if (finished < config.maxTrials) return;
+    let { finished, failed } = counts();
+    if (schedule !== undefined) {
+      const trials = await store.getTrials(config.name);
+      if (schedule.next(trials, config.maxTrials) !== "done") return;
+      finished = trials.length;
+      failed = trials.filter((t) => t.state === "failed").length;
+    } else if (finished < config.maxTrials) {
+      return;
+    }
     const best = bestTrial(await store.getTrials(config.name), config.direction);
     logger.info({ finished, failed, best: best?.number }, "study finished");
     resolveDone({ finished, failed, ...(best !== undefined ? { best } : {}) });
   };
 
-  const fill = async (): Promise<void> => {
-    const { finished, running } = counts();
-    const room = config.maxTrials - finished - running;
-    if (room <= 0) return;
+  /** Creates the next trial from the core's suggestion, in the store and then in the queue. */
+  const createAndEnqueue = async (trial: { number: number; params: TrialJob["params"]; source: StoredTrial["source"] }, fidelity: number | undefined): Promise<void> => {
+    const stored = await store.createTrial(config.name, trial.params, trial.source, fidelity);
+    if (stored.number !== trial.number) {
+      throw new Error(
+        `the store numbered a new trial ${stored.number} where the core expected ${trial.number}; ` +
+          "is a second coordinator running on this study?",
+      );
+    }
+    await addJob(stored);
+    logger.debug({ trial: trial.number, fidelity }, "trial enqueued");
+  };
+
+  /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
+  const fillScheduled = async (rungs: RungSchedule, free: number): Promise<void> => {
+    for (let k = 0; k < free; k++) {
+      const next = rungs.next(await store.getTrials(config.name), config.maxTrials);
+      if (typeof next === "string") return;
+      if (next.kind === "new") {
+        const [trial] = await study.askBatch(1);
+        if (trial !== undefined) await createAndEnqueue(trial, next.fidelity);
+        continue;
+      }
+      const { trial } = await store.promoteTrial({ study: config.name, trial: next.trial, rung: next.rung, fidelity: next.fidelity });
+      await addJob(trial);
+      logger.info({ trial: next.trial, rung: next.rung, fidelity: next.fidelity, checkpoint: next.checkpoint }, "trial promoted");
+    }
+  };
+
+  const freeSlots = async (): Promise<number> => {
     const slots = await countWorkerSlots(redis, prefix);
     const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
     const busy = Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
-    const target = Math.min(room, slots + queueAhead - busy);
+    return slots + queueAhead - busy;
+  };
+
+  const fill = async (): Promise<void> => {
+    if (schedule !== undefined) {
+      const free = await freeSlots();
+      if (free > 0) await fillScheduled(schedule, free);
+      return;
+    }
+    const { finished, running } = counts();
+    const room = config.maxTrials - finished - running;
+    if (room <= 0) return;
+    const target = Math.min(room, await freeSlots());
     if (target <= 0) return;
     const askStarted = performance.now();
     const batch = await study.askBatch(target);
     logger.debug({ q: target, trials: study.trials.length, askMs: performance.now() - askStarted }, "batch asked");
-    for (const trial of batch) {
-      const stored = await store.createTrial(config.name, trial.params, trial.source, fidelity);
-      if (stored.number !== trial.number) {
-        throw new Error(
-          `the store numbered a new trial ${stored.number} where the core expected ${trial.number}; ` +
-            "is a second coordinator running on this study?",
-        );
-      }
-      await addJob(trial.number, trial.params);
-      logger.debug({ trial: trial.number }, "trial enqueued");
-    }
+    for (const trial of batch) await createAndEnqueue(trial, fullFidelity);
   };
 
-  const finishLost = async (trial: number, message: string, attempts: number): Promise<void> => {
+  const finishLost = async (trial: number, rung: number, message: string, attempts: number): Promise<void> => {
     const outcome = await store.finishTrial({
       study: config.name,
       trial,
-      rung: 0,
+      rung,
       state: "failed",
       reason: "worker-lost",
       message,
@@ -224,8 +270,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const { trial, rung } = job.data;
     if (job.id !== trialJobId(config.name, trial, rung)) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    if (study.trials[trial]?.state !== "running") return;
-    await finishLost(trial, job.failedReason ?? "the job failed", job.attemptsMade);
+    const stored = await store.getTrial(config.name, trial);
+    if (stored?.state !== "running" || stored.rung !== rung) return;
+    await finishLost(trial, rung, job.failedReason ?? "the job failed", job.attemptsMade);
   };
 
   const handleMessage = async (data: unknown, jobId: string | undefined): Promise<void> => {
@@ -244,7 +291,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await store.recordProgress(msg);
         return;
       }
-      const outcome = await store.finishTrial(msg);
+      // Below the top rung a complete result pauses the trial for a promotion.
+      const pause = schedule !== undefined && msg.state === "complete" && !schedule.isTopRung(msg.trial, msg.rung);
+      const outcome = await store.finishTrial({ ...msg, pause });
       if (outcome.applied) logger.info({ trial: msg.trial, state: msg.state, value: msg.value }, "trial finished");
       await tellCore(outcome.trial);
     } catch (error) {
@@ -257,9 +306,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   /** Restart in place: the core as the store has it, and a job for every running trial. */
   const resync = async (): Promise<void> => {
     study = await replayStudy(config, await store.getTrials(config.name));
-    for (const trial of study.trials) {
-      if (trial.state === "running") await addJob(trial.number, trial.params);
-    }
+    await addRunningJobs();
   };
 
   // Every change of the study runs in this one chain, so the core and the store never interleave.
@@ -268,11 +315,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // message being handled is not lost. Only a failure that persists stops the coordinator.
   let chain: Promise<void> = Promise.resolve();
   let stale = false;
-  const serial = (step: () => Promise<void>): Promise<void> => {
+  /** Resolves true once the step (and the fill after it) ran, false when `close()` came first. */
+  const serial = (step: () => Promise<void>): Promise<boolean> => {
     const next = chain.then(async () => {
       let failures = 0;
       for (let attempt = 1; ; attempt++) {
-        if (closed) return;
+        if (closed) return false;
         try {
           if (stale) {
             await resync();
@@ -281,7 +329,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           await step();
           await fill();
           await finishIfDone();
-          return;
+          return true;
         } catch (error) {
           // Redis being away is waited out however long it lasts; any other failure that
           // survives STEP_ATTEMPTS replays of the store is a broken invariant.
@@ -294,23 +342,29 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         }
       }
     });
-    chain = next.catch((error: unknown) => {
-      logger.error({ err: error }, "coordinator stopped");
-      rejectDone(error);
-      closed = true;
-    });
+    chain = next.then(
+      () => undefined,
+      (error: unknown) => {
+        logger.error({ err: error }, "coordinator stopped");
+        rejectDone(error);
+        closed = true;
+      },
+    );
     return next;
   };
 
   // Restart: re-add the job of every running trial; BullMQ ignores an ID it has.
-  for (const trial of study.trials) {
-    if (trial.state === "running") await addJob(trial.number, trial.params);
-  }
+  await addRunningJobs();
 
   const resultsWorker = new Worker(
     RESULTS_QUEUE,
-    async (job) => {
-      await serial(() => handleMessage(job.data, job.id));
+    async (job, token) => {
+      // A message the coordinator is closing before handling goes back to wait for the next one;
+      // returning would mark it done, and its result would be lost.
+      if (!(await serial(() => handleMessage(job.data, job.id)))) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
     },
     { connection: connect(), prefix, concurrency: 1, ...RESULTS_WORKER_OPTIONS },
   );

@@ -90,6 +90,45 @@ describe("startCoordinator", () => {
     }
   });
 
+  it("runs ASHA across a restart: rungs climb one at a time, promotions resume from checkpoints, no job runs twice", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("asha", { maxTrials: 12, fidelity: { min: 10, max: 90 }, scheduler: { type: "asha" } });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 30 }));
+    const { logger } = capturingLogger();
+    const first = await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 });
+    // Stop it mid-study, once a promotion has happened, and start another on the same study.
+    const deadline = Date.now() + 20_000;
+    while (!workers.jobs.some((j) => j.rung > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await first.close();
+    const second = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const outcome = await second.done;
+    expect(outcome).toMatchObject({ finished: 12, failed: 0 });
+
+    const trials = await storedTrials(config);
+    expect(trials.map((t) => t.number)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(trials.filter((t) => t.state === "running")).toEqual([]);
+    // Each (trial, rung) ran once, at its rung's budget; a promotion carried the previous rung's checkpoint.
+    const keys = workers.jobs.map((j) => `${j.trial}-${j.rung}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const job of workers.jobs) {
+      expect(job.fidelity).toBe([10, 30, 90][job.rung]);
+      expect(job.checkpoint).toBe(job.rung === 0 ? undefined : `ckpt-${job.trial}-${job.rung - 1}`);
+    }
+    for (const trial of trials) {
+      expect(trial.rungs.map((r) => r.rung)).toEqual(Array.from({ length: trial.rungs.length }, (_, i) => i));
+      expect(trial.state).toBe(trial.rungs.length === 3 ? "complete" : "paused");
+    }
+    // ASHA ends with nothing promotable: the best third of every rung (by the final results) went
+    // on. More may have gone too: an early promotion on partial results is never taken back.
+    for (const rung of [0, 1]) {
+      const ranked = trials.filter((t) => t.rungs.length > rung).sort((a, b) => a.rungs[rung]!.value - b.rungs[rung]!.value);
+      const top = ranked.slice(0, Math.floor(ranked.length / 3));
+      expect(top.length).toBeGreaterThan(0);
+      for (const t of top) expect(t.rungs.length, `trial ${t.number} is in the top third of rung ${rung}`).toBeGreaterThan(rung + 1);
+    }
+    expect(outcome.best?.state).toBe("complete");
+  });
+
   it("keeps queueAhead jobs waiting beyond the free worker slots, and no more", async () => {
     prefix = uniquePrefix();
     const config = testConfig("ahead", { maxTrials: 20 });

@@ -42,12 +42,15 @@ export interface SimulatedWorkerOptions {
 export interface SimulatedWorkers {
   /** Trial number → completed executions (a result sent). */
   readonly completed: Map<number, number>;
+  /** Every job run, in the order the workers started them. */
+  readonly jobs: TrialJob[];
   close(): Promise<void>;
 }
 
 export function startSimulatedWorkers(options: SimulatedWorkerOptions): SimulatedWorkers {
   const { prefix } = options;
   const completed = new Map<number, number>();
+  const jobs: TrialJob[] = [];
   const registry = new Redis(REDIS_URL);
   const workerId = randomUUID();
   void registry.set(`${prefix}:bayestune:worker:${workerId}`, String(options.slots), "EX", 60);
@@ -59,7 +62,11 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
     async (job) => {
       await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       if (options.crashing?.has(job.data.trial)) throw new Error(`simulated crash of trial ${job.data.trial}`);
-      const value = objective(job.data.params);
+      jobs.push(job.data);
+      // With a fidelity, a learning curve: the loss falls towards the objective as the budget grows,
+      // and each job leaves a checkpoint a promotion can resume from.
+      const fidelity = job.data.fidelity;
+      const value = objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity);
       const result: TrialResultInput = {
         kind: "result",
         study: job.data.study,
@@ -70,6 +77,7 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
         metrics: { loss: value },
         durationSeconds: options.delayMs / 1000,
         worker: workerId,
+        ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
       };
       completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
       await results.add("result", result, { jobId: `${job.id}-result` });
@@ -79,6 +87,7 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
   );
   return {
     completed,
+    jobs,
     async close() {
       await worker.close(true);
       await results.close();

@@ -7,8 +7,8 @@ export interface ProcessOutcome {
   /** Exit code, or null when a signal ended the process. */
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Set when the worker itself ended the process. */
-  stoppedBy?: "timeout" | "cancelled";
+  /** Set when the worker itself ended the process: "diverged" after a progress line whose objective was NaN or ±Infinity. */
+  stoppedBy?: "timeout" | "cancelled" | "diverged";
   /** The worker escalated to SIGKILL after the grace period. */
   sentSigkill: boolean;
   /** The last line with `final: true`. */
@@ -36,6 +36,13 @@ export function classifyOutcome(
 ): Verdict {
   if (outcome.stoppedBy === "cancelled") {
     return { state: "failed", reason: "cancelled", message: "cancelled; the process group was terminated" };
+  }
+  if (outcome.stoppedBy === "diverged") {
+    return {
+      state: "failed",
+      reason: "non-finite-metric",
+      message: `diverged: '${job.metric}' was not finite at step ${outcome.lastStep ?? "?"}; the run was stopped there`,
+    };
   }
   if (outcome.stoppedBy === "timeout") {
     const escalation = outcome.sentSigkill ? `, with SIGKILL after it ignored SIGTERM for ${killGraceMs} ms` : "";

@@ -172,6 +172,8 @@ function supervise(
       if (metricLine.step !== undefined) {
         lastStep = metricLine.step;
         reportProgress(metricLine.step, metricLine.metrics);
+        // A NaN or infinite loss mid-run (written as null) is a diverged run: the rest of its budget is wasted.
+        if (!metricLine.final && metricLine.metrics[job.metric] === null) stop("diverged");
       }
     });
     const reportProgress = (step: number, metrics: Record<string, number | null>): void => {

@@ -312,6 +312,24 @@ describe("runTrial", () => {
     expect(result.message).toBe("the final metrics line must hold 'loss', got only 'accuracy'");
   });
 
+  it("stops a run whose loss turns NaN mid-training and fails it as diverged, without waiting for its end", async () => {
+    const events: ProgressEvent[] = [];
+    const startedAt = Date.now();
+    // Two progress lines, the second with a null (NaN) loss, then 30 s of "training".
+    // Braces doubled: the argv template reads {name} as a placeholder.
+    const script = `console.log('{{"step":1,"loss":2.5}}'); console.log('{{"step":2,"loss":null}}'); setTimeout(() => {{}}, 30000);`;
+    const result = await run(job([process.execPath, "-e", script]), { onProgress: (e) => events.push(e) });
+    expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric" });
+    expect(result.message).toBe("diverged: 'loss' was not finite at step 2; the run was stopped there");
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(events.map((e) => e.metrics["loss"])).toEqual([2.5, null]);
+  });
+
+  it("lets a null in another metric pass: only the objective diverging stops the run", async () => {
+    const script = `console.log('{{"step":1,"loss":2.5,"grad_norm":null}}'); console.log('{{"final":true,"loss":2.0}}');`;
+    expect(await run(job([process.execPath, "-e", script]))).toMatchObject({ state: "complete", value: 2.0 });
+  });
+
   it("fails non-finite-metric on Python's NaN loss", async () => {
     const result = await run(job(["python3", fixture("nan-loss.py")]));
     expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric", metrics: { loss: null, grad_norm: null } });

@@ -28,7 +28,8 @@ script prints on stdout is its own output and the worker ignores it.
 Metric values are numbers or None. NaN and +-Infinity cannot travel in JSON, so
 they are written as ``null``, which keeps them visible: a final line whose
 objective is null makes the worker fail the trial with reason
-"non-finite-metric" (a diverged run is a failed trial, not a value).
+"non-finite-metric" (a diverged run is a failed trial, not a value), and so
+does a progress line whose objective is null: the worker stops the run there.
 """
 
 from __future__ import annotations

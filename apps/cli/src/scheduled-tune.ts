@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createStudy, samplerChoiceFromSpec } from "@bayestune/core";
-import { RungSchedule, type ScheduledJob } from "@bayestune/coordinator";
+import { nextConfiguration, RungSchedule, type ScheduledJob } from "@bayestune/coordinator";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
 import { runTrial } from "@bayestune/worker";
@@ -26,7 +26,8 @@ export interface ScheduledTuneOutcome {
  * screen): a free slot takes what the schedule says (a promotion or a new
  * configuration); a promoted job resumes from the checkpoint its trial's last
  * job reported. Rungs are recorded in a MemoryStore, as the coordinator records
- * them in Redis. New configurations come from the study's (quasi-)random sampler.
+ * them in Redis. New configurations come from `nextConfiguration`: with the GP,
+ * the multi-fidelity model over every rung result.
  */
 export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneOptions): Promise<ScheduledTuneOutcome> {
   const slots = options.slots ?? 1;
@@ -72,7 +73,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
 
   async function startJob(job: ScheduledJob): Promise<{ trialJob: ReturnType<typeof trialJobFor>; budget: number }> {
     if (job.kind === "new") {
-      const asked = await sampler.ask();
+      const asked = await nextConfiguration(config, sampler, await store.getTrials(config.name), schedule.scheduler.rungs);
       const stored = await store.createTrial(config.name, asked.params, asked.source, job.fidelity);
       return { trialJob: trialJobFor(config, stored.number, stored.params, { fidelity: job.fidelity }), budget: job.fidelity };
     }

@@ -30,6 +30,7 @@ import {
 } from "@bayestune/protocol";
 import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 
+import { nextConfiguration } from "./next-configuration.js";
 import { RungSchedule } from "./rung-schedule.js";
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
@@ -212,8 +213,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       const next = rungs.next(await store.getTrials(config.name), config.maxTrials);
       if (typeof next === "string") return;
       if (next.kind === "new") {
-        const [trial] = await study.askBatch(1);
-        if (trial !== undefined) await createAndEnqueue(trial, next.fidelity);
+        const trial = await nextConfiguration(config, study, await store.getTrials(config.name), rungs.scheduler.rungs);
+        await createAndEnqueue(trial, next.fidelity);
         continue;
       }
       const { trial } = await store.promoteTrial({ study: config.name, trial: next.trial, rung: next.rung, fidelity: next.fidelity });

@@ -6,3 +6,4 @@ export { createHttpApi } from "./http-api.js";
 export { serveHttpApi } from "./serve-http-api.js";
 export { bestTrial } from "./best-trial.js";
 export { RungSchedule, type ScheduledJob } from "./rung-schedule.js";
+export { nextConfiguration } from "./next-configuration.js";

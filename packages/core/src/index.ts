@@ -19,6 +19,7 @@ export type { Sampler, SamplerContext, ObservedTrial } from "./samplers/sampler.
 export { RandomSampler } from "./samplers/random-sampler.js";
 export { SobolSampler } from "./samplers/sobol-sampler.js";
 export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
+export { proposeAtFullBudget, type FidelityObservation, type MultiFidelityProposal } from "./samplers/multi-fidelity.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice } from "./study/study.js";
 export { samplerChoiceFromSpec } from "./study/sampler-spec.js";
 export type { Trial, TrialState, Direction, TellOutcome } from "./study/trial.js";

@@ -102,10 +102,6 @@ export const StudyConfig = z
     if (scheduler.type !== "staged" && config.fidelity === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: `scheduler "${scheduler.type}" needs a fidelity (min, max) to climb` });
     }
-    if (config.sampler !== "random" && config.sampler !== "sobol") {
-      // Full-fidelity GP values and low-rung ones do not belong in one model; the multi-fidelity GP is not built yet.
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sampler"], message: "a scheduler needs sampler random or sobol for now (the multi-fidelity GP is not built yet)" });
-    }
   });
 export type StudyConfig = z.infer<typeof StudyConfig>;
 export type StudyConfigInput = z.input<typeof StudyConfig>;

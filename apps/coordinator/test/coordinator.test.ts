@@ -18,7 +18,7 @@ import {
   testConfig,
   uniquePrefix,
   type SimulatedWorkers,
-} from "./simulated-workers.js";
+} from "../../../test/support/simulated-workers.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
 import { MemoryStore } from "@bayestune/store";
 import { createHttpApi } from "../src/http-api.js";
-import { cleanUp, REDIS_URL, testConfig, uniquePrefix } from "./simulated-workers.js";
+import { cleanUp, REDIS_URL, testConfig, uniquePrefix } from "../../../test/support/simulated-workers.js";
 
 let prefix: string;
 const cleanups: Array<() => Promise<unknown>> = [];

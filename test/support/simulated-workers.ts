@@ -1,6 +1,7 @@
 /*
- * Test fixtures: a stand-in for the worker process (written elsewhere) that keeps
- * its side of the queue contract, and per-test Redis isolation.
+ * A stand-in for the worker process that keeps its side of the queue contract
+ * (results posted under `${jobId}-result`, a registration key with its slots),
+ * for the coordinator's tests and the multi-fidelity bench; and per-test Redis isolation.
  */
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
@@ -8,7 +9,7 @@ import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
-import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
+import { deleteKeysWithPrefix } from "./redis-keys.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -31,8 +32,13 @@ export function testConfig(name: string, overrides: Partial<StudyConfigInput> = 
 export interface SimulatedWorkerOptions {
   prefix: string;
   slots: number;
-  /** Time one simulated training takes, in ms. */
-  delayMs: number;
+  /** Time one simulated training takes, in ms, or a function of the job. */
+  delayMs: number | ((job: TrialJob) => number);
+  /**
+   * The result of a job. @defaultValue the objective of its params, plus 1/fidelity
+   * and a checkpoint named after the job when it has a fidelity (a learning curve)
+   */
+  evaluate?: (job: TrialJob) => { value: number; checkpoint?: string };
   /** Trials whose every attempt throws, like a worker dying mid-job. */
   crashing?: ReadonlySet<number>;
   /** Send every result a second time under another job ID. */
@@ -60,13 +66,17 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
   const worker = new Worker<TrialJob>(
     TRIALS_QUEUE,
     async (job) => {
-      await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      const delayMs = typeof options.delayMs === "number" ? options.delayMs : options.delayMs(job.data);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (options.crashing?.has(job.data.trial)) throw new Error(`simulated crash of trial ${job.data.trial}`);
       jobs.push(job.data);
       // With a fidelity, a learning curve: the loss falls towards the objective as the budget grows,
       // and each job leaves a checkpoint a promotion can resume from.
       const fidelity = job.data.fidelity;
-      const value = objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity);
+      const { value, checkpoint } = options.evaluate?.(job.data) ?? {
+        value: objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity),
+        ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
+      };
       const result: TrialResultInput = {
         kind: "result",
         study: job.data.study,
@@ -75,9 +85,9 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
         state: "complete",
         value,
         metrics: { loss: value },
-        durationSeconds: options.delayMs / 1000,
+        durationSeconds: delayMs / 1000,
         worker: workerId,
-        ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
+        ...(checkpoint === undefined ? {} : { checkpoint }),
       };
       completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
       await results.add("result", result, { jobId: `${job.id}-result` });

@@ -13,6 +13,8 @@ export interface EngineRun {
   /** Steps spent when the best full-budget loss first reached the target; absent when it never did. */
   readonly stepsToTarget?: number;
   readonly configurations: number;
+  /** Jobs that continued a trial at a higher rung. */
+  readonly promotions: number;
   readonly steps: number;
   readonly wallMs: number;
 }

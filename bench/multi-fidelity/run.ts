@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       for (const seed of seeds) {
         const run = await runEngine(engine, slots, seed, fullRuns, target);
         log(
-          `${engine.name} slots=${slots} seed=${seed}: best@cap ${run.bestAtCap.toFixed(4)}, best@full ${run.bestAtFull?.toFixed(4) ?? "-"}, steps to target ${run.stepsToTarget ?? "never"}, ${run.configurations} configurations, ${(run.wallMs / 1000).toFixed(1)} s`,
+          `${engine.name} slots=${slots} seed=${seed}: best@cap ${run.bestAtCap.toFixed(4)}, best@full ${run.bestAtFull?.toFixed(4) ?? "-"}, steps to target ${run.stepsToTarget ?? "never"}, ${run.configurations} configurations, ${run.promotions} promotions, ${run.steps} steps, ${(run.wallMs / 1000).toFixed(1)} s`,
         );
         runs.push(run);
       }
@@ -112,6 +112,7 @@ async function runEngine(engine: Engine, slots: number, seed: number, fullRuns: 
   let bestAtCap = Infinity;
   let stepsToTarget: number | undefined;
   let configurations = 0;
+  let promotions = 0;
   let reachedCap: () => void = () => undefined;
   const capReached = new Promise<void>((resolve) => (reachedCap = resolve));
   const newSteps = (job: TrialJob): number => (job.fidelity ?? MAX_STEPS) - (job.checkpoint !== undefined ? Number(job.checkpoint.split(":")[1]) : 0);
@@ -119,6 +120,7 @@ async function runEngine(engine: Engine, slots: number, seed: number, fullRuns: 
     const steps = job.fidelity ?? MAX_STEPS;
     const value = curveLoss(job.params, steps);
     if (job.rung === 0) configurations++;
+    else promotions++;
     spent += newSteps(job);
     if (steps >= MAX_STEPS) best = Math.min(best, value);
     if (spent <= capSteps) bestAtCap = best;
@@ -144,6 +146,7 @@ async function runEngine(engine: Engine, slots: number, seed: number, fullRuns: 
     ...(scheduled ? {} : { bestAtFull: best }),
     ...(stepsToTarget !== undefined ? { stepsToTarget } : {}),
     configurations,
+    promotions,
     steps: spent,
     wallMs: Date.now() - startedAt,
   };

@@ -223,23 +223,27 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     }
   };
 
-  const freeSlots = async (): Promise<number> => {
-    const slots = await countWorkerSlots(redis, prefix);
+  /** Worker slots (plus the queue ahead) not taken by `busy` jobs. */
+  const freeSlots = async (busy: number): Promise<number> => (await countWorkerSlots(redis, prefix)) + queueAhead - busy;
+  /** Jobs waiting or running in the trials queue. */
+  const queuedJobs = async (): Promise<number> => {
     const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    const busy = Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
-    return slots + queueAhead - busy;
+    return Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
   };
 
   const fill = async (): Promise<void> => {
     if (schedule !== undefined) {
-      const free = await freeSlots();
+      // A trial holds its slot until its result is handled: a promotion decided on results
+      // still in the queue would be made without them, so the running trials count, not the jobs.
+      const running = (await store.getTrials(config.name)).filter((t) => t.state === "running").length;
+      const free = await freeSlots(running);
       if (free > 0) await fillScheduled(schedule, free);
       return;
     }
     const { finished, running } = counts();
     const room = config.maxTrials - finished - running;
     if (room <= 0) return;
-    const target = Math.min(room, await freeSlots());
+    const target = Math.min(room, await freeSlots(await queuedJobs()));
     if (target <= 0) return;
     const askStarted = performance.now();
     const batch = await study.askBatch(target);

@@ -107,6 +107,9 @@ describe("startCoordinator", () => {
     const trials = await storedTrials(config);
     expect(trials.map((t) => t.number)).toEqual(Array.from({ length: 12 }, (_, i) => i));
     expect(trials.filter((t) => t.state === "running")).toEqual([]);
+    // ASHA promotes the best of the first three results: a coordinator that created trials ahead of
+    // the results it had not handled yet would have started many more configurations first.
+    expect(workers.jobs.findIndex((j) => j.rung > 0)).toBeLessThanOrEqual(3 + 2);
     // Each (trial, rung) ran once, at its rung's budget; a promotion carried the previous rung's checkpoint.
     const keys = workers.jobs.map((j) => `${j.trial}-${j.rung}`);
     expect(new Set(keys).size).toBe(keys.length);

@@ -62,14 +62,7 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const finished = trials.filter((t) => t.state !== "running").length;
   console.log(`${config.name}: ${finished} trials finished, ${trials.filter((t) => t.state === "failed").length} failed${abort.signal.aborted ? " (interrupted)" : ""}`);
   for (const t of trials.filter((t) => t.state === "failed").slice(0, 5)) console.log(`  trial ${t.number} failed: ${t.reason}`);
-  const bestTrial = study.bestTrial;
-  if (bestTrial === undefined) {
-    console.log("no trial completed");
-    process.exitCode = 1;
-    return;
-  }
-  console.log(`best trial ${bestTrial.number}: ${config.metric} = ${bestTrial.value}`);
-  console.log(`  params: ${JSON.stringify(bestTrial.params)}`);
+  printBest(study.bestTrial, config.metric, "no trial completed");
 }
 
 /** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
@@ -106,12 +99,16 @@ async function tuneWithScheduler(
     `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
   );
   console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
-  const best = bestTrial(trials, config.direction);
+  printBest(bestTrial(trials, config.direction), config.metric, "no trial completed the full budget");
+}
+
+/** The study's last lines: its best trial, or `none` and exit code 1. */
+function printBest(best: { number: number; value?: number | undefined; params: object } | undefined, metric: string, none: string): void {
   if (best === undefined) {
-    console.log("no trial completed the full budget");
+    console.log(none);
     process.exitCode = 1;
     return;
   }
-  console.log(`best trial ${best.number}: ${config.metric} = ${best.value}`);
+  console.log(`best trial ${best.number}: ${metric} = ${best.value}`);
   console.log(`  params: ${JSON.stringify(best.params)}`);
 }

@@ -4,6 +4,11 @@
  * back. The search state is a pure function of the stored history, so a
  * coordinator killed with `kill -9` is restarted by replaying the store.
  *
+ * With a scheduler (ASHA, Hyperband, a staged screen) the rungs in the store
+ * decide what a free slot runs, a promotion or a new configuration (see
+ * RungSchedule); a complete rung below the top pauses its trial instead of
+ * finishing it, and the core only hears of trials once they are complete or failed.
+ *
  * Assumptions: exactly one coordinator runs per study (trial numbers come from the
  * store and are checked against the core's, which only holds with one writer),
  * and one coordinator per BullMQ prefix consumes the results queue (messages of
@@ -210,10 +215,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
   const fillScheduled = async (rungs: RungSchedule, free: number): Promise<void> => {
     for (let k = 0; k < free; k++) {
-      const next = rungs.next(await store.getTrials(config.name), config.maxTrials);
+      const trials = await store.getTrials(config.name);
+      const next = rungs.next(trials, config.maxTrials);
       if (typeof next === "string") return;
       if (next.kind === "new") {
-        const trial = await nextConfiguration(config, study, await store.getTrials(config.name), rungs.scheduler.rungs);
+        const trial = await nextConfiguration(config, study, trials, rungs.scheduler.rungs);
         await createAndEnqueue(trial, next.fidelity);
         continue;
       }

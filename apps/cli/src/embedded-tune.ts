@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createStudy, rungLadder, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
-import { runTrial } from "@bayestune/worker";
+import { runTrial, startOrphanGuard } from "@bayestune/worker";
 
 export interface EmbeddedTuneOptions {
   /** Trials run at once, each in its own child process. @defaultValue 1 */
@@ -35,37 +35,44 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
   });
   await mkdir(options.workDir, { recursive: true });
 
-  // Every trial trains at the full budget until promotion schedulers land (issue 4).
+  // Without a scheduler every trial trains at the full budget (studies with one run in tuneScheduled).
   const fidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
   const freeGpus = [...gpus];
   const running = new Map<number, Promise<void>>();
   let started = 0;
-  while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
-    const free = Math.min(slots - running.size, config.maxTrials - started);
-    if (free > 0 && !options.signal?.aborted) {
-      for (const trial of await study.askBatch(free)) {
-        started++;
-        const gpu = freeGpus.shift();
-        const done = runTrial(trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity }), {
-          worker: `embedded-${gpu ?? "cpu"}`,
-          workDir: join(options.workDir, config.name),
-          ...(gpu !== undefined ? { gpu } : {}),
-          ...(options.signal !== undefined ? { signal: options.signal } : {}),
-        }).then(async (result) => {
-          const told = await study.tell(
-            trial.number,
-            result.state === "complete" && result.value !== undefined
-              ? result.value
-              : { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") },
-          );
-          if (gpu !== undefined) freeGpus.push(gpu);
-          running.delete(trial.number);
-          options.onTrialFinished?.(told, result);
-        });
-        running.set(trial.number, done);
+  // Kills the trials' process groups if this process is killed without stopping them.
+  const guard = startOrphanGuard();
+  try {
+    while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
+      const free = Math.min(slots - running.size, config.maxTrials - started);
+      if (free > 0 && !options.signal?.aborted) {
+        for (const trial of await study.askBatch(free)) {
+          started++;
+          const gpu = freeGpus.shift();
+          const done = runTrial(trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity }), {
+            worker: `embedded-${gpu ?? "cpu"}`,
+            workDir: join(options.workDir, config.name),
+            groups: guard,
+            ...(gpu !== undefined ? { gpu } : {}),
+            ...(options.signal !== undefined ? { signal: options.signal } : {}),
+          }).then(async (result) => {
+            const told = await study.tell(
+              trial.number,
+              result.state === "complete" && result.value !== undefined
+                ? result.value
+                : { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") },
+            );
+            if (gpu !== undefined) freeGpus.push(gpu);
+            running.delete(trial.number);
+            options.onTrialFinished?.(told, result);
+          });
+          running.set(trial.number, done);
+        }
       }
+      if (running.size > 0) await Promise.race(running.values());
     }
-    if (running.size > 0) await Promise.race(running.values());
+  } finally {
+    guard.close();
   }
   return study;
 }

@@ -4,7 +4,7 @@ import { createStudy, samplerChoiceFromSpec } from "@bayestune/core";
 import { nextConfiguration, RungSchedule, type ScheduledJob } from "@bayestune/coordinator";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
-import { runTrial } from "@bayestune/worker";
+import { runTrial, startOrphanGuard } from "@bayestune/worker";
 import type { EmbeddedTuneOptions } from "./embedded-tune.js";
 
 export interface ScheduledTuneOptions extends Omit<EmbeddedTuneOptions, "onTrialFinished"> {
@@ -41,33 +41,40 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
   const freeGpus = [...(options.gpus ?? [])];
   const running = new Set<Promise<void>>();
   let budgetSpent = 0;
-  for (;;) {
-    let next: ScheduledJob | "wait" | "done" = "wait";
-    while (running.size < slots && !options.signal?.aborted) {
-      next = schedule.next(await store.getTrials(config.name), config.maxTrials);
-      if (typeof next === "string") break;
-      const job = await startJob(next);
-      budgetSpent += job.budget;
-      const gpu = freeGpus.shift();
-      const done: Promise<void> = runTrial(job.trialJob, {
-        worker: `embedded-${gpu ?? "cpu"}`,
-        workDir: join(options.workDir, config.name),
-        ...(gpu !== undefined ? { gpu } : {}),
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }).then(async (result) => {
-        const { trial } = await store.finishTrial({
-          ...result,
-          ...(result.state === "complete" ? { pause: !schedule.isTopRung(result.trial, result.rung) } : {}),
+  // Kills the trials' process groups if this process is killed without stopping them.
+  const guard = startOrphanGuard();
+  try {
+    for (;;) {
+      let next: ScheduledJob | "wait" | "done" = "wait";
+      while (running.size < slots && !options.signal?.aborted) {
+        next = schedule.next(await store.getTrials(config.name), config.maxTrials);
+        if (typeof next === "string") break;
+        const job = await startJob(next);
+        budgetSpent += job.budget;
+        const gpu = freeGpus.shift();
+        const done: Promise<void> = runTrial(job.trialJob, {
+          worker: `embedded-${gpu ?? "cpu"}`,
+          workDir: join(options.workDir, config.name),
+          groups: guard,
+          ...(gpu !== undefined ? { gpu } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        }).then(async (result) => {
+          const { trial } = await store.finishTrial({
+            ...result,
+            ...(result.state === "complete" ? { pause: !schedule.isTopRung(result.trial, result.rung) } : {}),
+          });
+          if (gpu !== undefined) freeGpus.push(gpu);
+          running.delete(done);
+          options.onJobFinished?.(trial, result);
         });
-        if (gpu !== undefined) freeGpus.push(gpu);
-        running.delete(done);
-        options.onJobFinished?.(trial, result);
-      });
-      running.add(done);
+        running.add(done);
+      }
+      if (running.size === 0 && (next === "done" || options.signal?.aborted)) break;
+      if (running.size === 0) throw new Error(`the schedule waits with no job running (${JSON.stringify(next)}): it would never go on`);
+      await Promise.race(running);
     }
-    if (running.size === 0 && (next === "done" || options.signal?.aborted)) break;
-    if (running.size === 0) throw new Error(`the schedule waits with no job running (${JSON.stringify(next)}): it would never go on`);
-    await Promise.race(running);
+  } finally {
+    guard.close();
   }
   return { trials: await store.getTrials(config.name), budgetSpent, fullBudget: schedule.scheduler.rungs.at(-1)! };
 

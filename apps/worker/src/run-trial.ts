@@ -13,6 +13,7 @@ import { renderArgv } from "./command-template.js";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
 import { LineSplitter } from "./line-splitter.js";
 import { parseMetricLine, type ParsedMetricLine } from "./parse-metric-line.js";
+import type { ProcessGroupTracker } from "./orphan-guard.js";
 import { TailBuffer } from "./tail-buffer.js";
 import { prepareTrialDir } from "./trial-dir.js";
 import { buildTrialEnv } from "./trial-env.js";
@@ -26,6 +27,8 @@ export interface RunTrialOptions {
   workDir: string;
   /** Called for every stdout metric line with a `step`; what it throws is swallowed, never failing the run. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Told each process group the trial leads, when it starts and once it is reaped (the worker's orphan guard). */
+  groups?: ProcessGroupTracker;
   /** Aborting kills the whole process group; the result is failed "cancelled". */
   signal?: AbortSignal;
   /** Time between SIGTERM and SIGKILL when the worker stops the process group. @defaultValue 10 s */
@@ -46,7 +49,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const PIPE_DRAIN_MS = 2_000;
 
 type ResolvedOptions = Required<Pick<RunTrialOptions, "worker" | "workDir" | "killGraceMs" | "maxLineBytes" | "stderrTailBytes">> &
-  Pick<RunTrialOptions, "gpu" | "onProgress" | "signal">;
+  Pick<RunTrialOptions, "gpu" | "onProgress" | "signal" | "groups">;
 
 /**
  * Runs one trial job's command as a child process and reports how it ended.
@@ -227,6 +230,7 @@ function supervise(
     const settle = (): void => {
       if (settled || exit === undefined) return;
       cleanUp();
+      if (child.pid !== undefined) opts.groups?.remove(child.pid);
       stdout.end();
       resolve({
         kind: "ended",
@@ -270,6 +274,7 @@ function supervise(
     child.once("close", settle);
 
     if (child.pid !== undefined) {
+      opts.groups?.add(child.pid);
       timeoutTimer = setTimeout(() => stop("timeout"), Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       // An abort during the awaits before the spawn fired no listener.
@@ -287,6 +292,7 @@ function resolveOptions(options: RunTrialOptions): ResolvedOptions {
     stderrTailBytes: options.stderrTailBytes ?? DEFAULTS.stderrTailBytes,
     ...(options.gpu === undefined ? {} : { gpu: options.gpu }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.groups === undefined ? {} : { groups: options.groups }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
   if (typeof resolved.worker !== "string" || resolved.worker.length === 0) {

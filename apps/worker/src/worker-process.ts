@@ -13,6 +13,7 @@ import {
   type WorkerMessage,
 } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
+import { startOrphanGuard } from "./orphan-guard.js";
 import { runTrial } from "./run-trial.js";
 
 export interface StartWorkerOptions {
@@ -81,6 +82,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const freeGpus = [...opts.gpus];
   const running = new Set<AbortController>();
   let closing = false;
+  // Kills the trials' process groups if this process dies without stopping them (kill -9).
+  const guard = startOrphanGuard();
 
   const post = async (name: "progress" | "result", message: WorkerMessage, jobId: string): Promise<void> => {
     await results.add(name, message, { jobId });
@@ -107,6 +110,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         worker: opts.id,
         workDir: opts.workDir,
         signal: controller.signal,
+        groups: guard,
         ...(gpu === undefined ? {} : { gpu }),
         onProgress: (event: ProgressEvent) => {
           const id = `${trialJobId(event.study, event.trial, event.rung)}-p${event.step}`;
@@ -192,6 +196,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     const workerClosed = worker.close();
     for (const controller of running) controller.abort();
     await workerClosed;
+    guard.close();
     await results.close();
     logger.info("worker closed");
   };

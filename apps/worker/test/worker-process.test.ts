@@ -183,10 +183,16 @@ describe("worker process", () => {
 
   it("a trial whose worker is killed with SIGKILL is retried by another worker, with exactly one result", async () => {
     const a = await startWorkerProcess("A", "--lock-duration-ms", "1000");
-    await addTrial(trialJob(0, { x: 5, ms: 2500 }));
+    await addTrial(trialJob(0, { x: 5, ms: 4000 }));
     await waitFor(() => a.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === "s-0-0"), 10_000, "A to start the trial");
+    await waitFor(async () => (await readdir(pidDir)).length === 1, 5_000, "the trial to write its pid");
+    const orphan = Number((await readdir(pidDir))[0]);
+    expect(isDead(orphan)).toBe(false);
     a.child.kill("SIGKILL");
     await exited(a.child);
+    // A's orphan guard killed the trial A was running: no training run outlives its worker.
+    // (It had seconds of its 4 s left; without the guard it would still be running.)
+    await waitFor(() => isDead(orphan), 2_000, "the orphaned trial to be killed");
 
     const b = await startWorkerProcess("B", "--lock-duration-ms", "1000");
     await waitFor(async () => (await trials.getJob("s-0-0"))?.finishedOn !== undefined, 20_000, "the trial to finish on B");

@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { createStudy, rungLadder, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { runTrial, startOrphanGuard } from "@bayestune/worker";
+import { localRunOptions } from "./local-run-options.js";
 
 export interface EmbeddedTuneOptions {
   /** Trials run at once, each in its own child process. @defaultValue 1 */
@@ -49,13 +49,8 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
         for (const trial of await study.askBatch(free)) {
           started++;
           const gpu = freeGpus.shift();
-          const done = runTrial(trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity }), {
-            worker: `embedded-${gpu ?? "cpu"}`,
-            workDir: join(options.workDir, config.name),
-            groups: guard,
-            ...(gpu !== undefined ? { gpu } : {}),
-            ...(options.signal !== undefined ? { signal: options.signal } : {}),
-          }).then(async (result) => {
+          const job = trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity });
+          const done = runTrial(job, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
             const told = await study.tell(
               trial.number,
               result.state === "complete" && result.value !== undefined

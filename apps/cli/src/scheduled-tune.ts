@@ -1,10 +1,10 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { createStudy, samplerChoiceFromSpec } from "@bayestune/core";
 import { nextConfiguration, RungSchedule, type ScheduledJob } from "@bayestune/coordinator";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
 import { runTrial, startOrphanGuard } from "@bayestune/worker";
+import { localRunOptions } from "./local-run-options.js";
 import type { EmbeddedTuneOptions } from "./embedded-tune.js";
 
 export interface ScheduledTuneOptions extends Omit<EmbeddedTuneOptions, "onTrialFinished"> {
@@ -52,13 +52,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
         const job = await startJob(next);
         budgetSpent += job.budget;
         const gpu = freeGpus.shift();
-        const done: Promise<void> = runTrial(job.trialJob, {
-          worker: `embedded-${gpu ?? "cpu"}`,
-          workDir: join(options.workDir, config.name),
-          groups: guard,
-          ...(gpu !== undefined ? { gpu } : {}),
-          ...(options.signal !== undefined ? { signal: options.signal } : {}),
-        }).then(async (result) => {
+        const done: Promise<void> = runTrial(job.trialJob, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
           const { trial } = await store.finishTrial({
             ...result,
             ...(result.state === "complete" ? { pause: !schedule.isTopRung(result.trial, result.rung) } : {}),

@@ -99,6 +99,13 @@ export const StudyConfig = z
   .superRefine((config, ctx) => {
     const scheduler = config.scheduler;
     if (scheduler === undefined) return;
+    if (scheduler.type === "staged" && config.maxTrials < scheduler.stages[0]!.trials) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["maxTrials"],
+        message: `maxTrials must be at least the first stage's ${scheduler.stages[0]!.trials} trials, got ${config.maxTrials}`,
+      });
+    }
     if (scheduler.type !== "staged" && config.fidelity === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: `scheduler "${scheduler.type}" needs a fidelity (min, max) to climb` });
     }

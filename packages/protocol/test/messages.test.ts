@@ -61,6 +61,16 @@ describe("StudyConfig", () => {
     expect(message).toMatch(/fidelity\.max: max must be ≥ min/);
   });
 
+  it("takes a scheduler, and refuses ASHA without a fidelity or a staged screen larger than maxTrials", () => {
+    expect(StudyConfig.parse({ ...config, fidelity: { min: 1, max: 9 }, scheduler: { type: "hyperband", brackets: 2 } }).scheduler).toEqual({ type: "hyperband", brackets: 2 });
+    const noFidelity = StudyConfig.safeParse({ ...config, scheduler: { type: "asha" } });
+    expect(formatZodIssues(noFidelity.error!, "study.yaml")).toMatch(/scheduler: scheduler "asha" needs a fidelity/);
+    const staged = { type: "staged", stages: [{ trials: 30, fidelity: 100 }, { trials: 5, fidelity: 900 }] };
+    const tooFew = StudyConfig.safeParse({ ...config, scheduler: staged });
+    expect(formatZodIssues(tooFew.error!, "study.yaml")).toMatch(/maxTrials: maxTrials must be at least the first stage's 30 trials, got 20/);
+    expect(StudyConfig.safeParse({ ...config, maxTrials: 30, scheduler: staged }).success).toBe(true);
+  });
+
   it("needs a command with a program", () => {
     expect(StudyConfig.safeParse({ ...config, command: { argv: [] } }).success).toBe(false);
   });

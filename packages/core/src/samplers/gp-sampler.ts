@@ -10,7 +10,7 @@ import { SobolSampler } from "./sobol-sampler.js";
  * point is "known" and the batch spreads out, yet large enough to keep the
  * appended Cholesky factor well conditioned.
  */
-const FANTASY_NOISE = 1e-6;
+export const FANTASY_NOISE = 1e-6;
 
 /**
  * Above this many modelled trials the hyperparameters are refitted only once the

@@ -2,6 +2,7 @@ import { createAcquisition } from "../acquisition/acquisition.js";
 import { InvalidArgumentError } from "../errors.js";
 import { fitGP } from "../gp/fit.js";
 import { optimizeAcquisition } from "../optimize/acquisition-optimizer.js";
+import { FANTASY_NOISE } from "./gp-sampler.js";
 import type { Rng } from "../rng.js";
 import type { EncodedDim } from "../space/encoded-dim.js";
 import type { Params, SearchSpace } from "../space/search-space.js";
@@ -19,8 +20,6 @@ export interface MultiFidelityProposal {
   readonly rng: Rng;
 }
 
-/** Noise of the fantasies that stand for pending configurations (model units); see GPSampler. */
-const FANTASY_NOISE = 1e-6;
 
 /**
  * The coordinate of the training budget: the GP sees log(f / min) / log(max / min),

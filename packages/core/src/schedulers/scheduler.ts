@@ -18,6 +18,13 @@ export interface RungTrial {
   readonly failed?: boolean;
 }
 
+/** The highest rung the trial finished; -1 before its first. */
+export function highestFinishedRung(trial: Pick<RungTrial, "values">): number {
+  let highest = -1;
+  for (const rung of trial.values.keys()) highest = Math.max(highest, rung);
+  return highest;
+}
+
 /** What a free worker slot should run next. */
 export type SchedulerDecision =
   /** Continue `trial` at `rung` (one above its highest finished rung), from its checkpoint when it has one. */

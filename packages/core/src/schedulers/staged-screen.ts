@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
-import type { RungTrial, Scheduler, SchedulerDecision } from "./scheduler.js";
+import { highestFinishedRung, type RungTrial, type Scheduler, type SchedulerDecision } from "./scheduler.js";
 
 /** One stage of a screen: how many configurations train to what budget. */
 export interface ScreenStage {
@@ -65,8 +65,5 @@ export class StagedScreen implements Scheduler {
 /** Whether the trial started rung k: it finished it, runs it, or failed in it. */
 function reached(trial: RungTrial, k: number): boolean {
   if (trial.values.has(k) || trial.running === k) return true;
-  if (!trial.failed) return false;
-  let highest = -1;
-  for (const rung of trial.values.keys()) highest = Math.max(highest, rung);
-  return highest + 1 === k;
+  return trial.failed === true && highestFinishedRung(trial) + 1 === k;
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import { rungLadder, type FidelityRange } from "./rung-ladder.js";
-import type { RungTrial, Scheduler, SchedulerDecision } from "./scheduler.js";
+import { highestFinishedRung, type RungTrial, type Scheduler, type SchedulerDecision } from "./scheduler.js";
 
 export interface SuccessiveHalvingOptions extends FidelityRange {
   /**
@@ -84,7 +84,7 @@ export class SuccessiveHalving implements Scheduler {
       .filter((t) => t.bracket === bracket && t.values.has(rung))
       .sort((a, b) => a.values.get(rung)! - b.values.get(rung)! || a.number - b.number);
     const quota = Math.floor(finished.length / this.eta);
-    return finished.slice(0, quota).filter((t) => !t.failed && t.running === undefined && !t.values.has(rung + 1) && highestFinished(t) === rung);
+    return finished.slice(0, quota).filter((t) => !t.failed && t.running === undefined && !t.values.has(rung + 1) && highestFinishedRung(t) === rung);
   }
 
   private bestPromotion(trials: readonly RungTrial[]): { trial: number; rung: number } | undefined {
@@ -98,10 +98,4 @@ export class SuccessiveHalving implements Scheduler {
     }
     return undefined;
   }
-}
-
-function highestFinished(trial: RungTrial): number {
-  let highest = -1;
-  for (const rung of trial.values.keys()) highest = Math.max(highest, rung);
-  return highest;
 }

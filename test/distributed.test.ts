@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialResultInput } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { SuccessiveHalving } from "@bayestune/core";
+import { clearPrefix } from "./support/redis-keys.js";
 import { startRedisServer, stopRedisServer, type RedisServer } from "./support/redis-server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -65,15 +66,7 @@ afterEach(async () => {
   if (e.redisServer !== undefined) {
     await stopRedisServer(e.redisServer, "SIGKILL");
   } else {
-    const redis = new Redis(e.redisUrl, { maxRetriesPerRequest: null });
-    for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
-      const queue = new Queue(name, { connection: redis, prefix: e.prefix });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
-    const keys = await redis.keys(`${e.prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await clearPrefix(e.redisUrl, e.prefix);
   }
   rmSync(e.dir, { recursive: true, force: true });
 });

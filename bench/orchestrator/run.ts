@@ -18,12 +18,12 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createStudy } from "@bayestune/core";
 import { startCoordinator } from "@bayestune/coordinator";
-import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput } from "@bayestune/protocol";
+import type { StudyConfigInput } from "@bayestune/protocol";
+import { clearPrefix } from "../../test/support/redis-keys.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import { median, quantile } from "../stats.js";
@@ -170,7 +170,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   } finally {
     for (const worker of workers) worker.kill("SIGTERM");
     await Promise.all(workers.map((w) => (w.exitCode !== null ? Promise.resolve() : new Promise((resolve) => w.once("exit", resolve)))));
-    await clearPrefix(redis, prefix);
+    await clearPrefix(REDIS_URL, prefix);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -185,16 +185,6 @@ async function waitForSlots(redis: Redis, prefix: string, slots: number): Promis
     if (Date.now() > deadline) throw new Error(`workers did not register ${slots} slots within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
-  for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
-    const queue = new Queue(name, { connection: redis, prefix });
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
 }
 
 /**

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
-import { deleteKeysWithPrefix } from "./redis-keys.js";
+import { clearPrefix } from "./redis-keys.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -113,14 +113,7 @@ export function uniquePrefix(): string {
 
 /** Obliterates both queues and deletes every other key under the prefix. */
 export async function cleanUp(prefix: string): Promise<void> {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
-    const queue = new Queue(name, { connection, prefix });
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
-  await deleteKeysWithPrefix(connection, prefix);
-  await connection.quit();
+  await clearPrefix(REDIS_URL, prefix);
 }
 
 /** A quiet pino logger whose records are kept for assertions. */

@@ -186,15 +186,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
   const finishIfDone = async (): Promise<void> => {
     let { finished, failed } = counts();
+    if (schedule === undefined && finished < config.maxTrials) return;
+    const trials = await store.getTrials(config.name);
     if (schedule !== undefined) {
-      const trials = await store.getTrials(config.name);
       if (schedule.next(trials, config.maxTrials) !== "done") return;
       finished = trials.length;
       failed = trials.filter((t) => t.state === "failed").length;
-    } else if (finished < config.maxTrials) {
-      return;
     }
-    const best = bestTrial(await store.getTrials(config.name), config.direction);
+    const best = bestTrial(trials, config.direction);
     logger.info({ finished, failed, best: best?.number }, "study finished");
     resolveDone({ finished, failed, ...(best !== undefined ? { best } : {}) });
   };
@@ -213,9 +212,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
-  const fillScheduled = async (rungs: RungSchedule, free: number): Promise<void> => {
+  const fillScheduled = async (rungs: RungSchedule, free: number, current: StoredTrial[]): Promise<void> => {
+    let trials = current;
     for (let k = 0; k < free; k++) {
-      const trials = await store.getTrials(config.name);
+      // Each decision sees the trial the previous one created or promoted.
+      if (k > 0) trials = await store.getTrials(config.name);
       const next = rungs.next(trials, config.maxTrials);
       if (typeof next === "string") return;
       if (next.kind === "new") {
@@ -241,9 +242,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     if (schedule !== undefined) {
       // A trial holds its slot until its result is handled: a promotion decided on results
       // still in the queue would be made without them, so the running trials count, not the jobs.
-      const running = (await store.getTrials(config.name)).filter((t) => t.state === "running").length;
-      const free = await freeSlots(running);
-      if (free > 0) await fillScheduled(schedule, free);
+      const trials = await store.getTrials(config.name);
+      const free = await freeSlots(trials.filter((t) => t.state === "running").length);
+      if (free > 0) await fillScheduled(schedule, free, trials);
       return;
     }
     const { finished, running } = counts();

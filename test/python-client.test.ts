@@ -280,6 +280,17 @@ describe("report(), report_final(), report_checkpoint()", () => {
     expect(run.stderr).toContain("TypeError: metric 'lr' must be a number or None, got str '3e-4'");
   });
 
+  it("raise TrialEndedError for any report after the final one, printing nothing more", async () => {
+    const run = await runPython([join(fixtures, "report_after_final.py")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('{"step":1,"loss":2.0}\n{"final":true,"loss":1.5}\n');
+    const errors = run.stderr.trimEnd().split("\n");
+    expect(errors).toHaveLength(3);
+    for (const [i, line] of ['{"step":2,"loss":1.0}', '{"final":true,"loss":1.0}', '{"checkpoint":"ckpt"}'].entries()) {
+      expect(errors[i]).toBe(`TrialEndedError: the trial already reported its final result; this line comes after it and would be ignored: ${line}`);
+    }
+  });
+
   it("refuse bools, strings, non-numbers, bad steps, reserved names and empty checkpoints", async () => {
     const run = await runPython([join(fixtures, "report_errors.py")]);
     expect(run.code, run.stderr).toBe(0);

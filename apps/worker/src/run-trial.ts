@@ -168,7 +168,8 @@ function supervise(
     let checkpoint: string | undefined;
     const stdout = new LineSplitter(opts.maxLineBytes, (line) => {
       const metricLine = parseMetricLine(line);
-      if (metricLine === undefined) return;
+      // The first final line is the result; anything after it (a script that reports on) must not change it.
+      if (metricLine === undefined || final !== undefined) return;
       if (metricLine.checkpoint !== undefined) checkpoint = metricLine.checkpoint;
       if (metricLine.final) final = metricLine;
       else intermediateLines += 1;

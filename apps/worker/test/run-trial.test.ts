@@ -325,6 +325,15 @@ describe("runTrial", () => {
     expect(events.map((e) => e.metrics["loss"])).toEqual([2.5, null]);
   });
 
+  it("keeps the first final line as the result and ignores every metric line after it", async () => {
+    const events: ProgressEvent[] = [];
+    const lines = ['{{"step":1,"loss":2.5}}', '{{"final":true,"loss":2.0,"checkpoint":"a"}}', '{{"step":2,"loss":null}}', '{{"final":true,"loss":1.0,"checkpoint":"b"}}'];
+    const script = lines.map((line) => `console.log('${line}');`).join(" ");
+    const result = await run(job([process.execPath, "-e", script]), { onProgress: (e) => events.push(e) });
+    expect(result).toMatchObject({ state: "complete", value: 2.0, checkpoint: "a" });
+    expect(events.map((e) => e.step)).toEqual([1]);
+  });
+
   it("lets a null in another metric pass: only the objective diverging stops the run", async () => {
     const script = `console.log('{{"step":1,"loss":2.5,"grad_norm":null}}'); console.log('{{"final":true,"loss":2.0}}');`;
     expect(await run(job([process.execPath, "-e", script]))).toMatchObject({ state: "complete", value: 2.0 });

@@ -44,6 +44,7 @@ from typing import Any, Dict, Mapping, Optional, Union
 
 __all__ = [
     "BayestuneClientError",
+    "TrialEndedError",
     "params",
     "trial",
     "fidelity",
@@ -73,12 +74,23 @@ _RESERVED = ("step", "final", "checkpoint")
 
 # Two threads reporting at once must not interleave halves of their lines.
 _write_lock = threading.Lock()
+# Set by the first report_final; every write after it raises TrialEndedError.
+_final_sent = False
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 class BayestuneClientError(Exception):
     """The worker's environment is malformed: bad JSON, a missing params file, a non-integer trial number."""
+
+
+class TrialEndedError(BayestuneClientError):
+    """A report came after ``report_final``: the trial's result is already out, so the line would be lost.
+
+    The worker takes the first final line as the result and ignores every line
+    after it, so a late ``report`` is a bug in the script (typically a loop that
+    runs on after reporting its result), raised here rather than dropped.
+    """
 
 
 def _env(name: str) -> Optional[str]:
@@ -251,7 +263,11 @@ def _write(line: Dict[str, Any], metrics: Mapping[str, Any]) -> None:
         line[key] = _metric(key, value)
     # allow_nan=False is the last guard: the worker's JSON parser rejects NaN tokens.
     text = json.dumps(line, allow_nan=False, separators=(",", ":"))
+    global _final_sent
     with _write_lock:
+        if _final_sent:
+            raise TrialEndedError(f"the trial already reported its final result; this line comes after it and would be ignored: {text}")
+        _final_sent = line.get("final") is True
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
@@ -266,8 +282,9 @@ def report(step: int, checkpoint: Optional[PathLike] = None, **metrics: Any) -> 
     script saved its state at this step.
 
     Raises TypeError for a bool, str or other non-numeric metric (naming its key)
-    or a non-integer step, and ValueError for a negative step or an empty
-    checkpoint path; nothing is printed then.
+    or a non-integer step, ValueError for a negative step or an empty
+    checkpoint path, and TrialEndedError after ``report_final``; nothing is
+    printed then.
     """
     line: Dict[str, Any] = {"step": _step(step)}
     if checkpoint is not None:
@@ -284,7 +301,8 @@ def report_final(checkpoint: Optional[PathLike] = None, step: Optional[int] = No
     ``checkpoint`` names the state a later rung may resume from; ``step``, when
     given, is the step the result belongs to. Print it once, as the last line.
 
-    Raises TypeError as ``report`` does, and also when no metric is given.
+    Raises TypeError as ``report`` does, and also when no metric is given;
+    TrialEndedError when a final line was already printed.
     """
     if not metrics:
         raise TypeError("report_final needs at least one metric, the objective among them")

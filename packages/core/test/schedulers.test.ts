@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   InvalidArgumentError,
   medianStoppingDecision,
+  MedianStoppingScheduler,
+  schedulerFromSpec,
   rungLadder,
   StagedScreen,
   SuccessiveHalving,
@@ -186,6 +188,52 @@ describe("medianStoppingDecision", () => {
     expect(medianStoppingDecision(flat(3.5, 4), others, { graceSteps: 5 })).toBe(false);
     expect(medianStoppingDecision([[1, 1], [2, Number.NaN]], others)).toBe(true);
     expect(medianStoppingDecision([], others)).toBe(false);
+  });
+});
+
+describe("MedianStoppingScheduler: the median rule at each rung", () => {
+  const median = new MedianStoppingScheduler({ min: 1, max: 9, reductionFactor: 3, minTrials: 3 });
+
+  it("lets everyone go on until minTrials others reached the rung, best first", () => {
+    expect(median.rungs).toEqual([1, 3, 9]);
+    expect(median.next([])).toEqual({ kind: "new", rung: 0, bracket: 0 });
+    // Only two others at rung 0: no decision, so the worse trial also continues (after the better one).
+    expect(median.next([trial(0, [5]), trial(1, [1]), trial(2, [3])])).toEqual({ kind: "promote", trial: 1, rung: 1 });
+    expect(median.next([trial(0, [5]), trial(1, [1], { running: 1 }), trial(2, [3], { running: 1 })])).toEqual({ kind: "promote", trial: 0, rung: 1 });
+  });
+
+  it("stops a trial worse than the median of the others at its rung, and goes on with one better", () => {
+    const others = [trial(1, [1]), trial(2, [2]), trial(3, [3])].map((t) => ({ ...t, running: 1 }));
+    // Median of the others' rung-0 values is 2: 2.5 stops (a new configuration instead), 1.5 goes on.
+    expect(median.next([...others, trial(0, [2.5])])).toEqual({ kind: "new", rung: 0, bracket: 0 });
+    expect(median.next([...others, trial(0, [1.5])])).toEqual({ kind: "promote", trial: 0, rung: 1 });
+  });
+
+  it("judges a higher rung by the trial's best value against the others' running means", () => {
+    // Others' running means at rung 1: (4+2)/2 = 3, (4+4)/2 = 4, (6+4)/2 = 5 → median 4.
+    const others = [trial(1, [4, 2]), trial(2, [4, 4]), trial(3, [6, 4])].map((t) => ({ ...t, running: 2 }));
+    expect(median.next([...others, trial(0, [3.9, 4.5])])).toEqual({ kind: "promote", trial: 0, rung: 2 });
+    expect(median.next([...others, trial(0, [4.1, 4.5])])).toEqual({ kind: "new", rung: 0, bracket: 0 });
+  });
+
+  it("never continues a failed trial, and prefers the highest rung's continuation", () => {
+    const others = [trial(1, [1]), trial(2, [2]), trial(3, [3])];
+    expect(median.next([trial(0, [0.5], { failed: true }), ...others.map((t) => ({ ...t, running: 1 }))])).toEqual({ kind: "new", rung: 0, bracket: 0 });
+    expect(median.next([trial(0, [1, 1]), trial(4, [1]), ...others])).toEqual({ kind: "promote", trial: 0, rung: 2 });
+  });
+
+  it("on curves with known asymptotes, spends less than running everyone and keeps the best at the top", () => {
+    const asymptotes = [3, 1, 4, 1.5, 5, 9, 2, 6, 0.5, 7, 8, 2.5];
+    const outcome = simulate(median, (t, budget) => asymptotes[t]! + 1 / budget, asymptotes.length);
+    expect(outcome.top).toContain(8);
+    expect(outcome.top).not.toContain(5);
+    expect(outcome.steps).toBeLessThan(asymptotes.length * 9);
+  });
+
+  it("is built from a study's scheduler spec, and refuses a bad minTrials", () => {
+    const built = schedulerFromSpec({ type: "median", minTrials: 2 }, { name: "steps", min: 10, max: 90, reductionFactor: 3, integer: true });
+    expect(built.rungs).toEqual([10, 30, 90]);
+    expect(() => new MedianStoppingScheduler({ min: 1, max: 9, minTrials: 0 })).toThrow(InvalidArgumentError);
   });
 });
 

@@ -52,11 +52,19 @@ export type FidelitySpec = z.infer<typeof FidelitySpec>;
 
 /**
  * How the budget is spent across trials: without one, every trial trains at the
- * full fidelity. "asha" and "hyperband" climb the study's fidelity rungs;
+ * full fidelity. "asha", "hyperband" and "median" (the median stopping rule)
+ * climb the study's fidelity rungs;
  * "staged" is the classic screen with counts and budgets of its own.
  */
 export const SchedulerSpec = z.discriminatedUnion("type", [
   z.object({ type: z.literal("asha") }).strict(),
+  z
+    .object({
+      type: z.literal("median"),
+      /** Other trials that must reach a rung before anyone is stopped there. @defaultValue 5 */
+      minTrials: z.number().int().positive().optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal("hyperband"),

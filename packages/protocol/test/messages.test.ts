@@ -61,8 +61,11 @@ describe("StudyConfig", () => {
     expect(message).toMatch(/fidelity\.max: max must be ≥ min/);
   });
 
-  it("takes a scheduler, and refuses ASHA without a fidelity or a staged screen larger than maxTrials", () => {
+  it("takes a scheduler (median stopping with a positive minTrials), and refuses ASHA without a fidelity or a staged screen larger than maxTrials", () => {
     expect(StudyConfig.parse({ ...config, fidelity: { min: 1, max: 9 }, scheduler: { type: "hyperband", brackets: 2 } }).scheduler).toEqual({ type: "hyperband", brackets: 2 });
+    expect(StudyConfig.parse({ ...config, fidelity: { min: 1, max: 9 }, scheduler: { type: "median", minTrials: 3 } }).scheduler).toEqual({ type: "median", minTrials: 3 });
+    const zeroMin = StudyConfig.safeParse({ ...config, fidelity: { min: 1, max: 9 }, scheduler: { type: "median", minTrials: 0 } });
+    expect(formatZodIssues(zeroMin.error!, "study.yaml")).toMatch(/scheduler\.minTrials/);
     const noFidelity = StudyConfig.safeParse({ ...config, scheduler: { type: "asha" } });
     expect(formatZodIssues(noFidelity.error!, "study.yaml")).toMatch(/scheduler: scheduler "asha" needs a fidelity/);
     const staged = { type: "staged", stages: [{ trials: 30, fidelity: 100 }, { trials: 5, fidelity: 900 }] };

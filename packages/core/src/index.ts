@@ -22,5 +22,5 @@ export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
 export { proposeAtFullBudget, type FidelityObservation, type MultiFidelityProposal } from "./samplers/multi-fidelity.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice } from "./study/study.js";
 export { samplerChoiceFromSpec } from "./study/sampler-spec.js";
-export type { Trial, TrialState, Direction, TellOutcome } from "./study/trial.js";
+export type { Trial, TrialState, Direction, TellOutcome, ConstraintSpec } from "./study/trial.js";
 export * from "./schedulers/index.js";

@@ -1,9 +1,8 @@
-import type { AcquisitionFunction, AcquisitionValue } from "../acquisition/acquisition.js";
-import type { GaussianProcess } from "../gp/gaussian-process.js";
 import { minimizeBounded } from "../optim/lbfgsb.js";
 import type { Rng } from "../rng.js";
 import { SobolSequence } from "../sobol/sobol-sequence.js";
 import type { EncodedDim } from "../space/encoded-dim.js";
+import type { PointAcquisition } from "./point-acquisition.js";
 
 export interface AcquisitionOptimizerOptions {
   /** Sobol points scored before any local search. @defaultValue 512; 128 above 200 training points, where each costs O(n²) */
@@ -16,13 +15,12 @@ export interface AcquisitionOptimizerOptions {
   rounds?: number;
 }
 
-/** Std floor: a point the model has seen without noise would otherwise give 0/0. */
-const MIN_VARIANCE = 1e-18;
 /** Gaussian jitter (in unit-cube units) around incumbents for the extra raw candidates. */
 const LOCAL_SPREAD = 0.05;
 
 /**
- * Maximises an acquisition function of the GP posterior over the unit cube.
+ * Maximises an acquisition (of one GP posterior, or constrained: see
+ * point-acquisition.ts) over the unit cube.
  *
  * Raw candidates are scrambled Sobol points plus perturbations of the best
  * observed points; the best few are refined by alternating (a) bounded L-BFGS
@@ -35,18 +33,17 @@ const LOCAL_SPREAD = 0.05;
  * @returns a point (length d) in [0, 1]^d that `snap` leaves unchanged.
  */
 export function optimizeAcquisition(
-  gp: GaussianProcess,
-  acquisition: AcquisitionFunction,
+  target: PointAcquisition,
   snap: (u: Float64Array) => Float64Array,
   incumbents: readonly Float64Array[],
   rng: Rng,
   options: AcquisitionOptimizerOptions = {},
 ): { x: Float64Array; value: number } {
-  const dims = gp.dims;
+  const dims = target.dims;
   const d = dims.length;
-  const rawSamples = options.rawSamples ?? (gp.n > 200 ? 128 : 512);
+  const rawSamples = options.rawSamples ?? (target.n > 200 ? 128 : 512);
   // Above 200 points each posterior evaluation costs O(n²): fewer, better-chosen starts keep an ask interactive.
-  const restarts = options.restarts ?? (gp.n > 200 ? 2 : 4);
+  const restarts = options.restarts ?? (target.n > 200 ? 2 : 4);
   const maxIterations = options.maxIterations ?? 40;
   const rounds = options.rounds ?? 3;
 
@@ -54,7 +51,7 @@ export function optimizeAcquisition(
   for (const incumbent of incumbents.slice(0, 5)) {
     for (let k = 0; k < 16; k++) candidates.push(snap(perturb(incumbent, dims, rng)));
   }
-  const scores = scoreAll(gp, acquisition, candidates);
+  const scores = target.scoreAll(candidates);
   const order = [...scores.keys()].sort((a, b) => (scores[b] as number) - (scores[a] as number));
 
   let best = { x: candidates[order[0] as number] as Float64Array, value: scores[order[0] as number] as number };
@@ -67,27 +64,14 @@ export function optimizeAcquisition(
     if (seen.has(key)) continue;
     seen.add(key);
     started++;
-    const refined = refine(gp, acquisition, snap, start, dims, maxIterations, rounds);
+    const refined = refine(target, snap, start, dims, maxIterations, rounds);
     if (refined.value > best.value) best = refined;
   }
   return best;
 }
 
-/** Acquisition values of many points (m × d) through one batched posterior. */
-function scoreAll(gp: GaussianProcess, acquisition: AcquisitionFunction, points: readonly Float64Array[]): Float64Array {
-  const { mean, variance } = gp.predict(points);
-  const scores = new Float64Array(points.length);
-  const out: AcquisitionValue = { value: 0, dMean: 0, dStd: 0 };
-  for (let i = 0; i < points.length; i++) {
-    const std = Math.sqrt(Math.max(variance[i] as number, MIN_VARIANCE));
-    scores[i] = acquisition.evaluate(mean[i] as number, std, out).value;
-  }
-  return scores;
-}
-
 function refine(
-  gp: GaussianProcess,
-  acquisition: AcquisitionFunction,
+  target: PointAcquisition,
   snap: (u: Float64Array) => Float64Array,
   start: Float64Array,
   dims: readonly EncodedDim[],
@@ -97,20 +81,13 @@ function refine(
   const d = dims.length;
   const relaxed = dims.map((dim) => dim.kind === "continuous" || dim.centers.length === 0);
   const enumerable = dims.map((_, j) => !relaxed[j]);
-  const dMean = new Float64Array(d);
-  const dVar = new Float64Array(d);
-  const out: AcquisitionValue = { value: 0, dMean: 0, dStd: 0 };
-
   // Negated acquisition and its gradient, for the minimiser.
   const objective = (x: Float64Array, grad: Float64Array): number => {
-    const { mean, variance } = gp.predictWithGradient(x, dMean, dVar);
-    const std = Math.sqrt(Math.max(variance, MIN_VARIANCE));
-    acquisition.evaluate(mean, std, out);
-    const dStdDVar = variance > MIN_VARIANCE ? 0.5 / std : 0;
-    for (let j = 0; j < d; j++) grad[j] = -(out.dMean * (dMean[j] as number) + out.dStd * dStdDVar * (dVar[j] as number));
-    return -out.value;
+    const value = target.valueAndGradient(x, grad);
+    for (let j = 0; j < d; j++) grad[j] = -grad[j]!;
+    return -value;
   };
-  const valueAt = (x: Float64Array): number => scoreAll(gp, acquisition, [x])[0] as number;
+  const valueAt = (x: Float64Array): number => target.scoreAll([x])[0] as number;
 
   let x: Float64Array = Float64Array.from(start);
   let value = valueAt(x);

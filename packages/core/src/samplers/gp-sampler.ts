@@ -1,8 +1,9 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
-import type { GPHyperparameters } from "../gp/gaussian-process.js";
+import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
+import { constrainedAcquisition, gpAcquisition } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
-import type { ObservedTrial, Sampler, SamplerContext } from "./sampler.js";
+import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
 import { SobolSampler } from "./sobol-sampler.js";
 
 /**
@@ -46,18 +47,29 @@ export interface GPSamplerOptions {
  * Gaussian-process Bayesian optimisation: Sobol for the initial design, then a
  * Matérn-5/2 GP fitted by MAP and the acquisition maximised over the space.
  *
- * Failed trials enter the model at the worst observed value, so the search
- * moves away from a region that keeps failing instead of retrying it. Batches
- * use the Kriging believer: running trials and the points already chosen are
- * added as fantasies at their posterior mean, which shrinks the variance there
- * and pushes the next point elsewhere.
+ * **Failures.** Failed trials (crashed, out of memory, diverged) train a
+ * failure model: a GP regression on the labels +1 (failed) and −1 (complete),
+ * whose posterior gives P(no failure) = P(label ≤ 0) like any constraint's
+ * (least-squares GP classification). The acquisition is multiplied by it (added
+ * in log form), so the search learns the region that fails and stops proposing
+ * it. They also enter the objective's model at the worst value seen.
+ *
+ * **Constraints.** With black-box constraints, one GP per constraint, and the
+ * acquisition becomes LogEI + Σ log P(c_i ≤ 0) against the best *feasible*
+ * value; while no trial is feasible, the search maximises the probability of
+ * feasibility alone (see constrainedAcquisition).
+ *
+ * **Batches.** The Kriging believer: running trials and the points already
+ * chosen are added to every model as fantasies at their posterior mean, which
+ * shrinks the variance there and pushes the next point elsewhere.
  */
 export class GPSampler implements Sampler {
   readonly name = "gp";
   private readonly initial: SobolSampler;
-  private warmStart: GPHyperparameters | undefined;
-  /** Modelled trials at the last hyperparameter fit. */
-  private fittedOn = 0;
+  /** Last hyperparameters of each model (objective, failure, constraint i), as warm starts. */
+  private readonly warmStarts = new Map<string, GPHyperparameters>();
+  /** Modelled trials at the last hyperparameter fit of each model. */
+  private readonly fittedOn = new Map<string, number>();
 
   constructor(
     seed: number,
@@ -77,46 +89,72 @@ export class GPSampler implements Sampler {
       return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
     }
 
-    const worst = Math.max(...complete.map((t) => t.y));
-    const modelled = trials.filter((t) => t.state !== "running");
-    const X = modelled.map((t) => t.x);
-    const y = Float64Array.from(modelled, (t) => (t.state === "complete" ? (t.y as number) : worst));
-    const warmStart = this.warmStart !== undefined && this.warmStart.lengthscales.length === d ? this.warmStart : undefined;
-    const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < this.fittedOn * REFIT_GROWTH;
-    let gp = fitGP(X, y, {
-      dims: space.dims,
-      ...(warmStart !== undefined ? { warmStart } : {}),
-      ...(reuse ? { maxIterations: 0 } : {}),
-      ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
-      ...(this.options.deterministic !== undefined ? { deterministic: this.options.deterministic } : {}),
-    });
-    this.warmStart = gp.hyperparameters;
-    if (!reuse) this.fittedOn = X.length;
+    const fit = (key: string, X: Float64Array[], y: Float64Array, deterministic = false): GaussianProcess => {
+      const previous = this.warmStarts.get(key);
+      const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
+      const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
+      const gp = fitGP(X, y, {
+        dims: space.dims,
+        ...(warmStart !== undefined ? { warmStart } : {}),
+        ...(reuse ? { maxIterations: 0 } : {}),
+        ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
+        ...(deterministic ? { deterministic } : {}),
+      });
+      this.warmStarts.set(key, gp.hyperparameters);
+      if (!reuse) this.fittedOn.set(key, X.length);
+      return gp;
+    };
 
-    // Kriging believer: each fantasy joins the data at its posterior mean, so the
-    // incumbent is recomputed from the fantasised model as well.
+    // Failed trials also enter the objective's model, at the worst value seen: on its own the
+    // failure model leaves an unexplored-looking region whose EI outgrows its low P(no failure)
+    // once the search has converged elsewhere.
+    const failed = trials.filter((t) => t.state === "failed");
+    const worst = Math.max(...complete.map((t) => t.y));
+    const modelled = [...complete, ...failed];
+    let objective = fit("objective", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => t.y ?? worst), this.options.deterministic);
+    const constraints: GaussianProcess[] = [];
+    if (failed.length > 0) {
+      constraints.push(fit("failure", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => (t.state === "failed" ? 1 : -1))));
+    }
+    const constraintCount = complete[0]?.constraints?.length ?? 0;
+    for (let i = 0; i < constraintCount; i++) {
+      const reported = complete.filter((t) => Number.isFinite(t.constraints?.[i]));
+      if (reported.length >= 2) constraints.push(fit(`constraint ${i}`, reported.map((t) => t.x), Float64Array.from(reported, (t) => t.constraints![i]!)));
+    }
+
+    // Kriging believer: each fantasy joins every model at its posterior mean.
+    const believe = (points: Float64Array[]): void => {
+      objective = objective.fantasize(points, FANTASY_NOISE);
+      for (let i = 0; i < constraints.length; i++) constraints[i] = constraints[i]!.fantasize(points, FANTASY_NOISE);
+    };
     const running = trials.filter((t) => t.state === "running").map((t) => t.x);
-    if (running.length > 0) gp = gp.fantasize(running, FANTASY_NOISE);
-    const incumbents = complete
-      .slice()
-      .sort((a, b) => a.y - b.y)
-      .map((t) => t.x);
+    if (running.length > 0) believe(running);
+    const feasible = complete.filter(isFeasible).sort((a, b) => a.y - b.y);
+    const incumbents = [...feasible, ...complete.filter((t) => !isFeasible(t))].map((t) => t.x);
 
     const chosen: Float64Array[] = [];
     for (let k = 0; k < q; k++) {
-      const acquisition = createAcquisition(this.options.acquisition ?? "logEI", {
-        best: gp.bestModel,
-        ...(this.options.xi !== undefined ? { xi: this.options.xi } : {}),
-        ...(this.options.kappa !== undefined ? { kappa: this.options.kappa } : {}),
-      });
-      const { x } = optimizeAcquisition(gp, acquisition, (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      const acquisition =
+        feasible.length === 0
+          ? undefined
+          : createAcquisition(this.options.acquisition ?? "logEI", {
+              // Unconstrained, the believed fantasies may set the bar too (as the Kriging believer does);
+              // with constraints a fantasy's feasibility is unknown, so only an observed feasible value does.
+              best: constraints.length === 0 ? objective.bestModel : objective.toModelUnits(feasible[0]!.y),
+              ...(this.options.xi !== undefined ? { xi: this.options.xi } : {}),
+              ...(this.options.kappa !== undefined ? { kappa: this.options.kappa } : {}),
+            });
+      const target =
+        constraints.length === 0 && acquisition !== undefined
+          ? gpAcquisition(objective, acquisition)
+          : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
+      const { x } = optimizeAcquisition(target, (u) => space.snap(u), incumbents, rng, this.options.optimizer);
       chosen.push(x);
-      if (k < q - 1) gp = gp.fantasize([x], FANTASY_NOISE);
+      if (k < q - 1) believe([x]);
     }
     return chosen;
   }
 }
-
 function pending(x: Float64Array): ObservedTrial {
   return { x, state: "running" };
 }

@@ -1,6 +1,7 @@
 import { createAcquisition } from "../acquisition/acquisition.js";
 import { InvalidArgumentError } from "../errors.js";
 import { fitGP } from "../gp/fit.js";
+import { gpAcquisition } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition } from "../optimize/acquisition-optimizer.js";
 import { FANTASY_NOISE } from "./gp-sampler.js";
 import type { Rng } from "../rng.js";
@@ -86,6 +87,6 @@ export function proposeAtFullBudget(
     return out;
   };
   const acquisition = createAcquisition("logEI", { best });
-  const { x } = optimizeAcquisition(gp, acquisition, snap, incumbents, options.rng);
+  const { x } = optimizeAcquisition(gpAcquisition(gp, acquisition), snap, incumbents, options.rng);
   return space.decode(x.subarray(0, d));
 }

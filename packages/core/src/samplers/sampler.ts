@@ -8,6 +8,17 @@ export interface ObservedTrial {
   readonly state: "running" | "complete" | "failed";
   /** Objective to minimise (the study negates it for "maximize"); set when complete. */
   readonly y?: number;
+  /**
+   * Black-box constraint values of a complete trial, one per constraint of the
+   * study in its order, each feasible when ≤ 0 (the study turns `metric ≤ max`
+   * into metric − max). NaN where the trial did not report one.
+   */
+  readonly constraints?: Float64Array;
+}
+
+/** Whether a complete trial satisfies every constraint it reported. */
+export function isFeasible(trial: ObservedTrial): boolean {
+  return trial.constraints === undefined || trial.constraints.every((c) => !(c > 0));
 }
 
 /** Everything a sampler may use: a sampler is a pure function of this context. */

@@ -5,7 +5,7 @@ import { RandomSampler } from "../samplers/random-sampler.js";
 import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
 import { SobolSampler } from "../samplers/sobol-sampler.js";
 import { SearchSpace, type ParamSpecInput, type Params } from "../space/search-space.js";
-import type { Direction, TellOutcome, Trial } from "./trial.js";
+import type { ConstraintSpec, Direction, TellOutcome, Trial } from "./trial.js";
 
 export type SamplerChoice = "gp" | "random" | "sobol" | ({ type: "gp" } & GPSamplerOptions) | Sampler;
 
@@ -18,6 +18,12 @@ export interface StudyOptions {
   seed?: number;
   /** @defaultValue "gp" (Sobol for the first `nInitial` trials, then the GP with LogEI) */
   sampler?: SamplerChoice;
+  /**
+   * Black-box constraints: metrics every `tell` reports beside the value; only
+   * trials that satisfy all of them can be the best, and the GP sampler models
+   * each one and steers towards where they hold. @defaultValue none
+   */
+  constraints?: readonly ConstraintSpec[];
   /** Receives warnings (a NaN objective turned into a failed trial). @defaultValue console.warn */
   onWarning?: (message: string) => void;
 }
@@ -29,6 +35,9 @@ interface TrialRecord {
   state: Trial["state"];
   value?: number;
   reason?: string;
+  constraints?: Record<string, number>;
+  /** c_i = metric − max or min − metric per bound, feasible when every one is ≤ 0. */
+  violations?: Float64Array;
   source: Trial["source"];
 }
 
@@ -41,6 +50,7 @@ export class Study {
   readonly direction: Direction;
   readonly seed: number;
   readonly sampler: Sampler;
+  readonly constraints: readonly ConstraintSpec[];
   private readonly records: TrialRecord[] = [];
   private readonly queued: Params[] = [];
   private readonly onWarning: (message: string) => void;
@@ -54,6 +64,7 @@ export class Study {
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${this.seed}`);
     this.sampler = resolveSampler(options.sampler ?? "gp", this.seed);
+    this.constraints = Object.freeze((options.constraints ?? []).map(validateConstraint));
     this.onWarning = options.onWarning ?? ((message) => console.warn(message));
   }
 
@@ -96,20 +107,28 @@ export class Study {
     if (record.state !== "running") {
       throw new TrialStateError("TRIAL_ALREADY_FINISHED", `trial ${number} is already ${record.state}; a finished trial cannot be told again`);
     }
-    if (typeof outcome === "number") {
-      if (Number.isFinite(outcome)) {
-        record.state = "complete";
-        record.value = outcome;
-      } else {
-        record.state = "failed";
-        record.reason = `non-finite objective: ${outcome}`;
-        this.onWarning(`bayestune: trial ${number} reported ${outcome}; recorded as failed`);
-      }
-    } else if (outcome.state === "failed") {
+    if (typeof outcome === "object" && outcome !== null && "state" in outcome && outcome.state === "failed") {
       record.state = "failed";
       record.reason = outcome.reason;
-    } else {
-      throw new InvalidArgumentError(`tell expects a number or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
+      return freeze(record);
+    }
+    const value = typeof outcome === "number" ? outcome : (outcome as { value?: unknown } | null)?.value;
+    if (typeof value !== "number") {
+      throw new InvalidArgumentError(`tell expects a number, { value, constraints } or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
+    }
+    if (!Number.isFinite(value)) {
+      record.state = "failed";
+      record.reason = `non-finite objective: ${value}`;
+      this.onWarning(`bayestune: trial ${number} reported ${value}; recorded as failed`);
+      return freeze(record);
+    }
+    const told = typeof outcome === "number" ? {} : ((outcome as { constraints?: Readonly<Record<string, number>> }).constraints ?? {});
+    const violations = this.violationsOf(number, told);
+    record.state = "complete";
+    record.value = value;
+    if (this.constraints.length > 0) {
+      record.constraints = Object.fromEntries(this.constraints.map((c) => [c.name, told[c.name] as number]));
+      record.violations = violations;
     }
     return freeze(record);
   }
@@ -120,14 +139,23 @@ export class Study {
     this.queued.push({ ...params });
   }
 
-  /** The best complete trial for the study's direction; undefined when none is complete. */
+  /**
+   * The best complete trial for the study's direction that satisfies every
+   * constraint; undefined when none is complete, or none of them is feasible
+   * (`feasibleCount` tells the two apart).
+   */
   get bestTrial(): Trial | undefined {
     let best: TrialRecord | undefined;
     for (const r of this.records) {
-      if (r.state !== "complete" || r.value === undefined) continue;
+      if (r.state !== "complete" || r.value === undefined || !recordFeasible(r)) continue;
       if (best === undefined || this.isBetter(r.value, best.value as number)) best = r;
     }
     return best === undefined ? undefined : freeze(best);
+  }
+
+  /** How many complete trials satisfy every constraint (every complete one without constraints). */
+  get feasibleCount(): number {
+    return this.records.filter((r) => r.state === "complete" && recordFeasible(r)).length;
   }
 
   /** Snapshots of every trial, in creation order. */
@@ -139,6 +167,20 @@ export class Study {
     return this.direction === "minimize" ? a < b : a > b;
   }
 
+  /** The constraint metrics told for a trial as c ≤ 0 values, one per bound; throws for a missing or non-finite one. */
+  private violationsOf(number: number, told: Readonly<Record<string, number>>): Float64Array {
+    const values: number[] = [];
+    for (const c of this.constraints) {
+      const metric = told[c.name];
+      if (typeof metric !== "number" || !Number.isFinite(metric)) {
+        throw new InvalidArgumentError(`trial ${number}: constraint '${c.name}' needs a finite number with the value, got ${JSON.stringify(metric ?? null)}`);
+      }
+      if (c.max !== undefined) values.push(metric - c.max);
+      if (c.min !== undefined) values.push(c.min - metric);
+    }
+    return Float64Array.from(values);
+  }
+
   private createTrial(params: Params, source: Trial["source"]): Trial {
     const record: TrialRecord = { number: this.records.length, params, x: this.space.encode(params), state: "running", source };
     this.records.push(record);
@@ -148,7 +190,9 @@ export class Study {
   private observed(): ObservedTrial[] {
     const sign = this.direction === "minimize" ? 1 : -1;
     return this.records.map((r) =>
-      r.state === "complete" ? { x: r.x, state: r.state, y: sign * (r.value as number) } : { x: r.x, state: r.state },
+      r.state === "complete"
+        ? { x: r.x, state: r.state, y: sign * (r.value as number), ...(r.violations !== undefined ? { constraints: r.violations } : {}) }
+        : { x: r.x, state: r.state },
     );
   }
 }
@@ -177,6 +221,19 @@ function historyRng(seed: number, historyLength: number): Rng {
   return new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(historyLength + 1, 0x85ebca77)) >>> 0);
 }
 
+function recordFeasible(r: TrialRecord): boolean {
+  return r.violations === undefined || r.violations.every((c) => c <= 0);
+}
+
+function validateConstraint(c: ConstraintSpec): ConstraintSpec {
+  const bound = (b: number | undefined): boolean => b === undefined || Number.isFinite(b);
+  if (typeof c?.name !== "string" || c.name === "") throw new InvalidArgumentError(`a constraint needs a name, got ${JSON.stringify(c)}`);
+  if ((c.min === undefined && c.max === undefined) || !bound(c.min) || !bound(c.max) || (c.min !== undefined && c.max !== undefined && c.min > c.max)) {
+    throw new InvalidArgumentError(`constraint '${c.name}' needs a finite min or max (min ≤ max when both), got ${JSON.stringify(c)}`);
+  }
+  return Object.freeze({ ...c });
+}
+
 function freeze(r: TrialRecord): Trial {
   const trial: Trial = {
     number: r.number,
@@ -185,6 +242,7 @@ function freeze(r: TrialRecord): Trial {
     source: r.source,
     ...(r.value !== undefined ? { value: r.value } : {}),
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r.constraints !== undefined ? { constraints: Object.freeze({ ...r.constraints }), feasible: recordFeasible(r) } : {}),
   };
   return Object.freeze(trial);
 }

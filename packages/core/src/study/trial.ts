@@ -14,9 +14,30 @@ export interface Trial {
   readonly value?: number;
   /** Why the trial failed; set when failed. */
   readonly reason?: string;
+  /** The constraint metrics as told, keyed by constraint name; set when complete in a constrained study. */
+  readonly constraints?: Readonly<Record<string, number>>;
+  /** Whether every constraint holds; set when complete in a constrained study. */
+  readonly feasible?: boolean;
   /** "enqueued" for a configuration the user asked for, "sampler" otherwise. */
   readonly source: "sampler" | "enqueued";
 }
 
-/** What `tell` accepts: a finished value, or a failure with its reason. */
-export type TellOutcome = number | { readonly state: "failed"; readonly reason: string };
+/**
+ * A black-box constraint: a metric each trial reports with its result, feasible
+ * when `min ≤ metric ≤ max` (either bound may be left out, not both). For
+ * example `{ name: "memory_gb", max: 80 }` or `{ name: "hours", max: 1 }`.
+ */
+export interface ConstraintSpec {
+  readonly name: string;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/**
+ * What `tell` accepts: a finished value; a value with the study's constraint
+ * metrics; or a failure with its reason.
+ */
+export type TellOutcome =
+  | number
+  | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> }
+  | { readonly state: "failed"; readonly reason: string };

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createAcquisition } from "../../src/acquisition/acquisition.js";
 import { fitGP } from "../../src/gp/fit.js";
 import { optimizeAcquisition } from "../../src/optimize/acquisition-optimizer.js";
+import { gpAcquisition } from "../../src/optimize/point-acquisition.js";
 import { Rng } from "../../src/rng.js";
 import { categorical, float, int } from "../../src/space/param-builders.js";
 import { SearchSpace } from "../../src/space/search-space.js";
@@ -25,7 +26,7 @@ describe("optimizeAcquisition", () => {
     for (let i = 0; i < grid.length; i++) {
       gridBest = Math.max(gridBest, acquisition.evaluate(mean[i] as number, Math.sqrt(Math.max(variance[i] as number, 1e-18))).value);
     }
-    const result = optimizeAcquisition(gp, acquisition, (u) => space.snap(u), [], new Rng(3));
+    const result = optimizeAcquisition(gpAcquisition(gp, acquisition), (u) => space.snap(u), [], new Rng(3));
     expect(result.value).toBeGreaterThanOrEqual(gridBest - 1e-6);
   });
 
@@ -41,7 +42,7 @@ describe("optimizeAcquisition", () => {
     const { gp, X } = fitted(space, f, 15, 2);
     const acquisition = createAcquisition("logEI", { best: gp.bestModel });
     for (let seed = 0; seed < 5; seed++) {
-      const { x } = optimizeAcquisition(gp, acquisition, (u) => space.snap(u), X.slice(0, 3), new Rng(seed));
+      const { x } = optimizeAcquisition(gpAcquisition(gp, acquisition), (u) => space.snap(u), X.slice(0, 3), new Rng(seed));
       expect(Array.from(space.snap(x))).toEqual(Array.from(x));
       expect(space.contains(space.decode(x))).toBe(true);
       for (const v of x) {
@@ -55,8 +56,8 @@ describe("optimizeAcquisition", () => {
     const space = SearchSpace.from({ a: float(0, 1), b: int(0, 10), c: categorical(["x", "y"]) });
     const { gp, X } = fitted(space, (u) => (u[0]! - 0.5) ** 2 + u[1]!, 10, 4);
     const acquisition = createAcquisition("EI", { best: gp.bestModel });
-    const a = optimizeAcquisition(gp, acquisition, (u) => space.snap(u), X, new Rng(9));
-    const b = optimizeAcquisition(gp, acquisition, (u) => space.snap(u), X, new Rng(9));
+    const a = optimizeAcquisition(gpAcquisition(gp, acquisition), (u) => space.snap(u), X, new Rng(9));
+    const b = optimizeAcquisition(gpAcquisition(gp, acquisition), (u) => space.snap(u), X, new Rng(9));
     expect(Array.from(a.x)).toEqual(Array.from(b.x));
   });
 });

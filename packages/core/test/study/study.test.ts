@@ -179,10 +179,9 @@ describe("GP sampler through the study", () => {
       randomLate += (await lateFailures("random", seed)).late;
       expect(gp.best).toBeLessThan(1e-4);
     }
-    // Measured: 23 of the GP's 100 late proposals against random search's 39; BO's
-    // remaining visits are single probes of the far corners. A feasibility model
-    // (the constraints issue) is what takes this further.
-    expect(gpLate).toBeLessThanOrEqual(30);
+    // Measured: 13 of the GP's 100 late proposals against random search's 39 (23 with
+    // the worst-value imputation alone, before the failure model multiplied in P(no failure)).
+    expect(gpLate).toBeLessThanOrEqual(18);
     expect(gpLate).toBeLessThan(0.8 * randomLate);
   });
 

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../src/errors.js";
+import { Rng } from "../../src/rng.js";
+import { GPSampler } from "../../src/samplers/gp-sampler.js";
+import type { ObservedTrial } from "../../src/samplers/sampler.js";
+import { float } from "../../src/space/param-builders.js";
+import { SearchSpace } from "../../src/space/search-space.js";
+import { createStudy } from "../../src/study/study.js";
+
+const unit = { x: float(0, 1), y: float(0, 1) };
+
+describe("a study with black-box constraints", () => {
+  it("never returns an infeasible trial as the best, however good its value", async () => {
+    const study = createStudy({ space: unit, sampler: "random", constraints: [{ name: "memory_gb", max: 80 }, { name: "hours", min: 0.1, max: 1 }] });
+    const [a, b, c] = await study.askBatch(3);
+    await study.tell(a!.number, { value: 0.1, constraints: { memory_gb: 95, hours: 0.5 } });
+    await study.tell(b!.number, { value: 0.5, constraints: { memory_gb: 60, hours: 0.5 } });
+    await study.tell(c!.number, { value: 0.2, constraints: { memory_gb: 70, hours: 0.05 } });
+    expect(study.bestTrial?.number).toBe(b!.number);
+    expect(study.feasibleCount).toBe(1);
+    expect(study.trials.map((t) => t.feasible)).toEqual([false, true, false]);
+    expect(study.trials[0]!.constraints).toEqual({ memory_gb: 95, hours: 0.5 });
+  });
+
+  it("says when nothing is feasible: no best trial, every complete trial marked infeasible", async () => {
+    const study = createStudy({ space: unit, constraints: [{ name: "memory_gb", max: 80 }] });
+    for (let i = 0; i < 4; i++) {
+      const t = await study.ask();
+      await study.tell(t.number, { value: i, constraints: { memory_gb: 81 + i } });
+    }
+    expect(study.bestTrial).toBeUndefined();
+    expect(study.feasibleCount).toBe(0);
+    expect(study.trials.every((t) => t.state === "complete" && t.feasible === false)).toBe(true);
+  });
+
+  it("refuses a result without its constraint metric, and a constraint without a bound, with typed errors", async () => {
+    const study = createStudy({ space: unit, constraints: [{ name: "memory_gb", max: 80 }] });
+    const t = await study.ask();
+    await expect(study.tell(t.number, 1.5)).rejects.toThrow(/trial 0: constraint 'memory_gb' needs a finite number with the value, got null/);
+    await expect(study.tell(t.number, { value: 1.5, constraints: { memory_gb: Number.NaN } })).rejects.toThrow(InvalidArgumentError);
+    expect(study.trials[0]!.state).toBe("running");
+    expect(() => createStudy({ space: unit, constraints: [{ name: "memory_gb" }] })).toThrow(/constraint 'memory_gb' needs a finite min or max/);
+    expect(() => createStudy({ space: unit, constraints: [{ name: "hours", min: 2, max: 1 }] })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("the GP sampler under constraints", () => {
+  it("while nothing is feasible, heads for where feasibility is most likely", () => {
+    // Feasible only where x ≥ 0.8; every trial so far sits at x ≤ 0.6.
+    const space = SearchSpace.from(unit);
+    const rng = new Rng(2);
+    const trials: ObservedTrial[] = Array.from({ length: 10 }, () => {
+      const x = Float64Array.of(0.6 * rng.uniform(), rng.uniform());
+      return { x, state: "complete", y: x[1]!, constraints: Float64Array.of(0.8 - x[0]!) };
+    });
+    const [next] = new GPSampler(0).sample({ space, trials, rng: new Rng(5) }, 1);
+    expect(next![0]).toBeGreaterThan(0.7);
+  });
+
+  // Gardner et al. (2014), problem 1: f = cos(2x)cos(y) + sin(x) subject to cos(x)cos(y) − sin(x)sin(y) ≤ 0.5 on [0, 6]².
+  const gardner = (x: number, y: number): { value: number; c: number } => ({
+    value: Math.cos(2 * x) * Math.cos(y) + Math.sin(x),
+    c: Math.cos(x) * Math.cos(y) - Math.sin(x) * Math.sin(y),
+  });
+  let feasibleOptimum = Infinity;
+  for (let i = 0; i <= 600; i++) {
+    for (let j = 0; j <= 600; j++) {
+      const { value, c } = gardner(i / 100, j / 100);
+      if (c <= 0.5) feasibleOptimum = Math.min(feasibleOptimum, value);
+    }
+  }
+
+  it("on Gardner's problem, beats random search on the best feasible value and wastes fewer evaluations", async () => {
+    const run = async (sampler: "gp" | "random", seed: number): Promise<{ regret: number; infeasible: number }> => {
+      const study = createStudy({ space: { x: float(0, 6), y: float(0, 6) }, seed, sampler, constraints: [{ name: "c", max: 0.5 }] });
+      for (let i = 0; i < 30; i++) {
+        const t = await study.ask();
+        const { value, c } = gardner(t.params.x as number, t.params.y as number);
+        await study.tell(t.number, { value, constraints: { c } });
+      }
+      return { regret: (study.bestTrial?.value ?? Infinity) - feasibleOptimum, infeasible: study.trials.filter((t) => t.feasible === false).length };
+    };
+    let gpRegret = 0;
+    let randomRegret = 0;
+    let gpInfeasible = 0;
+    let randomInfeasible = 0;
+    for (let seed = 0; seed < 3; seed++) {
+      const gp = await run("gp", seed);
+      const random = await run("random", seed);
+      gpRegret += gp.regret;
+      randomRegret += random.regret;
+      gpInfeasible += gp.infeasible;
+      randomInfeasible += random.infeasible;
+    }
+    // Measured over the 3 seeds: regret 0.92 against random search's 1.57; 10 infeasible evaluations against 31.
+    expect(gpRegret).toBeLessThan(randomRegret);
+    expect(gpInfeasible).toBeLessThan(randomInfeasible);
+  });
+});

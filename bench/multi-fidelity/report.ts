@@ -1,5 +1,7 @@
+import { rungLadder } from "@bayestune/core";
 import type { MachineInfo } from "../machine.js";
 import { median } from "../stats.js";
+import type { CurveProblem } from "./curve-problem.js";
 
 /** One engine, one seed, one slot count. */
 export interface EngineRun {
@@ -19,17 +21,24 @@ export interface EngineRun {
   readonly wallMs: number;
 }
 
+/** Every run on one curve family, with the budgets and target they were measured against. */
+export interface ProblemContext {
+  readonly problem: CurveProblem;
+  readonly runs: readonly EngineRun[];
+  readonly fullRuns: number;
+  readonly capSteps: number;
+  readonly target: number;
+}
+
 export interface MultiFidelityReportContext {
   readonly command: string;
   readonly date: string;
   readonly wallMinutes: number;
   readonly machine: MachineInfo;
-  readonly runs: readonly EngineRun[];
   readonly seeds: number;
-  readonly fullRuns: number;
-  readonly capSteps: number;
-  readonly target: number;
-  readonly targetGap: number;
+  /** Milliseconds a simulated full run takes. */
+  readonly fullMs: number;
+  readonly problems: readonly ProblemContext[];
 }
 
 /** The multi-fidelity section of docs/benchmarks.md. */
@@ -43,21 +52,34 @@ export function renderMultiFidelityReport(c: MultiFidelityReportContext): string
   out.push(`- Command: \`${c.command}\``);
   out.push(`- Date: ${c.date} (wall time ${c.wallMinutes.toFixed(1)} min); ${m.nproc} CPUs, ${m.cpuModel}, Node ${m.node}`);
   out.push(
-    "- Curves: the synthetic family of `bench/multi-fidelity/curves.ts` (lr log, dropout, batch size int log, warmup int; loss = L∞(θ) + 3·(t/100)^−α(θ) + ±0.01 noise, where a higher lr converges faster but to a worse floor, so curves cross). Budget 100 to 8100 steps, η = 3 (rungs 100, 300, 900, 2700, 8100). Real learning curves of a language model are not in this run.",
+    `- Every engine runs through the real coordinator (\`startCoordinator\`) on Redis with simulated workers that replay recorded or synthetic learning curves; a promoted job resumes from its checkpoint, so it spends only its new steps. A simulated full run takes ${c.fullMs} ms and a job its share of that, so asynchrony is real.`,
   );
   out.push(
-    "- Every engine runs through the real coordinator (`startCoordinator`) on Redis with simulated workers that replay the curves; a promoted job resumes from its checkpoint, so it spends only its new steps. Jobs take 1 ms per 200 new steps, so asynchrony is real.",
+    "- Engines: `random-full` and `bo-full` (bayestune's GP) train every trial at the full budget; `random-asha`, `random-hyperband` (one bracket per rung) and `random-median` (the median stopping rule at each rung) sample at random; `bayestune-mf` proposes from the GP over (params, log budget) under ASHA, one new configuration in three at random (as BOHB).",
   );
+  out.push(`- Full-fidelity engines run a fixed number of full runs; scheduled engines stop at a third of that compute (the cap). ${c.seeds} seeds per engine; median [min, max].`);
+  out.push("");
+  for (const p of c.problems) renderProblem(out, p);
+  return out.join("\n");
+}
+
+function renderProblem(out: string[], c: ProblemContext): void {
+  const p = c.problem;
+  const rungs = rungLadder({ min: p.minSteps, max: p.maxSteps, reductionFactor: p.reductionFactor });
+  const fullSteps = c.fullRuns * p.maxSteps;
+  out.push(`### Curves: ${p.name}`);
+  out.push("");
+  out.push(`- Curves: ${p.description}.`);
   out.push(
-    `- Full-fidelity engines run ${c.fullRuns} trials at 8100 steps (${c.fullRuns * 8100} steps); scheduled engines stop once they have spent ${c.capSteps} steps (a third). ` +
-      `Target loss: ${c.target.toFixed(4)} (the best reachable full-budget loss + ${c.targetGap}). ${c.seeds} seeds per engine; median [min, max].`,
+    `- Budget ${p.minSteps} to ${p.maxSteps} steps, η = ${p.reductionFactor} (rungs ${rungs.join(", ")}). Full-fidelity engines: ${c.fullRuns} runs (${fullSteps} steps); cap ${c.capSteps} steps. Target loss: ${c.target.toFixed(4)} (the best full-budget loss of any configuration, ${p.bestFullBudgetLoss.toFixed(4)}, + ${p.targetGap}).`,
   );
   out.push("");
   const engines = [...new Set(c.runs.map((r) => r.engine))];
-  for (const slots of [...new Set(c.runs.map((r) => r.slots))]) {
-    out.push(`### ${slots} worker slot${slots === 1 ? "" : "s"}`);
+  const slotCounts = [...new Set(c.runs.map((r) => r.slots))];
+  for (const slots of slotCounts) {
+    out.push(`#### ${p.name}, ${slots} worker slot${slots === 1 ? "" : "s"}`);
     out.push("");
-    out.push(`| engine | best loss at ${c.capSteps} steps | best loss at ${c.fullRuns * 8100} steps | steps to the target | configurations tried | wall (s) |`);
+    out.push(`| engine | best loss at ${c.capSteps} steps | best loss at ${fullSteps} steps | steps to the target | configurations tried | wall (s) |`);
     out.push("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (const engine of engines) {
       const runs = c.runs.filter((r) => r.engine === engine && r.slots === slots);
@@ -69,9 +91,9 @@ export function renderMultiFidelityReport(c: MultiFidelityReportContext): string
     }
     out.push("");
   }
-  out.push("### Targets");
+  out.push(`#### ${p.name}: targets`);
   out.push("");
-  for (const slots of [...new Set(c.runs.map((r) => r.slots))]) {
+  for (const slots of slotCounts) {
     const of = (engine: string): EngineRun[] => c.runs.filter((r) => r.engine === engine && r.slots === slots);
     const mf = of("bayestune-mf");
     const bo = of("bo-full");
@@ -79,7 +101,7 @@ export function renderMultiFidelityReport(c: MultiFidelityReportContext): string
     const mfAtCap = median(mf.map((r) => r.bestAtCap));
     const boFinal = median(bo.flatMap((r) => (r.bestAtFull !== undefined ? [r.bestAtFull] : [])));
     out.push(
-      `- ${slots} slot(s), bayestune multi-fidelity matches full-fidelity BO's final loss with at most 1/3 of its compute: **${mfAtCap <= boFinal ? "met" : "not met"}** — median ${mfAtCap.toFixed(4)} at ${c.capSteps} steps against BO's ${boFinal.toFixed(4)} at ${c.fullRuns * 8100}.`,
+      `- ${slots} slot(s), bayestune multi-fidelity matches full-fidelity BO's final loss with at most 1/3 of its compute: **${mfAtCap <= boFinal ? "met" : "not met"}** — median ${mfAtCap.toFixed(4)} at ${c.capSteps} steps against BO's ${boFinal.toFixed(4)} at ${fullSteps}.`,
     );
     const mfSteps = medianSteps(mf);
     const rivals = ["random-asha", "random-hyperband"].map((e) => ({ e, steps: medianSteps(of(e)) }));
@@ -88,7 +110,7 @@ export function renderMultiFidelityReport(c: MultiFidelityReportContext): string
       `- ${slots} slot(s), less compute than ASHA and Hyperband to reach the target: **${met ? "met" : "not met"}** — median steps: bayestune-mf ${fmtSteps(mfSteps, c.capSteps)}, ${rivals.map((r) => `${r.e} ${fmtSteps(r.steps, c.capSteps)}`).join(", ")}.`,
     );
   }
-  return out.join("\n");
+  out.push("");
 }
 
 function spread(values: readonly number[], digits: number): string {

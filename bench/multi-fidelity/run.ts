@@ -1,8 +1,10 @@
 /*
- * Multi-fidelity under the real coordinator: synthetic LLM-like learning curves
- * (curves.ts) replayed by simulated workers on Redis, with checkpoint resume (a
- * promoted job trains only its new steps). Engines: random search and GP BO at
- * the full budget, random + ASHA, random + Hyperband, and bayestune's model-based
+ * Multi-fidelity under the real coordinator: learning curves replayed by
+ * simulated workers on Redis, with checkpoint resume (a promoted job trains only
+ * its new steps). Two curve families: real validation-loss curves of the tiny
+ * GPT (lm-curves.ts) and a synthetic LLM-like family (synthetic-curves.ts).
+ * Engines: random search and GP BO at the full budget, random + ASHA, random +
+ * Hyperband, random + median stopping, and bayestune's model-based
  * multi-fidelity (GP over params and budget, under ASHA); 1 and 16 worker slots.
  * Writes its section of docs/benchmarks.md.
  *
@@ -19,8 +21,10 @@ import { StudyConfig, type SchedulerSpec, type TrialJob } from "@bayestune/proto
 import { cleanUp, startSimulatedWorkers, uniquePrefix } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
-import { bestFullBudgetLoss, CURVE_SPACE, curveLoss, MAX_STEPS, MIN_STEPS } from "./curves.js";
-import { renderMultiFidelityReport, type EngineRun } from "./report.js";
+import type { CurveProblem } from "./curve-problem.js";
+import { loadLmCurves } from "./lm-curves.js";
+import { renderMultiFidelityReport, type EngineRun, type ProblemContext } from "./report.js";
+import { SYNTHETIC_CURVES } from "./synthetic-curves.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -35,6 +39,7 @@ const ENGINES: readonly Engine[] = [
   { name: "bo-full", sampler: "gp" },
   { name: "random-asha", sampler: "random", scheduler: { type: "asha" } },
   { name: "random-hyperband", sampler: "random", scheduler: { type: "hyperband" } },
+  { name: "random-median", sampler: "random", scheduler: { type: "median" } },
   { name: "bayestune-mf", sampler: "gp", scheduler: { type: "asha" } },
 ];
 
@@ -42,8 +47,8 @@ const ENGINES: readonly Engine[] = [
 const FULL_RUNS = 30;
 /** Scheduled engines stop at a third of that compute: the target compares them there. */
 const CAP_SHARE = 1 / 3;
-/** Within this much of the best reachable full-budget loss counts as reaching the target. */
-const TARGET_GAP = 0.05;
+/** A full run takes this long on a simulated worker; a job, its share of new steps. */
+const FULL_RUN_MS = 40;
 
 const log = (message: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -57,30 +62,32 @@ async function main(): Promise<void> {
   const fullRuns = quick ? 9 : FULL_RUNS;
   const reportPath = values.report ?? (quick ? join(tmpdir(), "bayestune-mf-bench.md") : join(root, "docs/benchmarks.md"));
   const started = Date.now();
-  const target = bestFullBudgetLoss() + TARGET_GAP;
-  const runs: EngineRun[] = [];
-  for (const slots of slotCounts) {
-    for (const engine of ENGINES) {
-      for (const seed of seeds) {
-        const run = await runEngine(engine, slots, seed, fullRuns, target);
-        log(
-          `${engine.name} slots=${slots} seed=${seed}: best@cap ${run.bestAtCap.toFixed(4)}, best@full ${run.bestAtFull?.toFixed(4) ?? "-"}, steps to target ${run.stepsToTarget ?? "never"}, ${run.configurations} configurations, ${run.promotions} promotions, ${run.steps} steps, ${(run.wallMs / 1000).toFixed(1)} s`,
-        );
-        runs.push(run);
+  const problems: ProblemContext[] = [];
+  for (const problem of [loadLmCurves(), SYNTHETIC_CURVES]) {
+    const target = problem.bestFullBudgetLoss + problem.targetGap;
+    const capSteps = Math.round(fullRuns * problem.maxSteps * CAP_SHARE);
+    const runs: EngineRun[] = [];
+    for (const slots of slotCounts) {
+      for (const engine of ENGINES) {
+        for (const seed of seeds) {
+          const run = await runEngine(problem, engine, slots, seed, fullRuns, capSteps, target);
+          log(
+            `${problem.name} ${engine.name} slots=${slots} seed=${seed}: best@cap ${run.bestAtCap.toFixed(4)}, best@full ${run.bestAtFull?.toFixed(4) ?? "-"}, steps to target ${run.stepsToTarget ?? "never"}, ${run.configurations} configurations, ${run.promotions} promotions, ${run.steps} steps, ${(run.wallMs / 1000).toFixed(1)} s`,
+          );
+          runs.push(run);
+        }
       }
     }
+    problems.push({ problem, runs, fullRuns, capSteps, target });
   }
   const section = renderMultiFidelityReport({
     command: `npm run bench:multi-fidelity${quick ? " -- --quick" : ""}`,
     date: new Date().toISOString(),
     wallMinutes: (Date.now() - started) / 60000,
     machine: describeMachine({ python: null, optuna: null, torch: null, scipy: null }),
-    runs,
     seeds: seeds.length,
-    fullRuns,
-    capSteps: fullRuns * MAX_STEPS * CAP_SHARE,
-    target,
-    targetGap: TARGET_GAP,
+    fullMs: FULL_RUN_MS,
+    problems,
   });
   const previous = await readFile(reportPath, "utf8").catch(() => "# Benchmarks\n");
   await writeFile(reportPath, replaceSection(previous, "multi-fidelity", section));
@@ -92,17 +99,16 @@ async function main(): Promise<void> {
  * study ends (full-fidelity engines: `fullRuns` trials) or, for scheduled
  * engines, until the training steps spent reach the cap.
  */
-async function runEngine(engine: Engine, slots: number, seed: number, fullRuns: number, target: number): Promise<EngineRun> {
+async function runEngine(problem: CurveProblem, engine: Engine, slots: number, seed: number, fullRuns: number, capSteps: number, target: number): Promise<EngineRun> {
   const prefix = uniquePrefix();
-  const capSteps = fullRuns * MAX_STEPS * CAP_SHARE;
   const scheduled = engine.scheduler !== undefined;
   const config = StudyConfig.parse({
-    name: `${engine.name}-${slots}-${seed}`,
-    space: CURVE_SPACE,
+    name: `${problem.name}-${engine.name}-${slots}-${seed}`,
+    space: problem.space,
     sampler: engine.sampler,
     seed,
     maxTrials: scheduled ? 100_000 : fullRuns,
-    fidelity: { min: MIN_STEPS, max: MAX_STEPS, reductionFactor: 3 },
+    fidelity: { min: problem.minSteps, max: problem.maxSteps, reductionFactor: problem.reductionFactor },
     ...(engine.scheduler !== undefined ? { scheduler: engine.scheduler } : {}),
     command: { argv: ["simulated"] },
   });
@@ -115,22 +121,22 @@ async function runEngine(engine: Engine, slots: number, seed: number, fullRuns: 
   let promotions = 0;
   let reachedCap: () => void = () => undefined;
   const capReached = new Promise<void>((resolve) => (reachedCap = resolve));
-  const newSteps = (job: TrialJob): number => (job.fidelity ?? MAX_STEPS) - (job.checkpoint !== undefined ? Number(job.checkpoint.split(":")[1]) : 0);
+  const newSteps = (job: TrialJob): number => (job.fidelity ?? problem.maxSteps) - (job.checkpoint !== undefined ? Number(job.checkpoint.split(":")[1]) : 0);
   const evaluate = (job: TrialJob): { value: number; checkpoint: string } => {
-    const steps = job.fidelity ?? MAX_STEPS;
-    const value = curveLoss(job.params, steps);
+    const steps = job.fidelity ?? problem.maxSteps;
+    const value = problem.loss(job.params, steps);
     if (job.rung === 0) configurations++;
     else promotions++;
     spent += newSteps(job);
-    if (steps >= MAX_STEPS) best = Math.min(best, value);
+    if (steps >= problem.maxSteps && Number.isFinite(value)) best = Math.min(best, value);
     if (spent <= capSteps) bestAtCap = best;
     if (stepsToTarget === undefined && best <= target) stepsToTarget = spent;
     if (spent >= capSteps && scheduled) reachedCap();
     return { value, checkpoint: `steps:${steps}` };
   };
-  const workers = startSimulatedWorkers({ prefix, slots, delayMs: (job) => Math.max(1, newSteps(job) / 200), evaluate });
+  const workers = startSimulatedWorkers({ prefix, slots, delayMs: (job) => Math.max(1, (newSteps(job) / problem.maxSteps) * FULL_RUN_MS), evaluate });
   const startedAt = Date.now();
-  const coordinator = await startCoordinator({ redis: "redis://127.0.0.1:6379", prefix, config, logger: pino({ level: "warn" }), pollIntervalMs: 20 });
+  const coordinator = await startCoordinator({ redis: "redis://127.0.0.1:6379", prefix, config, logger: pino({ level: "error" }), pollIntervalMs: 20 });
   try {
     await Promise.race([coordinator.done, capReached]);
   } finally {

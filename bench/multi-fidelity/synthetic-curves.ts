@@ -10,21 +10,19 @@
  * decisions can be wrong, as with real training. The noise is a fixed
  * pseudo-random ±0.01 per (θ, t), like seed-to-seed variation.
  */
-import type { ChoiceValue } from "@bayestune/protocol";
+import type { CurveParams, CurveProblem } from "./curve-problem.js";
 
-export const CURVE_SPACE = {
+const CURVE_SPACE = {
   lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
   dropout: { type: "float", low: 0, high: 0.5 },
   batch_size: { type: "int", low: 8, high: 512, log: true },
   warmup: { type: "int", low: 0, high: 2000 },
 } as const;
 
-export const MIN_STEPS = 100;
-export const MAX_STEPS = 8100;
+const MIN_STEPS = 100;
+const MAX_STEPS = 8100;
 
-type Params = Readonly<Record<string, ChoiceValue>>;
-
-export function finalLossFloor(params: Params): number {
+function finalLossFloor(params: CurveParams): number {
   const u = Math.log10(params["lr"] as number);
   const dropout = params["dropout"] as number;
   const batch = Math.log2(params["batch_size"] as number);
@@ -32,7 +30,7 @@ export function finalLossFloor(params: Params): number {
   return 2 + 0.15 * (u + 3.2) ** 2 + 0.5 * (dropout - 0.1) ** 2 + 0.05 * (batch - 6) ** 2 + 0.1 * (warmup - 0.2) ** 2;
 }
 
-export function curveLoss(params: Params, steps: number): number {
+function curveLoss(params: CurveParams, steps: number): number {
   const u = Math.log10(params["lr"] as number);
   const alpha = 0.3 + 0.15 * ((u + 5) / 4);
   return finalLossFloor(params) + 3 * (steps / MIN_STEPS) ** -alpha + noise(params, steps);
@@ -43,7 +41,7 @@ export function curveLoss(params: Params, steps: number): number {
  * batch and warmup at their optima, lr by a fine search (the faster rate of a
  * higher lr moves the full-budget optimum a little above 10^−3.2).
  */
-export function bestFullBudgetLoss(): number {
+function bestFullBudgetLoss(): number {
   let best = Infinity;
   for (let u = -5; u <= -1; u += 1e-4) {
     const alpha = 0.3 + 0.15 * ((u + 5) / 4);
@@ -52,9 +50,22 @@ export function bestFullBudgetLoss(): number {
   return best;
 }
 
-function noise(params: Params, steps: number): number {
+function noise(params: CurveParams, steps: number): number {
   // FNV-1a over the params and the step: the same run always gets the same noise.
   let h = 0x811c9dc5;
   for (const ch of `${JSON.stringify(params)}@${steps}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
   return ((h >>> 0) / 0xffffffff - 0.5) * 0.02;
 }
+
+export const SYNTHETIC_CURVES: CurveProblem = {
+  name: "synthetic",
+  description:
+    "the synthetic family of `bench/multi-fidelity/synthetic-curves.ts` (lr log, dropout, batch size int log, warmup int; loss = L∞(θ) + 3·(t/100)^−α(θ) + ±0.01 noise, where a higher lr converges faster but to a worse floor, so curves cross)",
+  space: CURVE_SPACE,
+  minSteps: MIN_STEPS,
+  maxSteps: MAX_STEPS,
+  reductionFactor: 3,
+  loss: curveLoss,
+  bestFullBudgetLoss: bestFullBudgetLoss(),
+  targetGap: 0.05,
+};

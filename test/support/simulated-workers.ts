@@ -35,10 +35,10 @@ export interface SimulatedWorkerOptions {
   /** Time one simulated training takes, in ms, or a function of the job. */
   delayMs: number | ((job: TrialJob) => number);
   /**
-   * The result of a job. @defaultValue the objective of its params, plus 1/fidelity
+   * The result of a job; a non-finite value fails it as diverged. @defaultValue the objective of its params, plus 1/fidelity
    * and a checkpoint named after the job when it has a fidelity (a learning curve)
    */
-  evaluate?: (job: TrialJob) => { value: number; checkpoint?: string };
+  evaluate?: (job: TrialJob) => { value: number; checkpoint?: string; metrics?: Record<string, number> };
   /** Trials whose every attempt throws, like a worker dying mid-job. */
   crashing?: ReadonlySet<number>;
   /** Send every result a second time under another job ID. */
@@ -73,7 +73,7 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
       // With a fidelity, a learning curve: the loss falls towards the objective as the budget grows,
       // and each job leaves a checkpoint a promotion can resume from.
       const fidelity = job.data.fidelity;
-      const { value, checkpoint } = options.evaluate?.(job.data) ?? {
+      const { value, checkpoint, metrics } = options.evaluate?.(job.data) ?? {
         value: objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity),
         ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
       };
@@ -82,9 +82,10 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
         study: job.data.study,
         trial: job.data.trial,
         rung: job.data.rung,
-        state: "complete",
-        value,
-        metrics: { loss: value },
+        // A non-finite value is a diverged run, failed as the real worker fails it.
+        ...(Number.isFinite(value)
+          ? { state: "complete" as const, value, metrics: { loss: value, ...metrics } }
+          : { state: "failed" as const, reason: "non-finite-metric" as const, metrics: { loss: null } }),
         durationSeconds: delayMs / 1000,
         worker: workerId,
         ...(checkpoint === undefined ? {} : { checkpoint }),

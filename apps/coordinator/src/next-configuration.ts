@@ -1,14 +1,24 @@
-import { proposeAtFullBudget, Rng, SearchSpace, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
+import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
 
 /**
+ * One new configuration in this many is drawn at random even when the model
+ * proposes the rest (BOHB's ρ = 1/3): learning curves cross, and a model fitted
+ * mostly to short runs can lock onto configurations that only look good early
+ * (a high learning rate); the random ones keep feeding the higher rungs with
+ * configurations the model would not pick.
+ */
+const RANDOM_EVERY = 3;
+
+/**
  * The next configuration of a study with a scheduler, as a core trial (its number
- * is the next one). With the GP sampler, once the rungs hold enough results, it
- * is the model-based multi-fidelity proposal: one GP over (params, log budget)
- * fitted to every rung result, judged at the full budget. Before that, and with
- * the random and Sobol samplers, it is the study's own sampler (the GP's initial
- * design is Sobol).
+ * is the next one). With the GP sampler, once `nInitial` configurations have
+ * results, it is the model-based multi-fidelity proposal (proposeAtFullBudget:
+ * one GP over (params, log budget) fitted to the rung results, judged at the
+ * full budget), except every RANDOM_EVERY-th configuration, which is random.
+ * Before that, and with the random and Sobol samplers, it is the study's own
+ * sampler (the GP's initial design is Sobol).
  *
  * @param rungs - the budgets of the scheduler's rungs, lowest first.
  */
@@ -17,16 +27,21 @@ export async function nextConfiguration(config: StudyConfig, study: Study, trial
   const space = SearchSpace.from(config.space);
   const spec = config.sampler;
   const nInitial = (typeof spec === "object" ? spec.nInitial : undefined) ?? Math.max(5, Math.min(2 * space.dimension, 10));
-  if (observations.length < Math.max(2, nInitial)) {
+  const configurationsWithResults = new Set(observations.map((o) => o.params)).size;
+  if (configurationsWithResults < Math.max(2, nInitial)) {
     const [trial] = await study.askBatch(1);
     if (trial === undefined) throw new Error("the study's sampler returned no configuration");
     return trial;
   }
-  const params = proposeAtFullBudget(space, { min: rungs[0]!, max: rungs.at(-1)! }, observations, {
-    pending: trials.filter((t) => t.state === "running").map((t) => t.params),
-    // Seeded by the study and the trial count: a restarted coordinator proposes what the first would have.
-    rng: new Rng(config.seed * 1_000_003 + trials.length),
-  });
+  // Seeded by the study and the trial count: a restarted coordinator proposes what the first would have.
+  const rng = new Rng(config.seed * 1_000_003 + trials.length);
+  const params =
+    trials.length % RANDOM_EVERY === RANDOM_EVERY - 1
+      ? space.decode(new RandomSampler().sample({ space, trials: [], rng }, 1)[0]!)
+      : proposeAtFullBudget(space, { min: rungs[0]!, max: rungs.at(-1)! }, observations, {
+          pending: trials.filter((t) => t.state === "running").map((t) => t.params),
+          rng,
+        });
   study.enqueue(params);
   // Enqueued only to take the next number in the core: the model proposed it.
   return { ...(await study.ask()), source: "sampler" };

@@ -52,6 +52,40 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(stdout).toMatch(/best trial \d+: loss = /);
   });
 
+  it("keeps to a black-box constraint: the best trial is the best feasible one, and a study with none says so", async () => {
+    // Loss falls with x, memory grows with it: the unconstrained optimum x = 1 needs 100 GB, the limit is 60.
+    const script = join(dir, "memory.mjs");
+    writeFileSync(script, `const x = Number(process.argv[2]); console.log(JSON.stringify({ final: true, loss: 1 - x, memory_gb: 20 + 80 * x }));`);
+    const config = (name: string, max: number): string => {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name,
+          maxTrials: 12,
+          seed: 1,
+          space: { x: { type: "float", low: 0, high: 1 } },
+          constraints: [{ metric: "memory_gb", max }],
+          command: { argv: [process.execPath, script, "{x}"] },
+        }),
+      );
+      return file;
+    };
+    const { code, stdout } = await bayestune(["tune", config("memory", 60), "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(code).toBe(0);
+    const feasible = /(\d+) of 12 complete trials within the constraints/.exec(stdout);
+    expect(Number(feasible?.[1])).toBeGreaterThan(0);
+    // Feasible means x ≤ 0.5, so loss ≥ 0.5; the GP closes in on the bound.
+    const best = Number(/best trial \d+: loss = ([\d.e+-]+)/.exec(stdout)?.[1]);
+    expect(best).toBeGreaterThanOrEqual(0.5);
+    expect(best).toBeLessThan(0.55);
+
+    const none = await bayestune(["tune", config("no-memory", 10), "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain("0 of 12 complete trials within the constraints");
+    expect(none.stdout).toContain("no feasible trial: all 12 complete trials break a constraint");
+  });
+
   it("gives every trial the study's full fidelity, as {fidelity} and as BAYESTUNE_FIDELITY", async () => {
     const script = join(dir, "budget.mjs");
     // Loss is the budget the script saw through each channel; both must be the top rung, 1000.

@@ -21,6 +21,10 @@ describe("public API types", () => {
     expectTypeOf(study.bestTrial).toEqualTypeOf<Trial | undefined>();
     expectTypeOf<Trial["params"]>().toEqualTypeOf<Readonly<Params>>();
     expectTypeOf<Trial["state"]>().toEqualTypeOf<"running" | "complete" | "failed">();
-    expectTypeOf<TellOutcome>().toEqualTypeOf<number | { readonly state: "failed"; readonly reason: string }>();
+    expectTypeOf<TellOutcome>().toEqualTypeOf<
+      number | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> } | { readonly state: "failed"; readonly reason: string }
+    >();
+    expectTypeOf(study.feasibleCount).toEqualTypeOf<number>();
+    expectTypeOf<Trial["feasible"]>().toEqualTypeOf<boolean | undefined>();
   });
 });

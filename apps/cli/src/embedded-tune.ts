@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { createStudy, rungLadder, samplerChoiceFromSpec, type Study, type Trial } from "@bayestune/core";
+import { createStudy, rungLadder, studyOptionsFromConfig, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { runTrial, startOrphanGuard } from "@bayestune/worker";
 import { localRunOptions } from "./local-run-options.js";
@@ -27,12 +27,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
   const slots = options.slots ?? 1;
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
   const gpus = options.gpus ?? [];
-  const study = createStudy({
-    space: config.space,
-    direction: config.direction,
-    seed: config.seed,
-    sampler: samplerChoiceFromSpec(config.sampler),
-  });
+  const study = createStudy(studyOptionsFromConfig(config));
   await mkdir(options.workDir, { recursive: true });
 
   // Without a scheduler every trial trains at the full budget (studies with one run in tuneScheduled).
@@ -51,12 +46,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
           const gpu = freeGpus.shift();
           const job = trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity });
           const done = runTrial(job, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
-            const told = await study.tell(
-              trial.number,
-              result.state === "complete" && result.value !== undefined
-                ? result.value
-                : { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") },
-            );
+            const told = await study.tell(trial.number, tellOutcomeOf(config, result));
             if (gpu !== undefined) freeGpus.push(gpu);
             running.delete(trial.number);
             options.onTrialFinished?.(told, result);

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { createStudy, samplerChoiceFromSpec } from "@bayestune/core";
+import { createStudy, studyOptionsFromConfig } from "@bayestune/core";
 import { nextConfiguration, RungSchedule, type ScheduledJob } from "@bayestune/coordinator";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
@@ -33,7 +33,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
   const slots = options.slots ?? 1;
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
   const schedule = new RungSchedule(config);
-  const sampler = createStudy({ space: config.space, direction: config.direction, seed: config.seed, sampler: samplerChoiceFromSpec(config.sampler) });
+  const sampler = createStudy(studyOptionsFromConfig(config));
   const store = new MemoryStore();
   await store.createStudy(config);
   await mkdir(options.workDir, { recursive: true });

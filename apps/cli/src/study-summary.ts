@@ -1,4 +1,4 @@
-import type { StudyConfig } from "@bayestune/protocol";
+import { constraintViolations, type StudyConfig } from "@bayestune/protocol";
 import { countTrialStates, type StoredTrial } from "@bayestune/store";
 import { bestTrial } from "@bayestune/coordinator";
 
@@ -10,13 +10,19 @@ export interface StudySummary {
   readonly complete: number;
   readonly failed: number;
   readonly total: number;
-  /** The best complete trial for the study's direction; absent when none completed. */
+  /** The best complete trial within every constraint for the study's direction; absent when there is none. */
   readonly best?: StoredTrial;
+  /** Complete trials that break a constraint, with what they break (empty without constraints). */
+  readonly infeasible: ReadonlyArray<{ readonly number: number; readonly violations: readonly string[] }>;
 }
 
-/** Counts the trials by state and picks the best complete one; ties go to the lower trial number. */
-export function summarizeTrials(trials: readonly StoredTrial[], direction: StudyConfig["direction"]): StudySummary {
+/** Counts the trials by state and picks the best feasible complete one; ties go to the lower trial number. */
+export function summarizeTrials(trials: readonly StoredTrial[], config: Pick<StudyConfig, "direction" | "constraints">): StudySummary {
   const counts = countTrialStates(trials);
-  const best = bestTrial(trials, direction);
-  return { ...counts, total: trials.length, ...(best !== undefined ? { best } : {}) };
+  const best = bestTrial(trials, config);
+  const infeasible = trials
+    .filter((t) => t.state === "complete")
+    .map((t) => ({ number: t.number, violations: constraintViolations(config.constraints, t.metrics ?? {}) }))
+    .filter((t) => t.violations.length > 0);
+  return { ...counts, total: trials.length, infeasible, ...(best !== undefined ? { best } : {}) };
 }

@@ -19,7 +19,7 @@ import { Queue, QueueEvents, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { createStudy, rungLadder, samplerChoiceFromSpec, type Study } from "@bayestune/core";
+import { createStudy, rungLadder, studyOptionsFromConfig, tellOutcomeOf, type Study } from "@bayestune/core";
 import { bestTrial } from "./best-trial.js";
 import {
   formatZodIssues,
@@ -178,10 +178,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const tellCore = async (stored: StoredTrial): Promise<void> => {
     const trial = study.trials[stored.number];
     if (trial === undefined || trial.state !== "running" || stored.state === "running" || stored.state === "paused") return;
-    await study.tell(
-      stored.number,
-      stored.state === "complete" ? (stored.value as number) : { state: "failed", reason: failureText(stored) },
-    );
+    await study.tell(stored.number, tellOutcomeOf(config, stored));
   };
 
   const finishIfDone = async (): Promise<void> => {
@@ -193,7 +190,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       finished = trials.length;
       failed = trials.filter((t) => t.state === "failed").length;
     }
-    const best = bestTrial(trials, config.direction);
+    const best = bestTrial(trials, config);
     logger.info({ finished, failed, best: best?.number }, "study finished");
     resolveDone({ finished, failed, ...(best !== undefined ? { best } : {}) });
   };
@@ -420,12 +417,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
  * told, the running ones stay pending.
  */
 async function replayStudy(config: StudyConfig, stored: readonly StoredTrial[]): Promise<Study> {
-  const study = createStudy({
-    space: config.space,
-    direction: config.direction,
-    seed: config.seed,
-    sampler: samplerChoiceFromSpec(config.sampler),
-  });
+  const study = createStudy(studyOptionsFromConfig(config));
   for (const trial of stored) {
     study.enqueue({ ...trial.params });
     const asked = await study.ask();
@@ -434,8 +426,7 @@ async function replayStudy(config: StudyConfig, stored: readonly StoredTrial[]):
     }
   }
   for (const trial of stored) {
-    if (trial.state === "complete") await study.tell(trial.number, trial.value as number);
-    else if (trial.state === "failed") await study.tell(trial.number, { state: "failed", reason: failureText(trial) });
+    if (trial.state === "complete" || trial.state === "failed") await study.tell(trial.number, tellOutcomeOf(config, trial));
   }
   return study;
 }
@@ -446,9 +437,5 @@ function describeInvalidMessage(data: unknown, unionError: z.ZodError): string {
   const schema = kind === "progress" ? ProgressEvent : kind === "result" ? TrialResult : undefined;
   const detailed = schema?.safeParse(data);
   return formatZodIssues(detailed?.success === false ? detailed.error : unionError, "worker message");
-}
-
-function failureText(trial: StoredTrial): string {
-  return [trial.reason, trial.message].filter(Boolean).join(": ");
 }
 

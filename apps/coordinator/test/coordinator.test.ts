@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfig } from "@bayestune/protocol";
+import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfig, type TrialJob } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { startCoordinator, type Coordinator } from "../src/coordinator.js";
 import {
@@ -69,6 +69,26 @@ describe("startCoordinator", () => {
     expect(workers.completed.size).toBe(30);
     const bestValue = Math.min(...trials.map((t) => t.value as number));
     expect(outcome.best?.value).toBe(bestValue);
+  });
+
+  it("ends a constrained study with the best trial within the constraint, and tells the sampler which broke it", async () => {
+    prefix = uniquePrefix();
+    // The unconstrained optimum is x = 0.3; memory_gb = 100·x must stay ≤ 20, so the feasible optimum is x = 0.2.
+    const config = testConfig("memory", { maxTrials: 16, sampler: "gp", constraints: [{ metric: "memory_gb", max: 20 }] });
+    const evaluate = (job: TrialJob) => ({ value: objective(job.params), metrics: { memory_gb: 100 * (job.params["x"] as number) } });
+    open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 5, evaluate }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const outcome = await coordinator.done;
+    const trials = await storedTrials(config);
+    const feasible = trials.filter((t) => (t.metrics?.["memory_gb"] as number) <= 20);
+    expect(feasible.length).toBeGreaterThan(0);
+    expect(feasible.length).toBeLessThan(trials.length);
+    expect(outcome.best?.number).toBe(feasible.reduce((a, b) => ((a.value as number) <= (b.value as number) ? a : b)).number);
+    expect(outcome.best?.metrics?.["memory_gb"]).toBeLessThanOrEqual(20);
+    // The GP learned the bound: after the initial design, most proposals are feasible.
+    const late = trials.slice(8);
+    expect(late.filter((t) => (t.metrics?.["memory_gb"] as number) <= 20).length).toBeGreaterThanOrEqual(5);
   });
 
   it("queues every trial at the study's full fidelity and records it", async () => {

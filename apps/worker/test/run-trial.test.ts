@@ -312,6 +312,17 @@ describe("runTrial", () => {
     expect(result.message).toBe("the final metrics line must hold 'loss', got only 'accuracy'");
   });
 
+  it("fails no-metric when a constraint metric is missing from the final line, and non-finite-metric when it is null", async () => {
+    const missing = `console.log('{{"final":true,"loss":2.0}}');`;
+    const result = await run(job([process.execPath, "-e", missing], { constraintMetrics: ["memory_gb"] }));
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric", message: "the final metrics line must hold the constraint metric 'memory_gb'" });
+    const nan = `console.log('{{"final":true,"loss":2.0,"memory_gb":null}}');`;
+    expect(await run(job([process.execPath, "-e", nan], { constraintMetrics: ["memory_gb"] }))).toMatchObject({ state: "failed", reason: "non-finite-metric" });
+    const present = `console.log('{{"final":true,"loss":2.0,"memory_gb":81}}');`;
+    const complete = await run(job([process.execPath, "-e", present], { constraintMetrics: ["memory_gb"] }));
+    expect(complete).toMatchObject({ state: "complete", value: 2.0, metrics: { loss: 2.0, memory_gb: 81 } });
+  });
+
   it("stops a run whose loss turns NaN mid-training and fails it as diverged, without waiting for its end", async () => {
     const events: ProgressEvent[] = [];
     const startedAt = Date.now();

@@ -11,7 +11,7 @@ export {
 } from "./param-spec.js";
 export { formatZodIssues } from "./format-zod-issues.js";
 export { StudyName, TRIALS_QUEUE, RESULTS_QUEUE, trialJobId } from "./names.js";
-export { CommandSpec, FidelitySpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
+export { CommandSpec, ConstraintConfig, FidelitySpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
 export {
   TrialJob,
   FailureReason,
@@ -24,3 +24,4 @@ export {
 } from "./trial-messages.js";
 export { CHILD_ENV, CHILD_PARAM_PREFIX, childParamVariable } from "./child-env.js";
 export { trialJobFor } from "./trial-job-for.js";
+export { constraintViolations } from "./constraint-check.js";

@@ -81,6 +81,21 @@ export const SchedulerSpec = z.discriminatedUnion("type", [
 ]);
 export type SchedulerSpec = z.infer<typeof SchedulerSpec>;
 
+/**
+ * A black-box constraint: a metric of the final line that must lie within
+ * [min, max] (either bound may be left out, not both), e.g. `{ metric: memory_gb, max: 80 }`.
+ */
+export const ConstraintConfig = z
+  .object({
+    metric: z.string().min(1),
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+  })
+  .strict()
+  .refine((c) => c.min !== undefined || c.max !== undefined, { message: "a constraint needs a min or a max" })
+  .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { message: "min must be ≤ max", path: ["max"] });
+export type ConstraintConfig = z.infer<typeof ConstraintConfig>;
+
 /** A study as a user writes it in YAML or JSON; the coordinator and `bayestune tune` read it. */
 export const StudyConfig = z
   .object({
@@ -94,6 +109,8 @@ export const StudyConfig = z
     command: CommandSpec,
     /** The key of the training script's final metrics line that is the objective. @defaultValue "loss" */
     metric: z.string().min(1).default("loss"),
+    /** Black-box constraints on other metrics of the final line; only trials within them can be the best. */
+    constraints: z.array(ConstraintConfig).default([]),
     /** A trial running longer is killed and failed with reason "timeout". @defaultValue 3600 */
     trialTimeoutSeconds: z.number().positive().default(3600),
     /** Attempts per trial job before it is failed (a worker dying mid-job uses one). @defaultValue 3 */
@@ -105,6 +122,11 @@ export const StudyConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    config.constraints.forEach((c, i) => {
+      if (c.metric === config.metric) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["constraints", i, "metric"], message: `'${c.metric}' is the objective; a constraint needs another metric` });
+      }
+    });
     const scheduler = config.scheduler;
     if (scheduler === undefined) return;
     if (scheduler.type === "staged" && config.maxTrials < scheduler.stages[0]!.trials) {

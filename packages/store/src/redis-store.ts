@@ -115,7 +115,9 @@ export class RedisStore implements Store {
       [parsed.name, configJson, String(Date.now())],
     )) as ScriptReply;
     const stored = this.#decodeStudy(parsed.name, storedJson, createdAt);
-    if (storedJson !== configJson) throw studyExistsError(parsed.name, stored.config, parsed);
+    // Compared after parsing, so a config stored by an older version (without keys added since, which
+    // take their defaults) still matches the same study given again.
+    if (canonicalJson(stored.config) !== configJson) throw studyExistsError(parsed.name, stored.config, parsed);
     return stored;
   }
 
@@ -319,7 +321,7 @@ export class RedisStore implements Store {
 
   #decodeStudy(name: string, configJson: string | null, createdAt: string | null): StoredStudy {
     if (configJson === null || createdAt === null) throw corrupt(this.#studyKey(name), "config and createdAt");
-    return deepFreeze({ name, config: parseJson(configJson, this.#studyKey(name)) as StudyConfig, createdAt: Number(createdAt) });
+    return deepFreeze({ name, config: parseStudyConfig(parseJson(configJson, this.#studyKey(name)) as StudyConfig), createdAt: Number(createdAt) });
   }
 
   #decodeTrial(

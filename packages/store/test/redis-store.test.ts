@@ -71,6 +71,18 @@ describe("RedisStore across connections", () => {
     for (const trial of created) expect(stored?.[trial?.number ?? -1]?.params).toEqual(trial?.params);
   });
 
+  it("matches a study stored by an older version, without the config keys added since, to the same config given again", async () => {
+    const store = open();
+    const config = await store.createStudy(studyConfig());
+    // What an older version wrote: the config without `constraints`, which now defaults to [].
+    const { constraints, ...older } = config.config;
+    expect(constraints).toEqual([]);
+    await admin.hset(`${prefix}:study:tiny-lm`, "config", JSON.stringify(older));
+    const again = await open().createStudy(studyConfig());
+    expect(again.config).toEqual(config.config);
+    expect((await store.getStudy("tiny-lm"))?.config.constraints).toEqual([]);
+  });
+
   it("lets a second process see and deduplicate what the first wrote", async () => {
     const coordinator = open();
     await coordinator.createStudy(studyConfig());

@@ -17,13 +17,13 @@ export async function statusCommand(name: string | undefined, options: StatusCom
       const rows: Array<{ name: string; summary: StudySummary }> = [];
       for (const study of await store.listStudies()) {
         const stored = await requireStudy(store, study, prefix);
-        rows.push({ name: study, summary: summarizeTrials(await store.getTrials(study), stored.config.direction) });
+        rows.push({ name: study, summary: summarizeTrials(await store.getTrials(study), stored.config) });
       }
       process.stdout.write(options.json ? `${JSON.stringify({ studies: rows.map(studyListEntry) }, null, 2)}\n` : studyTable(rows, prefix));
     } else {
       const study = await requireStudy(store, name, prefix);
       const trials = await store.getTrials(name);
-      const summary = summarizeTrials(trials, study.config.direction);
+      const summary = summarizeTrials(trials, study.config);
       process.stdout.write(options.json ? `${JSON.stringify(studyReport(study, summary, trials), null, 2)}\n` : studyText(study, summary, trials));
     }
   } finally {
@@ -72,6 +72,7 @@ function studyReport(study: StoredStudy, summary: StudySummary, trials: readonly
     ...counts(summary),
     best: summary.best ? { number: summary.best.number, value: summary.best.value, params: summary.best.params } : null,
     failures: failures(trials),
+    ...(config.constraints.length > 0 ? { constraints: config.constraints, infeasible: summary.infeasible } : {}),
   };
 }
 
@@ -83,9 +84,13 @@ function studyText(study: StoredStudy, summary: StudySummary, trials: readonly S
   ];
   if (summary.best) {
     lines.push(`best trial ${summary.best.number}: ${config.metric} = ${summary.best.value}`, `  params: ${JSON.stringify(summary.best.params)}`);
+  } else if (summary.complete > 0 && summary.infeasible.length === summary.complete) {
+    lines.push(`no feasible trial: all ${summary.complete} complete trials break a constraint`);
   } else {
     lines.push("no trial completed");
   }
+  if (summary.infeasible.length > 0) lines.push("infeasible trials:");
+  for (const trial of summary.infeasible) lines.push(`  trial ${trial.number}: ${trial.violations.join(", ")}`);
   const failed = failures(trials);
   if (failed.length > 0) lines.push("failed trials:");
   // A message is the tail of a trial's stderr: its continuation lines are indented under their trial.

@@ -62,7 +62,10 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const finished = trials.filter((t) => t.state !== "running").length;
   console.log(`${config.name}: ${finished} trials finished, ${trials.filter((t) => t.state === "failed").length} failed${abort.signal.aborted ? " (interrupted)" : ""}`);
   for (const t of trials.filter((t) => t.state === "failed").slice(0, 5)) console.log(`  trial ${t.number} failed: ${t.reason}`);
-  printBest(study.bestTrial, config.metric, "no trial completed");
+  const complete = trials.filter((t) => t.state === "complete").length;
+  if (config.constraints.length > 0) console.log(`${study.feasibleCount} of ${complete} complete trials within the constraints`);
+  const none = complete > 0 ? `no feasible trial: all ${complete} complete trials break a constraint` : "no trial completed";
+  printBest(study.bestTrial, config.metric, none);
 }
 
 /** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
@@ -99,7 +102,7 @@ async function tuneWithScheduler(
     `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
   );
   console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
-  printBest(bestTrial(trials, config.direction), config.metric, "no trial completed the full budget");
+  printBest(bestTrial(trials, config), config.metric, "no trial completed the full budget");
 }
 
 /** The study's last lines: its best trial, or `none` and exit code 1. */

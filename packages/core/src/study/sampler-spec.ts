@@ -1,5 +1,6 @@
-import type { SamplerSpec } from "@bayestune/protocol";
-import type { SamplerChoice } from "./study.js";
+import type { SamplerSpec, StudyConfig } from "@bayestune/protocol";
+import type { SamplerChoice, StudyOptions } from "./study.js";
+import type { TellOutcome } from "./trial.js";
 
 /**
  * A study config's sampler (protocol) in the core's terms: zod's optional keys
@@ -16,4 +17,38 @@ export function samplerChoiceFromSpec(spec: SamplerSpec): SamplerChoice {
     ...(kappa !== undefined ? { kappa } : {}),
     ...(deterministic !== undefined ? { deterministic } : {}),
   };
+}
+
+/** The core study a config describes: its space, direction, seed, sampler and constraints. */
+export function studyOptionsFromConfig(config: StudyConfig): StudyOptions {
+  return {
+    space: config.space,
+    direction: config.direction,
+    seed: config.seed,
+    sampler: samplerChoiceFromSpec(config.sampler),
+    constraints: config.constraints.map(({ metric, min, max }) => ({ name: metric, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) })),
+  };
+}
+
+/**
+ * A finished trial's result as the core's `tell` takes it: the objective with the
+ * constraint metrics when complete, else a failure with its reason.
+ */
+export function tellOutcomeOf(
+  config: StudyConfig,
+  result: { readonly state: string; readonly value?: number | undefined; readonly metrics?: Readonly<Record<string, number | null>> | undefined; readonly reason?: string | undefined; readonly message?: string | undefined },
+): TellOutcome {
+  if (result.state === "complete" && result.value !== undefined) {
+    if (config.constraints.length === 0) return result.value;
+    const metrics = result.metrics ?? {};
+    const constraints: Record<string, number> = {};
+    for (const { metric } of config.constraints) {
+      const value = metrics[metric];
+      // The worker already fails such a result; one from elsewhere must not make tell throw.
+      if (typeof value !== "number" || !Number.isFinite(value)) return { state: "failed", reason: `no-metric: constraint metric '${metric}' not reported` };
+      constraints[metric] = value;
+    }
+    return { value: result.value, constraints };
+  }
+  return { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") || "failed" };
 }

@@ -165,6 +165,32 @@ describe("bayestune status", () => {
     });
   });
 
+  it("lists infeasible trials with the bound each breaks, and says when none is feasible", async () => {
+    await store.createStudy(config("mem", { constraints: [{ metric: "memory_gb", max: 80 }, { metric: "hours", min: 0.1 }] }));
+    for (const lr of [0.1, 0.01, 0.001]) await store.createTrial("mem", { lr, opt: "adam" }, "sampler");
+    await store.finishTrial({ study: "mem", trial: 0, rung: 0, state: "complete", value: 0.1, metrics: { loss: 0.1, memory_gb: 95, hours: 0.5 } });
+    await store.finishTrial({ study: "mem", trial: 1, rung: 0, state: "complete", value: 0.3, metrics: { loss: 0.3, memory_gb: 70, hours: 0.05 } });
+    const none = await bayestune(["status", "mem", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
+    expect(none.stdout).toBe(
+      [
+        "mem: 3 of 10 trials, 1 running, 2 complete, 0 failed",
+        "no feasible trial: all 2 complete trials break a constraint",
+        "infeasible trials:",
+        "  trial 0: memory_gb = 95 > max 80",
+        "  trial 1: hours = 0.05 < min 0.1",
+        "",
+      ].join("\n"),
+    );
+    await store.finishTrial({ study: "mem", trial: 2, rung: 0, state: "complete", value: 0.5, metrics: { loss: 0.5, memory_gb: 60, hours: 0.2 } });
+    const json = await bayestune(["status", "mem", "--redis", REDIS_URL, "--prefix", prefix, "--json"], 30_000);
+    const report = JSON.parse(json.stdout) as { best: { number: number }; infeasible: unknown };
+    expect(report.best.number).toBe(2);
+    expect(report.infeasible).toEqual([
+      { number: 0, violations: ["memory_gb = 95 > max 80"] },
+      { number: 1, violations: ["hours = 0.05 < min 0.1"] },
+    ]);
+  });
+
   it("exits 2 with one message for an unknown study", async () => {
     const { code, stdout, stderr } = await bayestune(["status", "nope", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(2);

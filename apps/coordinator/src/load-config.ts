@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
+import { InvalidArgumentError, studyOptionsFromConfig } from "@bayestune/core";
 import { formatZodIssues, StudyConfig } from "@bayestune/protocol";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { ConfigError } from "./config-error.js";
@@ -20,6 +21,13 @@ export async function loadStudyConfig(file: string): Promise<StudyConfig> {
   const raw = parseConfigText(file, text);
   const parsed = StudyConfig.safeParse(raw);
   if (!parsed.success) throw new ConfigError(formatZodIssues(parsed.error, `config file ${file}`), { cause: parsed.error });
+  // Known constraints are expressions: compile them now, so a typo fails at start-up with the file named.
+  try {
+    studyOptionsFromConfig(parsed.data);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new ConfigError(`config file ${file}: knownConstraints: ${error.message.replace(/^bayestune: /, "")}`, { cause: error });
+    throw error;
+  }
   return parsed.data;
 }
 

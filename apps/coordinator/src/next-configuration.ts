@@ -1,4 +1,4 @@
-import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
+import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, studyOptionsFromConfig, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
 
@@ -35,12 +35,15 @@ export async function nextConfiguration(config: StudyConfig, study: Study, trial
   }
   // Seeded by the study and the trial count: a restarted coordinator proposes what the first would have.
   const rng = new Rng(config.seed * 1_000_003 + trials.length);
+  const { feasibleIf } = studyOptionsFromConfig(config);
+  const allowed = feasibleIf === undefined ? {} : { allowed: (x: Float64Array) => feasibleIf(space.decode(x)) };
   const params =
     trials.length % RANDOM_EVERY === RANDOM_EVERY - 1
-      ? space.decode(new RandomSampler().sample({ space, trials: [], rng }, 1)[0]!)
+      ? space.decode(new RandomSampler().sample({ space, trials: [], rng, ...allowed }, 1)[0]!)
       : proposeAtFullBudget(space, { min: rungs[0]!, max: rungs.at(-1)! }, observations, {
           pending: trials.filter((t) => t.state === "running").map((t) => t.params),
           rng,
+          ...(feasibleIf !== undefined ? { feasibleIf } : {}),
         });
   study.enqueue(params);
   // Enqueued only to take the next number in the core: the model proposed it.

@@ -49,4 +49,15 @@ describe("loadStudyConfig", () => {
     await expect(loadStudyConfig(write("broken.json", "{ name: 1 }"))).rejects.toThrow(/is not valid JSON/);
     await expect(loadStudyConfig(join(dir, "missing.yaml"))).rejects.toThrow(/cannot read the config file .*missing\.yaml: no such file/);
   });
+
+  it("compiles known constraints at load, naming the file and the expression that does not", async () => {
+    const ok = await loadStudyConfig(write("known.yaml", `${valid}knownConstraints: ["batch * 1000 <= 32000"]\n`));
+    expect(ok.knownConstraints).toEqual(["batch * 1000 <= 32000"]);
+    const file = write("known-bad.yaml", `${valid}knownConstraints: ["batch_size * 1000 <= 32000"]\n`);
+    const error = await loadStudyConfig(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
+      `config file ${file}: knownConstraints: known constraint "batch_size * 1000 <= 32000": Property “batch_size” does not exist. (the parameters are lr, batch)`,
+    );
+  });
 });

@@ -2,6 +2,7 @@ export * from "./errors.js";
 export { Rng } from "./rng.js";
 export { float, int, categorical } from "./space/param-builders.js";
 export { SearchSpace, type Params, type ParamValue } from "./space/search-space.js";
+export { compileParamPredicate, type ParamPredicate } from "./space/param-predicate.js";
 export type { EncodedDim } from "./space/encoded-dim.js";
 export { SobolSequence, MAX_SOBOL_DIMENSION, type SobolOptions } from "./sobol/sobol-sequence.js";
 export { minimizeBounded, type BoundedMinimizeOptions, type BoundedMinimizeResult } from "./optim/lbfgsb.js";

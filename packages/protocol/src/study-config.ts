@@ -111,6 +111,11 @@ export const StudyConfig = z
     metric: z.string().min(1).default("loss"),
     /** Black-box constraints on other metrics of the final line; only trials within them can be the best. */
     constraints: z.array(ConstraintConfig).default([]),
+    /**
+     * Known constraints: expressions over the params that must all be true for a
+     * point to be proposed, e.g. "batch_size * seq_len <= 65536" (filtrex syntax).
+     */
+    knownConstraints: z.array(z.string().min(1)).default([]),
     /** A trial running longer is killed and failed with reason "timeout". @defaultValue 3600 */
     trialTimeoutSeconds: z.number().positive().default(3600),
     /** Attempts per trial job before it is failed (a worker dying mid-job uses one). @defaultValue 3 */

@@ -102,3 +102,19 @@ function sumOfTerms(terms: readonly Term[]): PointAcquisition {
     },
   };
 }
+
+/** `target` where `allowed` holds, −∞ elsewhere (known constraints): the optimiser never keeps such a point. */
+export function restrictTo(target: PointAcquisition, allowed: (x: Float64Array) => boolean): PointAcquisition {
+  return {
+    dims: target.dims,
+    n: target.n,
+    scoreAll(points) {
+      const scores = target.scoreAll(points);
+      points.forEach((x, i) => {
+        if (!allowed(x)) scores[i] = Number.NEGATIVE_INFINITY;
+      });
+      return scores;
+    },
+    valueAndGradient: (x, grad) => target.valueAndGradient(x, grad),
+  };
+}

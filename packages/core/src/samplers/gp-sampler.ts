@@ -1,9 +1,10 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
-import { constrainedAcquisition, gpAcquisition } from "../optimize/point-acquisition.js";
+import { constrainedAcquisition, gpAcquisition, restrictTo } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
+import { RandomSampler } from "./random-sampler.js";
 import { SobolSampler } from "./sobol-sampler.js";
 
 /**
@@ -85,7 +86,7 @@ export class GPSampler implements Sampler {
     const complete = trials.filter((t): t is ObservedTrial & { y: number } => t.state === "complete");
     if (trials.length < nInitial || complete.length < 2) {
       const initialCount = Math.min(q, complete.length < 2 ? q : nInitial - trials.length);
-      const initial = this.initial.points(d, trials.length, initialCount).map((u) => space.snap(u));
+      const initial = this.initial.sample(context, initialCount);
       return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
     }
 
@@ -148,7 +149,10 @@ export class GPSampler implements Sampler {
         constraints.length === 0 && acquisition !== undefined
           ? gpAcquisition(objective, acquisition)
           : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
-      const { x } = optimizeAcquisition(target, (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      const allowed = context.allowed;
+      let { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
+      if (allowed !== undefined && !allowed(x)) x = new RandomSampler().sample(context, 1)[0]!;
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }

@@ -1,12 +1,14 @@
 import { createAcquisition } from "../acquisition/acquisition.js";
 import { InvalidArgumentError } from "../errors.js";
 import { fitGP } from "../gp/fit.js";
-import { gpAcquisition } from "../optimize/point-acquisition.js";
+import { gpAcquisition, restrictTo } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition } from "../optimize/acquisition-optimizer.js";
 import { FANTASY_NOISE } from "./gp-sampler.js";
 import type { Rng } from "../rng.js";
 import type { EncodedDim } from "../space/encoded-dim.js";
+import type { ParamPredicate } from "../space/param-predicate.js";
 import type { Params, SearchSpace } from "../space/search-space.js";
+import { RandomSampler } from "./random-sampler.js";
 
 /** One rung result: a configuration's value ("lower is better") after `fidelity` of training. */
 export interface FidelityObservation {
@@ -19,6 +21,8 @@ export interface MultiFidelityProposal {
   /** Configurations the study is training now: the proposal stays away from them. */
   readonly pending?: readonly Params[];
   readonly rng: Rng;
+  /** Known constraints: the proposal keeps to where this holds. @defaultValue every point */
+  readonly feasibleIf?: ParamPredicate;
 }
 
 
@@ -87,6 +91,14 @@ export function proposeAtFullBudget(
     return out;
   };
   const acquisition = createAcquisition("logEI", { best });
-  const { x } = optimizeAcquisition(gpAcquisition(gp, acquisition), snap, incumbents, options.rng);
+  const feasibleIf = options.feasibleIf;
+  const allowed = feasibleIf === undefined ? undefined : (u: Float64Array): boolean => feasibleIf(space.decode(u.subarray(0, d)));
+  const target = gpAcquisition(gp, acquisition);
+  const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), snap, incumbents, options.rng);
+  if (allowed !== undefined && !allowed(x)) {
+    // Every candidate broke a known constraint: draw one that keeps them.
+    const [u] = new RandomSampler().sample({ space, trials: [], rng: options.rng, allowed: (v) => feasibleIf!(space.decode(v)) }, 1);
+    return space.decode(u!);
+  }
   return space.decode(x.subarray(0, d));
 }

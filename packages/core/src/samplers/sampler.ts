@@ -28,6 +28,8 @@ export interface SamplerContext {
   readonly trials: readonly ObservedTrial[];
   /** Seeded from (study seed, history length): the same history gives the same draws. */
   readonly rng: Rng;
+  /** Known constraints: a sampler proposes only (encoded, snapped) points where this holds. @defaultValue every point */
+  readonly allowed?: (x: Float64Array) => boolean;
 }
 
 /**

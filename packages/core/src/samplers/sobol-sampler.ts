@@ -1,9 +1,11 @@
 import { SobolSequence } from "../sobol/sobol-sequence.js";
+import { MAX_REJECTIONS, nothingAllowed } from "./random-sampler.js";
 import type { Sampler, SamplerContext } from "./sampler.js";
 
 /**
  * The scrambled Sobol sequence, indexed by the number of trials so far, so the
  * i-th trial of a study always gets the i-th point whatever happened before it.
+ * Under known constraints it is the i-th point the constraints allow.
  */
 export class SobolSampler implements Sampler {
   readonly name = "sobol";
@@ -14,7 +16,21 @@ export class SobolSampler implements Sampler {
   constructor(private readonly seed: number) {}
 
   sample(context: SamplerContext, q: number): Float64Array[] {
-    return this.points(context.space.dimension, context.trials.length, q).map((u) => context.space.snap(u));
+    const { space, allowed } = context;
+    const start = context.trials.length;
+    if (allowed === undefined) return this.points(space.dimension, start, q).map((u) => space.snap(u));
+    const kept: Float64Array[] = [];
+    let rejectedInARow = 0;
+    for (let index = 0; kept.length < start + q; index++) {
+      const x = space.snap(this.points(space.dimension, index, 1)[0]!);
+      if (allowed(x)) {
+        kept.push(x);
+        rejectedInARow = 0;
+      } else if (++rejectedInARow === MAX_REJECTIONS) {
+        throw nothingAllowed(MAX_REJECTIONS, "Sobol");
+      }
+    }
+    return kept.slice(start);
   }
 
   /** Sobol points [start, start + q) of dimension d. */

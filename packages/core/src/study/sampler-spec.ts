@@ -1,4 +1,6 @@
 import type { SamplerSpec, StudyConfig } from "@bayestune/protocol";
+import { compileParamPredicate } from "../space/param-predicate.js";
+import { SearchSpace } from "../space/search-space.js";
 import type { SamplerChoice, StudyOptions } from "./study.js";
 import type { TellOutcome } from "./trial.js";
 
@@ -19,10 +21,16 @@ export function samplerChoiceFromSpec(spec: SamplerSpec): SamplerChoice {
   };
 }
 
-/** The core study a config describes: its space, direction, seed, sampler and constraints. */
+/**
+ * The core study a config describes: its space, direction, seed, sampler and constraints.
+ * @throws InvalidArgumentError for a known constraint that does not compile.
+ */
 export function studyOptionsFromConfig(config: StudyConfig): StudyOptions {
+  const space = SearchSpace.from(config.space);
+  const known = config.knownConstraints ?? [];
   return {
-    space: config.space,
+    space,
+    ...(known.length > 0 ? { feasibleIf: compileParamPredicate(known, space) } : {}),
     direction: config.direction,
     seed: config.seed,
     sampler: samplerChoiceFromSpec(config.sampler),

@@ -4,6 +4,7 @@ import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
 import { RandomSampler } from "../samplers/random-sampler.js";
 import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
 import { SobolSampler } from "../samplers/sobol-sampler.js";
+import type { ParamPredicate } from "../space/param-predicate.js";
 import { SearchSpace, type ParamSpecInput, type Params } from "../space/search-space.js";
 import type { ConstraintSpec, Direction, TellOutcome, Trial } from "./trial.js";
 
@@ -24,6 +25,14 @@ export interface StudyOptions {
    * each one and steers towards where they hold. @defaultValue none
    */
   constraints?: readonly ConstraintSpec[];
+  /**
+   * Known constraints: a predicate over the params (a memory estimate from the batch
+   * size and sequence length, say), checked before any point is proposed, so points
+   * where it is false are never handed out by the sampler. Enqueued configurations
+   * are the caller's choice and are not checked. `compileParamPredicate` builds one
+   * from expressions. @defaultValue every point allowed
+   */
+  feasibleIf?: ParamPredicate;
   /** Receives warnings (a NaN objective turned into a failed trial). @defaultValue console.warn */
   onWarning?: (message: string) => void;
 }
@@ -51,6 +60,7 @@ export class Study {
   readonly seed: number;
   readonly sampler: Sampler;
   readonly constraints: readonly ConstraintSpec[];
+  private readonly allowed: ((x: Float64Array) => boolean) | undefined;
   private readonly records: TrialRecord[] = [];
   private readonly queued: Params[] = [];
   private readonly onWarning: (message: string) => void;
@@ -65,6 +75,8 @@ export class Study {
     if (!Number.isInteger(this.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${this.seed}`);
     this.sampler = resolveSampler(options.sampler ?? "gp", this.seed);
     this.constraints = Object.freeze((options.constraints ?? []).map(validateConstraint));
+    const feasibleIf = options.feasibleIf;
+    this.allowed = feasibleIf === undefined ? undefined : (x) => feasibleIf(this.space.decode(x));
     this.onWarning = options.onWarning ?? ((message) => console.warn(message));
   }
 
@@ -87,8 +99,16 @@ export class Study {
     }
     const remaining = q - batch.length;
     if (remaining > 0) {
-      const context = { space: this.space, trials: this.observed(), rng: historyRng(this.seed, this.records.length) };
+      const context = {
+        space: this.space,
+        trials: this.observed(),
+        rng: historyRng(this.seed, this.records.length),
+        ...(this.allowed !== undefined ? { allowed: this.allowed } : {}),
+      };
       for (const x of this.sampler.sample(context, remaining)) {
+        if (this.allowed !== undefined && !this.allowed(x)) {
+          throw new InvalidArgumentError(`sampler "${this.sampler.name}" proposed params that break the known constraints: ${JSON.stringify(this.space.decode(x))}`);
+        }
         batch.push(this.createTrial(this.space.decode(x), "sampler"));
       }
     }

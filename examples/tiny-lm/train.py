@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import sys
 import time
 
@@ -54,7 +55,12 @@ def main() -> None:
     trainer.train_to(steps, on_eval, args.eval_every)
     path = os.path.join(trial_dir(), f"step-{trainer.step}.pt")
     trainer.save(path)
-    report_final(val_loss=last["valid"], step=trainer.step, checkpoint=path)
+    # The constraints' metrics: peak memory (the GPU's when there is one, else this process's RSS) and training time.
+    if device == "cuda":
+        memory_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    report_final(val_loss=last["valid"], step=trainer.step, checkpoint=path, memory_mb=memory_mb, seconds=time.monotonic() - started)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import { Queue, QueueEvents, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { createStudy, rungLadder, studyOptionsFromConfig, tellOutcomeOf, type Study } from "@bayestune/core";
+import { rungLadder, tellOutcomeOf } from "@bayestune/core";
 import { bestTrial } from "./best-trial.js";
 import {
   formatZodIssues,
@@ -36,6 +36,7 @@ import {
 import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 
 import { nextConfiguration } from "./next-configuration.js";
+import { replayStudy } from "./replay-study.js";
 import { RungSchedule } from "./rung-schedule.js";
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
@@ -409,26 +410,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
-}
-
-/**
- * A core study in the state the stored history implies: every stored trial is
- * enqueued and asked again (getting its own number back), the finished ones are
- * told, the running ones stay pending.
- */
-async function replayStudy(config: StudyConfig, stored: readonly StoredTrial[]): Promise<Study> {
-  const study = createStudy(studyOptionsFromConfig(config));
-  for (const trial of stored) {
-    study.enqueue({ ...trial.params });
-    const asked = await study.ask();
-    if (asked.number !== trial.number) {
-      throw new Error(`replaying the stored history gave trial ${asked.number} for stored trial ${trial.number}; the store is not dense`);
-    }
-  }
-  for (const trial of stored) {
-    if (trial.state === "complete" || trial.state === "failed") await study.tell(trial.number, tellOutcomeOf(config, trial));
-  }
-  return study;
 }
 
 /** zod reports a failed union as a bare "Invalid input"; the issues of the schema the `kind` names say what is wrong. */

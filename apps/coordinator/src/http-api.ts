@@ -3,7 +3,9 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
+import { BayestuneError, type Params } from "@bayestune/core";
 import { countTrialStates, type Store } from "@bayestune/store";
+import { replayStudy } from "./replay-study.js";
 
 export interface HttpApiOptions {
   /** Read only: the API never writes a study. */
@@ -14,8 +16,9 @@ export interface HttpApiOptions {
 
 /**
  * A read-only view of the studies (`/api/studies`, `/api/studies/:name`,
- * `/api/studies/:name/trials`) and Bull Board at `/queues`. The caller listens
- * (on 127.0.0.1: there is no authentication) and closes it.
+ * `/api/studies/:name/trials`, `/api/studies/:name/predictions`) and Bull Board
+ * at `/queues`. The caller listens (on 127.0.0.1: there is no authentication)
+ * and closes it.
  */
 export async function createHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const { store } = options;
@@ -35,6 +38,35 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
       return reply.code(404).send({ error: `no study named ${request.params.name}` });
     }
     return { trials: await store.getTrials(request.params.name) };
+  });
+
+  /**
+   * The model's predictions (objective, constraint metrics with their probability
+   * of holding, P(no failure)) for every trial, or with `?params=<JSON object>` for
+   * one candidate configuration: how sure the model is, where.
+   */
+  app.get<{ Params: { name: string }; Querystring: { params?: string } }>("/api/studies/:name/predictions", async (request, reply) => {
+    const stored = await store.getStudy(request.params.name);
+    if (stored === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
+    let candidate: Params | undefined;
+    if (request.query.params !== undefined) {
+      try {
+        candidate = JSON.parse(request.query.params) as Params;
+      } catch (error) {
+        return reply.code(400).send({ error: `params must be a JSON object: ${(error as Error).message}` });
+      }
+    }
+    const trials = await store.getTrials(stored.name);
+    const study = await replayStudy(stored.config, trials);
+    const targets = candidate !== undefined ? [candidate] : trials.map((t) => t.params as Params);
+    try {
+      const predictions = study.predict(targets);
+      return candidate !== undefined ? { params: candidate, ...predictions[0] } : { trials: trials.map((t, i) => ({ number: t.number, ...predictions[i] })) };
+    } catch (error) {
+      // Too few complete trials for a model, or params outside the space: the request's problem, said plainly.
+      if (error instanceof BayestuneError) return reply.code(400).send({ error: error.message });
+      throw error;
+    }
   });
 
   const board = new FastifyAdapter();

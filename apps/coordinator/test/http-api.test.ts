@@ -32,7 +32,7 @@ async function apiWithOneStudy() {
     for (const queue of queues) await queue.close();
     await connection.quit();
   });
-  return { app, config };
+  return { app, config, store };
 }
 
 describe("createHttpApi", () => {
@@ -53,9 +53,32 @@ describe("createHttpApi", () => {
     expect(trials.trials[0]).toMatchObject({ value: 0.04, params: { x: 0.5, y: 0 } });
   });
 
+  it("gives the model's predictions with their uncertainty, for every trial or one candidate", async () => {
+    const { app, store } = await apiWithOneStudy();
+    const tooEarly = await app.inject({ url: "/api/studies/api-study/predictions" });
+    expect(tooEarly.statusCode).toBe(400);
+    expect(tooEarly.json()).toEqual({ error: "bayestune: predict needs at least 2 complete trials to fit a model, got 1" });
+
+    await store.finishTrial({ study: "api-study", trial: 2, rung: 0, state: "complete", value: 0.4 });
+    const all = (await app.inject({ url: "/api/studies/api-study/predictions" })).json() as { trials: Array<{ number: number; objective: { mean: number; std: number }; pNoFailure: number }> };
+    expect(all.trials.map((t) => t.number)).toEqual([0, 1, 2]);
+    expect(all.trials[0]!.objective.mean).toBeCloseTo(0.04, 1);
+    expect(all.trials[2]!.objective.mean).toBeCloseTo(0.4, 1);
+    // Trial 1 timed out: the failure model is least sure of a run there.
+    expect(all.trials[1]!.pNoFailure).toBeLessThan(all.trials[0]!.pNoFailure);
+
+    const candidate = await app.inject({ url: `/api/studies/api-study/predictions?params=${encodeURIComponent(JSON.stringify({ x: 0.3, y: 0 }))}` });
+    expect(candidate.statusCode).toBe(200);
+    expect(candidate.json()).toMatchObject({ params: { x: 0.3, y: 0 }, objective: { mean: expect.any(Number), std: expect.any(Number) }, constraints: {} });
+    const outside = await app.inject({ url: `/api/studies/api-study/predictions?params=${encodeURIComponent(JSON.stringify({ x: 3, y: 0 }))}` });
+    expect(outside.statusCode).toBe(400);
+    expect((outside.json() as { error: string }).error).toMatch(/params do not belong to the space/);
+    expect((await app.inject({ url: "/api/studies/api-study/predictions?params=%7Bx" })).statusCode).toBe(400);
+  });
+
   it("answers 404 for an unknown study", async () => {
     const { app } = await apiWithOneStudy();
-    for (const url of ["/api/studies/nope", "/api/studies/nope/trials"]) {
+    for (const url of ["/api/studies/nope", "/api/studies/nope/trials", "/api/studies/nope/predictions"]) {
       const response = await app.inject({ url });
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ error: "no study named nope" });

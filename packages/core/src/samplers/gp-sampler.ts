@@ -5,6 +5,7 @@ import { constrainedAcquisition, gpAcquisition, restrictTo } from "../optimize/p
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
 import { RandomSampler } from "./random-sampler.js";
+import { fitStudyModels } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
 
 /**
@@ -106,22 +107,9 @@ export class GPSampler implements Sampler {
       return gp;
     };
 
-    // Failed trials also enter the objective's model, at the worst value seen: on its own the
-    // failure model leaves an unexplored-looking region whose EI outgrows its low P(no failure)
-    // once the search has converged elsewhere.
-    const failed = trials.filter((t) => t.state === "failed");
-    const worst = Math.max(...complete.map((t) => t.y));
-    const modelled = [...complete, ...failed];
-    let objective = fit("objective", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => t.y ?? worst), this.options.deterministic);
-    const constraints: GaussianProcess[] = [];
-    if (failed.length > 0) {
-      constraints.push(fit("failure", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => (t.state === "failed" ? 1 : -1))));
-    }
-    const constraintCount = complete[0]?.constraints?.length ?? 0;
-    for (let i = 0; i < constraintCount; i++) {
-      const reported = complete.filter((t) => Number.isFinite(t.constraints?.[i]));
-      if (reported.length >= 2) constraints.push(fit(`constraint ${i}`, reported.map((t) => t.x), Float64Array.from(reported, (t) => t.constraints![i]!)));
-    }
+    const models = fitStudyModels(trials, fit, this.options.deterministic);
+    let objective = models.objective;
+    const constraints = [models.failure, ...models.constraints].filter((gp): gp is GaussianProcess => gp !== undefined);
 
     // Kriging believer: each fantasy joins every model at its posterior mean.
     const believe = (points: Float64Array[]): void => {

@@ -1,5 +1,9 @@
 import { InvalidArgumentError, TrialStateError } from "../errors.js";
+import { normalCdf } from "../acquisition/normal.js";
+import { fitGP } from "../gp/fit.js";
+import type { GaussianProcess } from "../gp/gaussian-process.js";
 import { Rng } from "../rng.js";
+import { fitStudyModels } from "../samplers/study-models.js";
 import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
 import { RandomSampler } from "../samplers/random-sampler.js";
 import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
@@ -178,6 +182,48 @@ export class Study {
     return this.records.filter((r) => r.state === "complete" && recordFeasible(r)).length;
   }
 
+  /**
+   * What the models fitted to the history so far predict for each params: the
+   * objective, each constraint's metric and its probability of holding, the
+   * probability that the run does not fail, and that it is feasible overall.
+   * Needs at least two complete trials.
+   * @throws InvalidArgumentError before that, or for params outside the space.
+   */
+  predict(params: readonly Params[]): Prediction[] {
+    const trials = this.observed();
+    if (trials.filter((t) => t.state === "complete").length < 2) {
+      throw new InvalidArgumentError(`predict needs at least 2 complete trials to fit a model, got ${trials.filter((t) => t.state === "complete").length}`);
+    }
+    const models = fitStudyModels(trials, (_key, X, y, deterministic) => fitGP(X, y, { dims: this.space.dims, ...(deterministic ? { deterministic } : {}) }));
+    const points = params.map((p) => this.space.encode(p));
+    const sign = this.direction === "minimize" ? 1 : -1;
+    const objective = inRawUnits(models.objective, points).map(({ mean, std }) => ({ mean: sign * mean, std }));
+    const failure = models.failure === undefined ? undefined : probabilityAtMost0(models.failure, points);
+    const bounds = this.constraints.flatMap((c) => [
+      ...(c.max !== undefined ? [{ name: c.name, toMetric: (v: number) => v + (c.max as number) }] : []),
+      ...(c.min !== undefined ? [{ name: c.name, toMetric: (v: number) => (c.min as number) - v }] : []),
+    ]);
+    const perBound = bounds.map((bound, i) => {
+      const gp = models.constraints[i];
+      if (gp === undefined) return undefined;
+      const raw = inRawUnits(gp, points).map(({ mean, std }) => ({ mean: bound.toMetric(mean), std }));
+      return { name: bound.name, raw, probability: probabilityAtMost0(gp, points) };
+    });
+    return points.map((_, k) => {
+      const constraints: Record<string, { mean: number; std: number; probability: number }> = {};
+      for (const bound of perBound) {
+        if (bound === undefined) continue;
+        const seen = constraints[bound.name];
+        // A constraint with both bounds has two models: the metric from the first, the probability of both.
+        if (seen === undefined) constraints[bound.name] = { ...bound.raw[k]!, probability: bound.probability[k]! };
+        else seen.probability *= bound.probability[k]!;
+      }
+      const pNoFailure = failure?.[k] ?? 1;
+      const pFeasible = Object.values(constraints).reduce((p, c) => p * c.probability, pNoFailure);
+      return { objective: objective[k]!, constraints, pNoFailure, pFeasible };
+    });
+  }
+
   /** Snapshots of every trial, in creation order. */
   get trials(): Trial[] {
     return this.records.map(freeze);
@@ -215,6 +261,37 @@ export class Study {
         : { x: r.x, state: r.state },
     );
   }
+}
+
+/** A model's prediction for one configuration; see {@link Study.predict}. */
+export interface Prediction {
+  /**
+   * The objective in its own units: the posterior median, and as std half the
+   * width of the ±1σ band (the std itself where the output transform is linear,
+   * which is everywhere but the far bad tail).
+   */
+  readonly objective: { readonly mean: number; readonly std: number };
+  /** Per constraint: its metric, predicted as the objective is, and the probability that it holds. */
+  readonly constraints: Readonly<Record<string, { mean: number; std: number; probability: number }>>;
+  /** P(the run does not fail), from the failure model; 1 while nothing has failed. */
+  readonly pNoFailure: number;
+  /** P(no failure and every constraint holds), the models taken as independent. */
+  readonly pFeasible: number;
+}
+
+function inRawUnits(gp: GaussianProcess, points: readonly Float64Array[]): { mean: number; std: number }[] {
+  const { mean, variance } = gp.predict(points);
+  return points.map((_, i) => {
+    const sd = Math.sqrt(Math.max(variance[i]!, 0));
+    return { mean: gp.fromModelUnits(mean[i]!), std: (gp.fromModelUnits(mean[i]! + sd) - gp.fromModelUnits(mean[i]! - sd)) / 2 };
+  });
+}
+
+/** P(value ≤ 0) under the model, at each point. */
+function probabilityAtMost0(gp: GaussianProcess, points: readonly Float64Array[]): number[] {
+  const { mean, variance } = gp.predict(points);
+  const bound = gp.toModelUnits(0);
+  return points.map((_, i) => normalCdf((bound - mean[i]!) / Math.sqrt(Math.max(variance[i]!, 1e-18))));
 }
 
 /** Creates an in-process study; see `StudyOptions`. */

@@ -146,3 +146,44 @@ describe("known constraints", () => {
     await expect(createStudy({ space, sampler: careless, feasibleIf: fits }).ask()).rejects.toThrow(/sampler "careless" proposed params that break the known constraints/);
   });
 });
+
+describe("Study.predict: how sure the model is", () => {
+  it("predicts the objective and a constraint metric with their uncertainty, and the probability each holds", async () => {
+    // memory_gb = 100·x; the limit 50 holds for x ≤ 0.5. Loss is (x − 0.7)², so the optimum breaks it.
+    const study = createStudy({ space: unit, seed: 2, sampler: "sobol", constraints: [{ name: "memory_gb", max: 50 }] });
+    for (let i = 0; i < 24; i++) {
+      const t = await study.ask();
+      const x = t.params.x as number;
+      await study.tell(t.number, { value: (x - 0.7) ** 2, constraints: { memory_gb: 100 * x } });
+    }
+    const [low, high, told] = study.predict([{ x: 0.2, y: 0.5 }, { x: 0.9, y: 0.5 }, study.trials[3]!.params]);
+    expect(low!.objective.mean).toBeCloseTo(0.25, 1);
+    expect(high!.objective.mean).toBeCloseTo(0.04, 1);
+    expect(low!.constraints["memory_gb"]!.mean).toBeCloseTo(20, -1);
+    expect(high!.constraints["memory_gb"]!.mean).toBeCloseTo(90, -1);
+    expect(low!.constraints["memory_gb"]!.probability).toBeGreaterThan(0.95);
+    expect(high!.constraints["memory_gb"]!.probability).toBeLessThan(0.05);
+    expect(low!.pNoFailure).toBe(1);
+    expect(low!.pFeasible).toBe(low!.constraints["memory_gb"]!.probability);
+    // At a trial the model has seen, it is sure: a small std, close to the told value.
+    expect(told!.objective.std).toBeLessThan(0.05);
+    expect(told!.objective.mean).toBeCloseTo(study.trials[3]!.value!, 1);
+    expect(told!.objective.std).toBeLessThan(low!.objective.std + 0.05);
+  });
+
+  it("reports a maximised objective in its own sign, the failure probability, and needs two complete trials", async () => {
+    const study = createStudy({ space: unit, seed: 1, sampler: "sobol", direction: "maximize" });
+    expect(() => study.predict([{ x: 0.5, y: 0.5 }])).toThrow(/predict needs at least 2 complete trials/);
+    for (let i = 0; i < 20; i++) {
+      const t = await study.ask();
+      const x = t.params.x as number;
+      if (x > 0.7) await study.tell(t.number, { state: "failed", reason: "out-of-memory" });
+      else await study.tell(t.number, 10 + x);
+    }
+    const [safe, crashing] = study.predict([{ x: 0.3, y: 0.5 }, { x: 0.95, y: 0.5 }]);
+    expect(safe!.objective.mean).toBeCloseTo(10.3, 0);
+    expect(safe!.pNoFailure).toBeGreaterThan(0.8);
+    expect(crashing!.pNoFailure).toBeLessThan(0.2);
+    expect(crashing!.pFeasible).toBe(crashing!.pNoFailure);
+  });
+});

@@ -22,9 +22,13 @@ describe("public API types", () => {
     expectTypeOf<Trial["params"]>().toEqualTypeOf<Readonly<Params>>();
     expectTypeOf<Trial["state"]>().toEqualTypeOf<"running" | "complete" | "failed">();
     expectTypeOf<TellOutcome>().toEqualTypeOf<
-      number | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> } | { readonly state: "failed"; readonly reason: string }
+      | number
+      | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> }
+      | { readonly values: readonly number[]; readonly constraints?: Readonly<Record<string, number>> }
+      | { readonly state: "failed"; readonly reason: string }
     >();
     expectTypeOf(study.feasibleCount).toEqualTypeOf<number>();
+    expectTypeOf(study.bestTrials).toEqualTypeOf<Trial[]>();
     expectTypeOf<Trial["feasible"]>().toEqualTypeOf<boolean | undefined>();
   });
 });

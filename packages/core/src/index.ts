@@ -25,3 +25,4 @@ export { Study, createStudy, type StudyOptions, type SamplerChoice, type Predict
 export { samplerChoiceFromSpec, studyOptionsFromConfig, tellOutcomeOf } from "./study/sampler-spec.js";
 export type { Trial, TrialState, Direction, TellOutcome, ConstraintSpec } from "./study/trial.js";
 export * from "./schedulers/index.js";
+export { dominates, hypervolume, paretoFront } from "./multi-objective/pareto.js";

@@ -4,6 +4,7 @@ import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.
 import { constrainedAcquisition, gpAcquisition, restrictTo } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
+import { chebyshevScalarize } from "../multi-objective/parego.js";
 import { RandomSampler } from "./random-sampler.js";
 import { fitStudyModels } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
@@ -81,6 +82,7 @@ export class GPSampler implements Sampler {
   }
 
   sample(context: SamplerContext, q: number): Float64Array[] {
+    if (context.trials.some((t) => t.objectives !== undefined)) return this.sampleParEGO(context, q);
     const { space, trials, rng } = context;
     const d = space.dimension;
     const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * d, 10));
@@ -146,7 +148,26 @@ export class GPSampler implements Sampler {
     }
     return chosen;
   }
+
+  /**
+   * Several objectives: ParEGO. Each proposal scalarises the objectives with
+   * fresh random weights (chebyshevScalarize) and takes the single-objective
+   * step on that; the points already chosen in the batch join as pending.
+   */
+  private sampleParEGO(context: SamplerContext, q: number): Float64Array[] {
+    const chosen: Float64Array[] = [];
+    for (let k = 0; k < q; k++) {
+      const trials = [...context.trials, ...chosen.map(pending)];
+      const complete = trials.filter((t) => t.state === "complete" && t.objectives !== undefined);
+      const scalar = complete.length === 0 ? new Float64Array(0) : chebyshevScalarize(complete.map((t) => t.objectives!), context.rng);
+      const values = new Map(complete.map((t, i) => [t, scalar[i]!]));
+      const scalarized = trials.map((t) => (values.has(t) ? { ...t, y: values.get(t)! } : t));
+      chosen.push(this.sample({ ...context, trials: scalarized.map(({ objectives: _, ...rest }) => rest) }, 1)[0]!);
+    }
+    return chosen;
+  }
 }
+
 function pending(x: Float64Array): ObservedTrial {
   return { x, state: "running" };
 }

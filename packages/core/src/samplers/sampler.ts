@@ -8,6 +8,8 @@ export interface ObservedTrial {
   readonly state: "running" | "complete" | "failed";
   /** Objective to minimise (the study negates it for "maximize"); set when complete. */
   readonly y?: number;
+  /** A multi-objective study's objectives, each to minimise; set when complete (`y` is then unset). */
+  readonly objectives?: Float64Array;
   /**
    * Black-box constraint values of a complete trial, one per constraint of the
    * study in its order, each feasible when ≤ 0 (the study turns `metric ≤ max`

@@ -3,6 +3,7 @@ import { normalCdf } from "../acquisition/normal.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess } from "../gp/gaussian-process.js";
 import { Rng } from "../rng.js";
+import { paretoFront } from "../multi-objective/pareto.js";
 import { fitStudyModels } from "../samplers/study-models.js";
 import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
 import { RandomSampler } from "../samplers/random-sampler.js";
@@ -19,6 +20,12 @@ export interface StudyOptions {
   space: Record<string, ParamSpecInput> | SearchSpace;
   /** @defaultValue "minimize" */
   direction?: Direction;
+  /**
+   * Several objectives, one direction each (e.g. `["minimize", "minimize"]` for eval
+   * loss and GPU-hours): `tell` then takes `{ values: [...] }`, `bestTrials` is the
+   * Pareto front, and the GP sampler proposes by ParEGO. Replaces `direction`.
+   */
+  directions?: readonly Direction[];
   /** Seeds every random choice: the same seed and history give the same suggestions. @defaultValue 0 */
   seed?: number;
   /** @defaultValue "gp" (Sobol for the first `nInitial` trials, then the GP with LogEI) */
@@ -47,6 +54,7 @@ interface TrialRecord {
   x: Float64Array;
   state: Trial["state"];
   value?: number;
+  values?: readonly number[];
   reason?: string;
   constraints?: Record<string, number>;
   /** c_i = metric − max or min − metric per bound, feasible when every one is ≤ 0. */
@@ -61,6 +69,8 @@ interface TrialRecord {
 export class Study {
   readonly space: SearchSpace;
   readonly direction: Direction;
+  /** One direction per objective; a single-objective study has `[direction]`. */
+  readonly directions: readonly Direction[];
   readonly seed: number;
   readonly sampler: Sampler;
   readonly constraints: readonly ConstraintSpec[];
@@ -71,10 +81,17 @@ export class Study {
 
   constructor(options: StudyOptions) {
     this.space = options.space instanceof SearchSpace ? options.space : SearchSpace.from(options.space);
-    this.direction = options.direction ?? "minimize";
-    if (this.direction !== "minimize" && this.direction !== "maximize") {
-      throw new InvalidArgumentError(`direction must be "minimize" or "maximize", got ${JSON.stringify(this.direction)}`);
+    if (options.directions !== undefined && options.direction !== undefined) {
+      throw new InvalidArgumentError("give direction (one objective) or directions (several), not both");
     }
+    this.directions = Object.freeze([...(options.directions ?? [options.direction ?? "minimize"])]);
+    if (this.directions.length === 0) throw new InvalidArgumentError("directions must name at least one direction");
+    for (const direction of this.directions) {
+      if (direction !== "minimize" && direction !== "maximize") {
+        throw new InvalidArgumentError(`direction must be "minimize" or "maximize", got ${JSON.stringify(direction)}`);
+      }
+    }
+    this.direction = this.directions[0]!;
     this.seed = options.seed ?? 0;
     if (!Number.isInteger(this.seed)) throw new InvalidArgumentError(`seed must be an integer, got ${this.seed}`);
     this.sampler = resolveSampler(options.sampler ?? "gp", this.seed);
@@ -136,6 +153,7 @@ export class Study {
       record.reason = outcome.reason;
       return freeze(record);
     }
+    if (this.directions.length > 1) return this.tellObjectives(number, record, outcome);
     const value = typeof outcome === "number" ? outcome : (outcome as { value?: unknown } | null)?.value;
     if (typeof value !== "number") {
       throw new InvalidArgumentError(`tell expects a number, { value, constraints } or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
@@ -157,6 +175,44 @@ export class Study {
     return freeze(record);
   }
 
+  /** `tell` for several objectives: every value finite (else a failed trial), one per direction. */
+  private tellObjectives(number: number, record: TrialRecord, outcome: TellOutcome): Trial {
+    const values = typeof outcome === "object" && outcome !== null ? (outcome as { values?: unknown }).values : undefined;
+    if (!Array.isArray(values) || values.length !== this.directions.length || values.some((v) => typeof v !== "number")) {
+      throw new InvalidArgumentError(`this study has ${this.directions.length} objectives: tell expects { values: [${this.directions.length} numbers], constraints } or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
+    }
+    if (values.some((v) => !Number.isFinite(v))) {
+      record.state = "failed";
+      record.reason = `non-finite objective: ${JSON.stringify(values.map(String))}`;
+      this.onWarning(`bayestune: trial ${number} reported ${values.join(", ")}; recorded as failed`);
+      return freeze(record);
+    }
+    const told = (outcome as { constraints?: Readonly<Record<string, number>> }).constraints ?? {};
+    const violations = this.violationsOf(number, told);
+    record.state = "complete";
+    record.values = Object.freeze([...(values as number[])]);
+    if (this.constraints.length > 0) {
+      record.constraints = Object.fromEntries(this.constraints.map((c) => [c.name, told[c.name] as number]));
+      record.violations = violations;
+    }
+    return freeze(record);
+  }
+
+  /**
+   * The Pareto front of the complete, feasible trials: those no other such trial
+   * beats in every objective (for the study's directions). With one objective,
+   * the best trial alone (or nothing).
+   */
+  get bestTrials(): Trial[] {
+    if (this.directions.length === 1) {
+      const best = this.bestTrial;
+      return best === undefined ? [] : [best];
+    }
+    const candidates = this.records.filter((r) => r.state === "complete" && r.values !== undefined && recordFeasible(r));
+    const signs = this.directions.map((d) => (d === "minimize" ? 1 : -1));
+    return paretoFront(candidates.map((r) => r.values!.map((v, k) => signs[k]! * v))).map((i) => freeze(candidates[i]!));
+  }
+
   /** Queues a known configuration (validated now) to be handed out by the next ask. */
   enqueue(params: Params): void {
     this.space.encode(params);
@@ -166,9 +222,11 @@ export class Study {
   /**
    * The best complete trial for the study's direction that satisfies every
    * constraint; undefined when none is complete, or none of them is feasible
-   * (`feasibleCount` tells the two apart).
+   * (`feasibleCount` tells the two apart). Undefined for a multi-objective study:
+   * see `bestTrials`.
    */
   get bestTrial(): Trial | undefined {
+    if (this.directions.length > 1) return undefined;
     let best: TrialRecord | undefined;
     for (const r of this.records) {
       if (r.state !== "complete" || r.value === undefined || !recordFeasible(r)) continue;
@@ -190,6 +248,7 @@ export class Study {
    * @throws InvalidArgumentError before that, or for params outside the space.
    */
   predict(params: readonly Params[]): Prediction[] {
+    if (this.directions.length > 1) throw new InvalidArgumentError("predict takes single-objective studies for now; this one has several objectives");
     const trials = this.observed();
     if (trials.filter((t) => t.state === "complete").length < 2) {
       throw new InvalidArgumentError(`predict needs at least 2 complete trials to fit a model, got ${trials.filter((t) => t.state === "complete").length}`);
@@ -255,11 +314,13 @@ export class Study {
 
   private observed(): ObservedTrial[] {
     const sign = this.direction === "minimize" ? 1 : -1;
-    return this.records.map((r) =>
-      r.state === "complete"
-        ? { x: r.x, state: r.state, y: sign * (r.value as number), ...(r.violations !== undefined ? { constraints: r.violations } : {}) }
-        : { x: r.x, state: r.state },
-    );
+    const signs = this.directions.map((d) => (d === "minimize" ? 1 : -1));
+    return this.records.map((r) => {
+      if (r.state !== "complete") return { x: r.x, state: r.state };
+      const constraints = r.violations !== undefined ? { constraints: r.violations } : {};
+      if (r.values !== undefined) return { x: r.x, state: r.state, objectives: Float64Array.from(r.values, (v, k) => signs[k]! * v), ...constraints };
+      return { x: r.x, state: r.state, y: sign * (r.value as number), ...constraints };
+    });
   }
 }
 
@@ -338,6 +399,7 @@ function freeze(r: TrialRecord): Trial {
     state: r.state,
     source: r.source,
     ...(r.value !== undefined ? { value: r.value } : {}),
+    ...(r.values !== undefined ? { values: r.values } : {}),
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     ...(r.constraints !== undefined ? { constraints: Object.freeze({ ...r.constraints }), feasible: recordFeasible(r) } : {}),
   };

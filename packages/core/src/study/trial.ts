@@ -12,6 +12,8 @@ export interface Trial {
   readonly state: TrialState;
   /** The objective as told; set when complete. */
   readonly value?: number;
+  /** A multi-objective study's objectives as told, in the order of its directions; set when complete. */
+  readonly values?: readonly number[];
   /** Why the trial failed; set when failed. */
   readonly reason?: string;
   /** The constraint metrics as told, keyed by constraint name; set when complete in a constrained study. */
@@ -35,9 +37,11 @@ export interface ConstraintSpec {
 
 /**
  * What `tell` accepts: a finished value; a value with the study's constraint
- * metrics; or a failure with its reason.
+ * metrics; a multi-objective study's values (one per direction), with its
+ * constraint metrics; or a failure with its reason.
  */
 export type TellOutcome =
   | number
   | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> }
+  | { readonly values: readonly number[]; readonly constraints?: Readonly<Record<string, number>> }
   | { readonly state: "failed"; readonly reason: string };

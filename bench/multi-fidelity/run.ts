@@ -8,7 +8,7 @@
  * multi-fidelity (GP over params and budget, under ASHA); 1 and 16 worker slots.
  * Writes its section of docs/benchmarks.md.
  *
- *   npm run bench:multi-fidelity [-- --seeds 3 --quick]
+ *   npm run bench:multi-fidelity [-- --seeds 10 --quick]
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -57,7 +57,7 @@ const log = (message: string): void => {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seeds: { type: "string" }, quick: { type: "boolean", default: false }, report: { type: "string" } } });
   const quick = values.quick ?? false;
-  const seeds = Array.from({ length: Number(values.seeds ?? (quick ? 1 : 3)) }, (_, i) => i);
+  const seeds = Array.from({ length: Number(values.seeds ?? (quick ? 1 : 10)) }, (_, i) => i);
   const slotCounts = quick ? [4] : [1, 16];
   const fullRuns = quick ? 9 : FULL_RUNS;
   const reportPath = values.report ?? (quick ? join(tmpdir(), "bayestune-mf-bench.md") : join(root, "docs/benchmarks.md"));

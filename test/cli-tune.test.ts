@@ -86,6 +86,45 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(none.stdout).toContain("no feasible trial: all 12 complete trials break a constraint");
   });
 
+  it("tunes two objectives and prints the Pareto front of the trials it ran", async () => {
+    // Loss falls with x while GPU-hours grow with it: every x is a trade-off, y only makes both worse.
+    const script = join(dir, "tradeoff.mjs");
+    writeFileSync(
+      script,
+      `const [x, y] = process.argv.slice(2).map(Number); console.log(JSON.stringify({ final: true, loss: 1 - x + y, gpu_hours: x + y }));`,
+    );
+    const file = join(dir, "two-objectives.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "two-objectives",
+        maxTrials: 14,
+        seed: 3,
+        space: { x: { type: "float", low: 0, high: 1 }, y: { type: "float", low: 0, high: 1 } },
+        objectives: [
+          { metric: "loss", direction: "minimize" },
+          { metric: "gpu_hours", direction: "minimize" },
+        ],
+        command: { argv: [process.execPath, script, "{x}", "{y}"] },
+      }),
+    );
+    const { code, stdout } = await bayestune(["tune", file, "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(code).toBe(0);
+    const parse = (line: string) => {
+      const m = /trial (\d+): loss=([\d.e+-]+), gpu_hours=([\d.e+-]+)/.exec(line)!;
+      return { number: Number(m[1]), values: [Number(m[2]), Number(m[3])] };
+    };
+    const all = stdout.split("\n").filter((l) => /^trial \d+: loss=/.test(l)).map(parse);
+    expect(all).toHaveLength(14);
+    const front = stdout.split("Pareto front")[1]!.split("\n").filter((l) => /^  trial/.test(l)).map(parse);
+    // Brute force: the trials no other trial beats in both objectives; of equal ones, the first.
+    const dominated = (a: number[]) => all.some((b) => b.values[0]! <= a[0]! && b.values[1]! <= a[1]! && (b.values[0]! < a[0]! || b.values[1]! < a[1]!));
+    const repeated = (t: { number: number; values: number[] }) => all.some((b) => b.number < t.number && b.values[0] === t.values[0] && b.values[1] === t.values[1]);
+    const expected = all.filter((t) => !dominated(t.values) && !repeated(t)).map((t) => t.number);
+    expect(front.map((t) => t.number).sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+    expect(stdout).toMatch(/Pareto front \(\d+ trials?\):/);
+  });
+
   it("gives every trial the study's full fidelity, as {fidelity} and as BAYESTUNE_FIDELITY", async () => {
     const script = join(dir, "budget.mjs");
     // Loss is the budget the script saw through each channel; both must be the top rung, 1000.

@@ -1,6 +1,6 @@
 import { constraintViolations, type StudyConfig } from "@bayestune/protocol";
 import { countTrialStates, type StoredTrial } from "@bayestune/store";
-import { bestTrial } from "@bayestune/coordinator";
+import { bestTrial, paretoTrials } from "@bayestune/coordinator";
 
 /** What `bayestune status` reports of one study. */
 export interface StudySummary {
@@ -12,17 +12,19 @@ export interface StudySummary {
   readonly total: number;
   /** The best complete trial within every constraint for the study's direction; absent when there is none. */
   readonly best?: StoredTrial;
+  /** The Pareto front of a multi-objective study (the best trial alone for one objective). */
+  readonly front: readonly StoredTrial[];
   /** Complete trials that break a constraint, with what they break (empty without constraints). */
   readonly infeasible: ReadonlyArray<{ readonly number: number; readonly violations: readonly string[] }>;
 }
 
 /** Counts the trials by state and picks the best feasible complete one; ties go to the lower trial number. */
-export function summarizeTrials(trials: readonly StoredTrial[], config: Pick<StudyConfig, "direction" | "constraints">): StudySummary {
+export function summarizeTrials(trials: readonly StoredTrial[], config: Pick<StudyConfig, "direction" | "constraints" | "objectives">): StudySummary {
   const counts = countTrialStates(trials);
   const best = bestTrial(trials, config);
   const infeasible = trials
     .filter((t) => t.state === "complete")
     .map((t) => ({ number: t.number, violations: constraintViolations(config.constraints, t.metrics ?? {}) }))
     .filter((t) => t.violations.length > 0);
-  return { ...counts, total: trials.length, infeasible, ...(best !== undefined ? { best } : {}) };
+  return { ...counts, total: trials.length, infeasible, front: paretoTrials(trials, config), ...(best !== undefined ? { best } : {}) };
 }

@@ -191,6 +191,37 @@ describe("bayestune status", () => {
     ]);
   });
 
+  it("prints a multi-objective study's Pareto front, as text and as JSON", async () => {
+    const objectives = [
+      { metric: "loss", direction: "minimize" },
+      { metric: "gpu_hours", direction: "minimize" },
+    ];
+    await store.createStudy(config("pareto", { objectives }));
+    const told: [number, number][] = [
+      [0.5, 2],
+      [0.4, 3],
+      [0.6, 3], // dominated by trial 0
+    ];
+    for (const [i, [loss, hours]] of told.entries()) {
+      await store.createTrial("pareto", { lr: 0.1 / (i + 1), opt: "adam" }, "sampler");
+      await store.finishTrial({ study: "pareto", trial: i, rung: 0, state: "complete", value: loss, metrics: { loss, gpu_hours: hours } });
+    }
+    const text = await bayestune(["status", "pareto", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
+    expect(text.stdout).toContain(
+      [
+        "Pareto front (2 trials):",
+        '  trial 0: loss=0.5, gpu_hours=2  params: {"lr":0.1,"opt":"adam"}',
+        '  trial 1: loss=0.4, gpu_hours=3  params: {"lr":0.05,"opt":"adam"}',
+      ].join("\n"),
+    );
+    const json = JSON.parse((await bayestune(["status", "pareto", "--redis", REDIS_URL, "--prefix", prefix, "--json"], 30_000)).stdout) as { objectives: unknown; front: unknown };
+    expect(json.objectives).toEqual(objectives);
+    expect(json.front).toEqual([
+      { number: 0, values: [0.5, 2], params: { lr: 0.1, opt: "adam" } },
+      { number: 1, values: [0.4, 3], params: { lr: 0.05, opt: "adam" } },
+    ]);
+  });
+
   it("exits 2 with one message for an unknown study", async () => {
     const { code, stdout, stderr } = await bayestune(["status", "nope", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(2);

@@ -20,7 +20,7 @@ import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
 import { rungLadder, tellOutcomeOf } from "@bayestune/core";
-import { bestTrial } from "./best-trial.js";
+import { bestTrial, paretoTrials } from "./best-trial.js";
 import {
   formatZodIssues,
   RESULTS_QUEUE,
@@ -66,8 +66,10 @@ export interface CoordinatorOptions {
 export interface CoordinatorOutcome {
   finished: number;
   failed: number;
-  /** The best complete trial for the study's direction; absent when none completed. */
+  /** The best complete, feasible trial for the study's direction; absent when there is none, or several objectives. */
   best?: StoredTrial;
+  /** The Pareto front of a multi-objective study (the best trial alone for one objective). */
+  front: StoredTrial[];
 }
 
 export interface Coordinator {
@@ -192,8 +194,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       failed = trials.filter((t) => t.state === "failed").length;
     }
     const best = bestTrial(trials, config);
-    logger.info({ finished, failed, best: best?.number }, "study finished");
-    resolveDone({ finished, failed, ...(best !== undefined ? { best } : {}) });
+    const front = paretoTrials(trials, config);
+    logger.info({ finished, failed, best: best?.number, front: front.map((t) => t.number) }, "study finished");
+    resolveDone({ finished, failed, front, ...(best !== undefined ? { best } : {}) });
   };
 
   /** Creates the next trial from the core's suggestion, in the store and then in the queue. */

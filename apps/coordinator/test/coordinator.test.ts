@@ -91,6 +91,37 @@ describe("startCoordinator", () => {
     expect(late.filter((t) => (t.metrics?.["memory_gb"] as number) <= 20).length).toBeGreaterThanOrEqual(5);
   });
 
+  it("runs a two-objective study and ends with its Pareto front", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("two", {
+      maxTrials: 12,
+      sampler: "gp",
+      objectives: [
+        { metric: "loss", direction: "minimize" },
+        { metric: "accuracy", direction: "maximize" },
+      ],
+    });
+    // Loss and accuracy pull x in opposite directions; y costs both.
+    const evaluate = (job: TrialJob) => {
+      const [x, y] = [job.params["x"] as number, Math.abs(job.params["y"] as number)];
+      return { value: x + y, metrics: { accuracy: x - y } };
+    };
+    const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 5, evaluate }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const outcome = await coordinator.done;
+    expect(outcome.best).toBeUndefined();
+    const trials = await storedTrials(config);
+    expect(trials).toHaveLength(12);
+    expect(workers.jobs.every((job) => job.objectiveMetrics?.join() === "accuracy")).toBe(true);
+    const point = (t: StoredTrial): [number, number] => [t.metrics!["loss"] as number, -(t.metrics!["accuracy"] as number)];
+    const dominated = (t: StoredTrial) => trials.some((u) => point(u)[0] <= point(t)[0] && point(u)[1] <= point(t)[1] && (point(u)[0] < point(t)[0] || point(u)[1] < point(t)[1]));
+    // Of trials with equal values, the front keeps the first.
+    const repeated = (t: StoredTrial) => trials.some((u) => u.number < t.number && point(u)[0] === point(t)[0] && point(u)[1] === point(t)[1]);
+    expect(outcome.front.map((t) => t.number)).toEqual(trials.filter((t) => !dominated(t) && !repeated(t)).map((t) => t.number));
+    expect(outcome.front.length).toBeGreaterThan(1);
+  });
+
   it("queues every trial at the study's full fidelity and records it", async () => {
     prefix = uniquePrefix();
     const config = testConfig("budget", { maxTrials: 4, fidelity: { min: 100, max: 1000 } });

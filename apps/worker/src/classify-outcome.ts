@@ -31,7 +31,7 @@ export type Verdict =
  */
 export function classifyOutcome(
   outcome: ProcessOutcome,
-  job: { metric: string; timeoutSeconds: number; constraintMetrics?: readonly string[] | undefined },
+  job: { metric: string; timeoutSeconds: number; objectiveMetrics?: readonly string[] | undefined; constraintMetrics?: readonly string[] | undefined },
   killGraceMs: number,
 ): Verdict {
   if (outcome.stoppedBy === "cancelled") {
@@ -53,7 +53,7 @@ export function classifyOutcome(
     };
   }
   if (outcome.code !== 0) return classifyFailedExit(outcome);
-  return classifyMetrics(outcome, job.metric, job.constraintMetrics ?? []);
+  return classifyMetrics(outcome, job.metric, [...(job.objectiveMetrics ?? []).map((name) => ({ name, kind: "objective" })), ...(job.constraintMetrics ?? []).map((name) => ({ name, kind: "constraint" }))]);
 }
 
 function classifyFailedExit(outcome: ProcessOutcome): Verdict {
@@ -77,7 +77,7 @@ function classifyFailedExit(outcome: ProcessOutcome): Verdict {
   };
 }
 
-function classifyMetrics(outcome: ProcessOutcome, metric: string, constraintMetrics: readonly string[]): Verdict {
+function classifyMetrics(outcome: ProcessOutcome, metric: string, required: readonly { name: string; kind: string }[]): Verdict {
   const final = outcome.final;
   if (final === undefined) {
     const seen =
@@ -106,15 +106,15 @@ function classifyMetrics(outcome: ProcessOutcome, metric: string, constraintMetr
       message: `metric '${metric}' must be a finite number, got ${final.nonFinite[metric] ?? "null"}`,
     };
   }
-  // A constraint metric that is missing or not finite leaves feasibility unknown: such a
-  // trial cannot be the best, and the constraint model cannot learn from it.
-  for (const name of constraintMetrics) {
-    const constraint = Object.hasOwn(final.metrics, name) ? final.metrics[name] : undefined;
-    if (constraint === undefined) {
-      return { state: "failed", reason: "no-metric", message: `the final metrics line must hold the constraint metric '${name}'` };
+  // Another objective or a constraint metric that is missing or not finite leaves the trial
+  // unranked (or its feasibility unknown): it cannot be on the front, and no model can learn from it.
+  for (const { name, kind } of required) {
+    const other = Object.hasOwn(final.metrics, name) ? final.metrics[name] : undefined;
+    if (other === undefined) {
+      return { state: "failed", reason: "no-metric", message: `the final metrics line must hold the ${kind} metric '${name}'` };
     }
-    if (constraint === null) {
-      return { state: "failed", reason: "non-finite-metric", message: `constraint metric '${name}' must be a finite number, got ${final.nonFinite[name] ?? "null"}` };
+    if (other === null) {
+      return { state: "failed", reason: "non-finite-metric", message: `${kind} metric '${name}' must be a finite number, got ${final.nonFinite[name] ?? "null"}` };
     }
   }
   return { state: "complete", value };

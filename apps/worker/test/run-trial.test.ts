@@ -323,6 +323,12 @@ describe("runTrial", () => {
     expect(complete).toMatchObject({ state: "complete", value: 2.0, metrics: { loss: 2.0, memory_gb: 81 } });
   });
 
+  it("fails no-metric when another objective's metric is missing from the final line", async () => {
+    const script = `console.log('{{"final":true,"loss":2.0}}');`;
+    const result = await run(job([process.execPath, "-e", script], { objectiveMetrics: ["gpu_hours"] }));
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric", message: "the final metrics line must hold the objective metric 'gpu_hours'" });
+  });
+
   it("stops a run whose loss turns NaN mid-training and fails it as diverged, without waiting for its end", async () => {
     const events: ProgressEvent[] = [];
     const startedAt = Date.now();

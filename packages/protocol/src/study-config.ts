@@ -96,6 +96,10 @@ export const ConstraintConfig = z
   .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { message: "min must be ≤ max", path: ["max"] });
 export type ConstraintConfig = z.infer<typeof ConstraintConfig>;
 
+/** One objective of a multi-objective study: a metric of the final line and its direction. */
+export const ObjectiveConfig = z.object({ metric: z.string().min(1), direction: z.enum(["minimize", "maximize"]) }).strict();
+export type ObjectiveConfig = z.infer<typeof ObjectiveConfig>;
+
 /** A study as a user writes it in YAML or JSON; the coordinator and `bayestune tune` read it. */
 export const StudyConfig = z
   .object({
@@ -109,6 +113,12 @@ export const StudyConfig = z
     command: CommandSpec,
     /** The key of the training script's final metrics line that is the objective. @defaultValue "loss" */
     metric: z.string().min(1).default("loss"),
+    /**
+     * Several objectives (2 or more), e.g. eval loss and GPU-hours: the best trials
+     * are the Pareto front. When given, `metric` and `direction` are the first
+     * objective's (whatever the config says for them).
+     */
+    objectives: z.array(ObjectiveConfig).min(2).optional(),
     /** Black-box constraints on other metrics of the final line; only trials within them can be the best. */
     constraints: z.array(ConstraintConfig).default([]),
     /**
@@ -127,8 +137,13 @@ export const StudyConfig = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const objectives = config.objectives?.map((o) => o.metric) ?? [config.metric];
+    if (config.objectives !== undefined) {
+      if (new Set(objectives).size !== objectives.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["objectives"], message: "each objective needs its own metric" });
+      if (config.scheduler !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: "a scheduler ranks trials by one objective; a study with several objectives cannot have one yet" });
+    }
     config.constraints.forEach((c, i) => {
-      if (c.metric === config.metric) {
+      if (objectives.includes(c.metric)) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["constraints", i, "metric"], message: `'${c.metric}' is the objective; a constraint needs another metric` });
       }
     });
@@ -144,6 +159,10 @@ export const StudyConfig = z
     if (scheduler.type !== "staged" && config.fidelity === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: `scheduler "${scheduler.type}" needs a fidelity (min, max) to climb` });
     }
+  })
+  .transform((config) => {
+    const first = config.objectives?.[0];
+    return first === undefined ? config : { ...config, metric: first.metric, direction: first.direction };
   });
 export type StudyConfig = z.infer<typeof StudyConfig>;
 export type StudyConfigInput = z.input<typeof StudyConfig>;

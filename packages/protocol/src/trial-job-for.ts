@@ -22,6 +22,7 @@ export function trialJobFor(
     ...(at.checkpoint !== undefined ? { checkpoint: at.checkpoint } : {}),
     command: config.command,
     metric: config.metric,
+    ...(config.objectives !== undefined ? { objectiveMetrics: config.objectives.slice(1).map((o) => o.metric) } : {}),
     ...(config.constraints.length > 0 ? { constraintMetrics: config.constraints.map((c) => c.metric) } : {}),
     timeoutSeconds: config.trialTimeoutSeconds,
   };

@@ -22,6 +22,8 @@ export const TrialJob = z
     command: CommandSpec,
     /** Final-metrics key that is the objective. */
     metric: z.string().min(1),
+    /** Final-metrics keys of a multi-objective study's other objectives: each must be in the final line, finite. */
+    objectiveMetrics: z.array(z.string().min(1)).optional(),
     /** Final-metrics keys of the study's constraints: a final line without one of them fails the trial (no-metric). */
     constraintMetrics: z.array(z.string().min(1)).optional(),
     timeoutSeconds: z.number().positive(),

@@ -74,6 +74,19 @@ describe("StudyConfig", () => {
     expect(StudyConfig.safeParse({ ...config, maxTrials: 30, scheduler: staged }).success).toBe(true);
   });
 
+  it("takes several objectives, with metric and direction those of the first, and refuses duplicates or a scheduler", () => {
+    const objectives = [{ metric: "val_loss", direction: "minimize" }, { metric: "tokens_per_s", direction: "maximize" }];
+    const parsed = StudyConfig.parse({ ...config, objectives });
+    expect(parsed.objectives).toEqual(objectives);
+    expect([parsed.metric, parsed.direction]).toEqual(["val_loss", "minimize"]);
+    expect(StudyConfig.parse(parsed)).toEqual(parsed);
+    const same = StudyConfig.safeParse({ ...config, objectives: [objectives[0], objectives[0]] });
+    expect(formatZodIssues(same.error!, "study.yaml")).toMatch(/objectives: each objective needs its own metric/);
+    const scheduled = StudyConfig.safeParse({ ...config, objectives, fidelity: { min: 1, max: 9 }, scheduler: { type: "asha" } });
+    expect(formatZodIssues(scheduled.error!, "study.yaml")).toMatch(/scheduler: a scheduler ranks trials by one objective/);
+    expect(StudyConfig.safeParse({ ...config, objectives: [objectives[0]] }).success).toBe(false);
+  });
+
   it("needs a command with a program", () => {
     expect(StudyConfig.safeParse({ ...config, command: { argv: [] } }).success).toBe(false);
   });

@@ -2,6 +2,7 @@ import { pino } from "pino";
 import { loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
 import { integerFlag } from "../integer-flag.js";
 import { DEFAULT_PREFIX } from "../open-store.js";
+import { printBestTrials, storedValues } from "../print-front.js";
 
 export interface CoordinatorCommandOptions {
   redis: string;
@@ -51,11 +52,6 @@ export async function coordinatorCommand(configFile: string, options: Coordinato
     return;
   }
   console.log(`${config.name}: ${outcome.finished} trials finished, ${outcome.failed} failed`);
-  if (outcome.best === undefined) {
-    console.log("no trial completed");
-    process.exitCode = 1;
-    return;
-  }
-  console.log(`best trial ${outcome.best.number}: ${config.metric} = ${outcome.best.value}`);
-  console.log(`  params: ${JSON.stringify(outcome.best.params)}`);
+  const front = outcome.front.map((t) => ({ number: t.number, params: t.params, values: storedValues(config, t) }));
+  printBestTrials(config, front, "no feasible trial completed");
 }

@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
+import { describeValues, printBestTrials, storedValues } from "../print-front.js";
 import { tuneScheduled } from "../scheduled-tune.js";
-import { bestTrial, ConfigError, loadStudyConfig } from "@bayestune/coordinator";
+import { ConfigError, loadStudyConfig, paretoTrials } from "@bayestune/coordinator";
 import type { StudyConfig } from "@bayestune/protocol";
 import { countTrialStates } from "@bayestune/store";
 
@@ -49,7 +50,8 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
     onTrialFinished: (trial) => {
       if (trial.state === "failed") failed++;
       if (trial.value !== undefined && better(trial.value, best)) best = trial.value;
-      const line = trial.state === "complete" ? `trial ${trial.number}: ${config.metric}=${trial.value}` : `trial ${trial.number} failed: ${trial.reason}`;
+      const line =
+        trial.state === "complete" ? `trial ${trial.number}: ${describeValues(config, trial.values ?? [trial.value!])}` : `trial ${trial.number} failed: ${trial.reason}`;
       if (bar) bar.increment(1, { best: best?.toPrecision(5) ?? "-", failed });
       else console.log(line);
     },
@@ -65,7 +67,7 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const complete = trials.filter((t) => t.state === "complete").length;
   if (config.constraints.length > 0) console.log(`${study.feasibleCount} of ${complete} complete trials within the constraints`);
   const none = complete > 0 ? `no feasible trial: all ${complete} complete trials break a constraint` : "no trial completed";
-  printBest(study.bestTrial, config.metric, none);
+  printBestTrials(config, study.bestTrials.map((t) => ({ number: t.number, params: t.params, values: t.values ?? [t.value!] })), none);
 }
 
 /** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
@@ -102,16 +104,5 @@ async function tuneWithScheduler(
     `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
   );
   console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
-  printBest(bestTrial(trials, config), config.metric, "no trial completed the full budget");
-}
-
-/** The study's last lines: its best trial, or `none` and exit code 1. */
-function printBest(best: { number: number; value?: number | undefined; params: object } | undefined, metric: string, none: string): void {
-  if (best === undefined) {
-    console.log(none);
-    process.exitCode = 1;
-    return;
-  }
-  console.log(`best trial ${best.number}: ${metric} = ${best.value}`);
-  console.log(`  params: ${JSON.stringify(best.params)}`);
+  printBestTrials(config, paretoTrials(trials, config).map((t) => ({ number: t.number, params: t.params, values: storedValues(config, t) })), "no trial completed the full budget");
 }

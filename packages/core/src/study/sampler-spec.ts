@@ -31,7 +31,7 @@ export function studyOptionsFromConfig(config: StudyConfig): StudyOptions {
   return {
     space,
     ...(known.length > 0 ? { feasibleIf: compileParamPredicate(known, space) } : {}),
-    direction: config.direction,
+    ...(config.objectives !== undefined ? { directions: config.objectives.map((o) => o.direction) } : { direction: config.direction }),
     seed: config.seed,
     sampler: samplerChoiceFromSpec(config.sampler),
     constraints: config.constraints.map(({ metric, min, max }) => ({ name: metric, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) })),
@@ -47,8 +47,12 @@ export function tellOutcomeOf(
   result: { readonly state: string; readonly value?: number | undefined; readonly metrics?: Readonly<Record<string, number | null>> | undefined; readonly reason?: string | undefined; readonly message?: string | undefined },
 ): TellOutcome {
   if (result.state === "complete" && result.value !== undefined) {
-    if (config.constraints.length === 0) return result.value;
     const metrics = result.metrics ?? {};
+    const objectives = config.objectives?.map((o) => metrics[o.metric]);
+    if (objectives !== undefined && !objectives.every((v): v is number => typeof v === "number" && Number.isFinite(v))) {
+      return { state: "failed", reason: "no-metric: an objective metric was not reported" };
+    }
+    if (config.constraints.length === 0) return objectives !== undefined ? { values: objectives } : result.value;
     const constraints: Record<string, number> = {};
     for (const { metric } of config.constraints) {
       const value = metrics[metric];
@@ -56,7 +60,7 @@ export function tellOutcomeOf(
       if (typeof value !== "number" || !Number.isFinite(value)) return { state: "failed", reason: `no-metric: constraint metric '${metric}' not reported` };
       constraints[metric] = value;
     }
-    return { value: result.value, constraints };
+    return objectives !== undefined ? { values: objectives as number[], constraints } : { value: result.value, constraints };
   }
   return { state: "failed", reason: [result.reason, result.message].filter(Boolean).join(": ") || "failed" };
 }

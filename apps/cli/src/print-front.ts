@@ -1,0 +1,40 @@
+import type { StudyConfig } from "@bayestune/protocol";
+
+/** A best trial as the CLI prints it: its objective values in the config's order. */
+export interface RankedTrial {
+  readonly number: number;
+  readonly params: object;
+  readonly values: readonly number[];
+}
+
+/** "loss=0.3" for one objective, "loss=0.3, gpu_hours=2.1" for several. */
+export function describeValues(config: StudyConfig, values: readonly number[]): string {
+  const metrics = config.objectives?.map((o) => o.metric) ?? [config.metric];
+  return metrics.map((metric, k) => `${metric}=${values[k]}`).join(", ");
+}
+
+/** The objective values of a stored trial's final metrics, in the config's order. */
+export function storedValues(config: StudyConfig, trial: { value?: number | undefined; metrics?: Readonly<Record<string, number | null>> | undefined }): number[] {
+  if (config.objectives === undefined) return trial.value === undefined ? [] : [trial.value];
+  return config.objectives.map((o) => trial.metrics?.[o.metric] ?? Number.NaN);
+}
+
+/**
+ * The study's last lines: its best trial (one objective) or its Pareto front
+ * (several), or `none` and exit code 1 when there is no such trial.
+ */
+export function printBestTrials(config: StudyConfig, best: readonly RankedTrial[], none: string): void {
+  if (best.length === 0) {
+    console.log(none);
+    process.exitCode = 1;
+    return;
+  }
+  if (config.objectives === undefined) {
+    const [trial] = best;
+    console.log(`best trial ${trial!.number}: ${config.metric} = ${trial!.values[0]}`);
+    console.log(`  params: ${JSON.stringify(trial!.params)}`);
+    return;
+  }
+  console.log(`Pareto front (${best.length} trial${best.length === 1 ? "" : "s"}):`);
+  for (const trial of best) console.log(`  trial ${trial.number}: ${describeValues(config, trial.values)}  params: ${JSON.stringify(trial.params)}`);
+}

@@ -8,24 +8,21 @@
  *
  *   npm run bench:constrained [-- --seeds 5 --quick]
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createStudy } from "@bayestune/core";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import { probePython } from "../optuna-bridge.js";
+import { runOptunaOverPipe, VENV_PYTHON } from "../optuna-pipe.js";
 import { CONSTRAINED_PROBLEMS, type ConstrainedProblem, type Outcome } from "./problems.js";
 import { renderConstrainedReport, type ConstrainedRun } from "./report.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const VENV_PYTHON = join(root, "bench/.venv/bin/python");
-const DRIVER = join(root, "bench/constrained/optuna_driver.py");
 
 const log = (message: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -61,24 +58,15 @@ async function runBayestune(problem: ConstrainedProblem, sampler: "gp" | "random
   return tally;
 }
 
-/** Optuna asks over the driver's stdout; this side evaluates and answers on its stdin. */
-function runOptuna(problem: ConstrainedProblem, engine: "gp" | "tpe", seed: number): Promise<Tally> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, [DRIVER, engine, String(seed), JSON.stringify(problem.space), String(problem.budget)], { stdio: ["pipe", "pipe", "inherit"] });
-    const tally = new Tally();
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const message = JSON.parse(line) as { params?: Record<string, number>; done?: boolean; askMs?: number[] };
-      if (message.done) {
-        tally.askMs.push(...(message.askMs ?? []));
-        return;
-      }
-      const outcome = problem.evaluate(message.params!);
-      tally.record(outcome);
-      child.stdin.write(`${JSON.stringify(outcome)}\n`);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(tally) : reject(new Error(`optuna ${engine} on ${problem.name} exited with ${code}`))));
+async function runOptuna(problem: ConstrainedProblem, engine: "gp" | "tpe", seed: number): Promise<Tally> {
+  const tally = new Tally();
+  const askMs = await runOptunaOverPipe(engine, seed, problem.space, problem.budget, 1, (params) => {
+    const outcome = problem.evaluate(params);
+    tally.record(outcome);
+    return outcome;
   });
+  tally.askMs.push(...askMs);
+  return tally;
 }
 
 async function main(): Promise<void> {

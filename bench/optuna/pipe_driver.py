@@ -1,11 +1,12 @@
-"""Runs Optuna's samplers with constraints_func for bench/constrained/run.ts, over a pipe.
+"""Runs Optuna's samplers for bench/constrained and bench/multi-objective, over a pipe.
 
-The problems live only in TypeScript: this driver asks Optuna for a point, writes
-{"params": {...}} as one JSON line on stdout, and reads the evaluation back as one
-line on stdin: {"value": v, "constraints": [c, ...]} (feasible when every c <= 0)
+The problems live only in TypeScript (bench/optuna-pipe.ts): this driver asks
+Optuna for a point, writes {"params": {...}} as one JSON line on stdout, and reads
+the evaluation back as one line on stdin: {"value": v, "constraints": [c, ...]}
+(feasible when every c <= 0), {"values": [v1, v2, ...]} for several objectives,
 or {"crashed": true}, which is told as a failed trial.
 
-    optuna_driver.py ENGINE SEED SPACE_JSON BUDGET     (ENGINE: gp or tpe)
+    pipe_driver.py ENGINE SEED SPACE_JSON BUDGET [OBJECTIVES]   (ENGINE: gp, tpe or nsga2)
 
 After BUDGET evaluations it writes {"done": true, "askMs": [...]} and exits.
 """
@@ -17,6 +18,7 @@ import warnings
 
 def main():
     engine, seed, space, budget = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4])
+    objectives = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     import optuna
     import torch
     from optuna.trial import TrialState
@@ -32,9 +34,12 @@ def main():
         sampler = optuna.samplers.GPSampler(seed=seed, constraints_func=constraints)
     elif engine == "tpe":
         sampler = optuna.samplers.TPESampler(seed=seed, constraints_func=constraints)
+    elif engine == "nsga2":
+        # A population of 10 gives the small budgets of the bench several generations.
+        sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=10, constraints_func=constraints)
     else:
         raise SystemExit(f"unknown engine {engine!r}")
-    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study = optuna.create_study(directions=["minimize"] * objectives, sampler=sampler)
     dists = {name: optuna.distributions.FloatDistribution(spec["low"], spec["high"]) for name, spec in space.items()}
     ask_ms = []
     for _ in range(budget):
@@ -46,8 +51,8 @@ def main():
         if outcome.get("crashed"):
             study.tell(trial, state=TrialState.FAIL)
             continue
-        trial.set_user_attr("constraints", outcome["constraints"])
-        study.tell(trial, outcome["value"])
+        trial.set_user_attr("constraints", outcome.get("constraints", []))
+        study.tell(trial, outcome["values"] if "values" in outcome else outcome["value"])
     print(json.dumps({"done": True, "askMs": ask_ms}), flush=True)
 
 

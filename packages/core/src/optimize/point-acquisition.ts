@@ -118,3 +118,22 @@ export function restrictTo(target: PointAcquisition, allowed: (x: Float64Array) 
     valueAndGradient: (x, grad) => target.valueAndGradient(x, grad),
   };
 }
+
+/** The sum of two acquisitions over the same space (an objective's log term and a log-feasibility term). */
+export function sumAcquisitions(a: PointAcquisition, b: PointAcquisition): PointAcquisition {
+  return {
+    dims: a.dims,
+    n: Math.max(a.n, b.n),
+    scoreAll(points) {
+      const scores = a.scoreAll(points);
+      const more = b.scoreAll(points);
+      return scores.map((v, i) => v + more[i]!);
+    },
+    valueAndGradient(x, grad) {
+      const other = new Float64Array(grad.length);
+      const value = a.valueAndGradient(x, grad) + b.valueAndGradient(x, other);
+      for (let j = 0; j < grad.length; j++) grad[j]! += other[j]!;
+      return value;
+    },
+  };
+}

@@ -1,12 +1,13 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
-import { constrainedAcquisition, gpAcquisition, restrictTo } from "../optimize/point-acquisition.js";
+import { constrainedAcquisition, gpAcquisition, restrictTo, sumAcquisitions } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
-import { chebyshevScalarize } from "../multi-objective/parego.js";
+import { chebyshevScalarize, drawChebyshevWeights } from "../multi-objective/parego.js";
+import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
 import { RandomSampler } from "./random-sampler.js";
-import { fitStudyModels } from "./study-models.js";
+import { fitObjective, fitSideModels, fitStudyModels, type FitModel } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
 
 /**
@@ -93,22 +94,7 @@ export class GPSampler implements Sampler {
       return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
     }
 
-    const fit = (key: string, X: Float64Array[], y: Float64Array, deterministic = false): GaussianProcess => {
-      const previous = this.warmStarts.get(key);
-      const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
-      const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
-      const gp = fitGP(X, y, {
-        dims: space.dims,
-        ...(warmStart !== undefined ? { warmStart } : {}),
-        ...(reuse ? { maxIterations: 0 } : {}),
-        ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
-        ...(deterministic ? { deterministic } : {}),
-      });
-      this.warmStarts.set(key, gp.hyperparameters);
-      if (!reuse) this.fittedOn.set(key, X.length);
-      return gp;
-    };
-
+    const fit: FitModel = (key, X, y, deterministic) => this.fitModel(context, key, X, y, deterministic);
     const models = fitStudyModels(trials, fit, this.options.deterministic);
     let objective = models.objective;
     const constraints = [models.failure, ...models.constraints].filter((gp): gp is GaussianProcess => gp !== undefined);
@@ -149,20 +135,68 @@ export class GPSampler implements Sampler {
     return chosen;
   }
 
+  /** Fits one model, warm-started from its last fit (and reusing it while the data barely grew, above 200 trials). */
+  private fitModel(context: SamplerContext, key: string, X: Float64Array[], y: Float64Array, deterministic = false): GaussianProcess {
+    const d = context.space.dimension;
+    const previous = this.warmStarts.get(key);
+    const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
+    const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
+    const gp = fitGP(X, y, {
+      dims: context.space.dims,
+      ...(warmStart !== undefined ? { warmStart } : {}),
+      ...(reuse ? { maxIterations: 0 } : {}),
+      ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
+      ...(deterministic ? { deterministic } : {}),
+    });
+    this.warmStarts.set(key, gp.hyperparameters);
+    if (!reuse) this.fittedOn.set(key, X.length);
+    return gp;
+  }
+
   /**
-   * Several objectives: ParEGO. Each proposal scalarises the objectives with
-   * fresh random weights (chebyshevScalarize) and takes the single-objective
-   * step on that; the points already chosen in the batch join as pending.
+   * Several objectives: composite ParEGO. One GP per objective (and the failure
+   * and constraint models as for one objective); each proposal draws new
+   * Chebyshev weights and maximises the log expected improvement of the
+   * scalarised posterior samples (scalarizedLogEI) against the best scalarised
+   * feasible value, times P(feasible). Points already chosen in the batch join
+   * every model as Kriging-believer fantasies.
    */
   private sampleParEGO(context: SamplerContext, q: number): Float64Array[] {
+    const { space, trials, rng } = context;
+    const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * space.dimension, 10));
+    const complete = trials.filter((t): t is ObservedTrial & { objectives: Float64Array } => t.state === "complete" && t.objectives !== undefined);
+    if (trials.length < nInitial || complete.length < 2) {
+      const initialCount = Math.min(q, complete.length < 2 ? q : nInitial - trials.length);
+      const initial = this.initial.sample(context, initialCount);
+      return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
+    }
+    const fit: FitModel = (key, X, y, deterministic) => this.fitModel(context, key, X, y, deterministic);
+    const m = complete[0]!.objectives.length;
+    let objectives = Array.from({ length: m }, (_, k) =>
+      fitObjective(trials, `objective ${k}`, (t) => t.objectives![k]!, fit, this.options.deterministic),
+    );
+    const side = fitSideModels(trials, fit);
+    let constraints = [side.failure, ...side.constraints].filter((gp): gp is GaussianProcess => gp !== undefined);
+    const believe = (points: Float64Array[]): void => {
+      objectives = objectives.map((gp) => gp.fantasize(points, FANTASY_NOISE));
+      constraints = constraints.map((gp) => gp.fantasize(points, FANTASY_NOISE));
+    };
+    const running = trials.filter((t) => t.state === "running").map((t) => t.x);
+    if (running.length > 0) believe(running);
+    const feasible = complete.filter(isFeasible);
     const chosen: Float64Array[] = [];
     for (let k = 0; k < q; k++) {
-      const trials = [...context.trials, ...chosen.map(pending)];
-      const complete = trials.filter((t) => t.state === "complete" && t.objectives !== undefined);
-      const scalar = complete.length === 0 ? new Float64Array(0) : chebyshevScalarize(complete.map((t) => t.objectives!), context.rng);
-      const values = new Map(complete.map((t, i) => [t, scalar[i]!]));
-      const scalarized = trials.map((t) => (values.has(t) ? { ...t, y: values.get(t)! } : t));
-      chosen.push(this.sample({ ...context, trials: scalarized.map(({ objectives: _, ...rest }) => rest) }, 1)[0]!);
+      const weights = drawChebyshevWeights(complete.map((t) => t.objectives), rng);
+      const scalarized = feasible.map((t) => ({ x: t.x, s: chebyshevScalarize(t.objectives, weights) })).sort((a, b) => a.s - b.s);
+      const feasibility = constraints.length === 0 ? undefined : constrainedAcquisition(undefined, constraints.map((gp) => ({ gp })));
+      const improvement = scalarized.length === 0 ? undefined : scalarizedLogEI(objectives, weights, scalarized[0]!.s, rng);
+      const target = improvement === undefined ? feasibility! : feasibility === undefined ? improvement : sumAcquisitions(improvement, feasibility);
+      const incumbents = scalarized.map((c) => c.x);
+      const allowed = context.allowed;
+      let { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      if (allowed !== undefined && !allowed(x)) x = new RandomSampler().sample(context, 1)[0]!;
+      chosen.push(x);
+      if (k < q - 1) believe([x]);
     }
     return chosen;
   }

@@ -20,11 +20,23 @@ export interface StudyModels {
  * outgrows its low P(no failure) once the search has converged elsewhere.
  */
 export function fitStudyModels(trials: readonly ObservedTrial[], fit: FitModel, deterministic = false): StudyModels {
-  const complete = trials.filter((t): t is ObservedTrial & { y: number } => t.state === "complete");
+  return { objective: fitObjective(trials, "objective", (t) => t.y!, fit, deterministic), ...fitSideModels(trials, fit) };
+}
+
+/** One objective's GP over the complete trials (`value` of each), failed ones at the worst value seen. */
+export function fitObjective(trials: readonly ObservedTrial[], key: string, value: (t: ObservedTrial) => number, fit: FitModel, deterministic = false): GaussianProcess {
+  const complete = trials.filter((t) => t.state === "complete");
   const failed = trials.filter((t) => t.state === "failed");
-  const worst = Math.max(...complete.map((t) => t.y));
+  const values = complete.map(value);
+  const worst = Math.max(...values);
+  return fit(key, [...complete, ...failed].map((t) => t.x), Float64Array.from([...values, ...failed.map(() => worst)]), deterministic);
+}
+
+/** The failure model and the constraint models of a history (see StudyModels). */
+export function fitSideModels(trials: readonly ObservedTrial[], fit: FitModel): Omit<StudyModels, "objective"> {
+  const complete = trials.filter((t) => t.state === "complete");
+  const failed = trials.filter((t) => t.state === "failed");
   const modelled = [...complete, ...failed];
-  const objective = fit("objective", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => t.y ?? worst), deterministic);
   const failure =
     failed.length === 0 ? undefined : fit("failure", modelled.map((t) => t.x), Float64Array.from(modelled, (t) => (t.state === "failed" ? 1 : -1)));
   const constraints: (GaussianProcess | undefined)[] = [];
@@ -33,5 +45,5 @@ export function fitStudyModels(trials: readonly ObservedTrial[], fit: FitModel, 
     const reported = complete.filter((t) => Number.isFinite(t.constraints?.[i]));
     constraints.push(reported.length >= 2 ? fit(`constraint ${i}`, reported.map((t) => t.x), Float64Array.from(reported, (t) => t.constraints![i]!)) : undefined);
   }
-  return { objective, ...(failure !== undefined ? { failure } : {}), constraints };
+  return { ...(failure !== undefined ? { failure } : {}), constraints };
 }

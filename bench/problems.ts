@@ -72,7 +72,7 @@ const HARTMANN6_P = [
   [0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381],
 ];
 
-function hartmann6(params: ParamValues): number {
+export function hartmann6(params: ParamValues): number {
   const x = vector(params, 6);
   let total = 0;
   for (let i = 0; i < 4; i++) {

@@ -1,7 +1,7 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
-import { constrainedAcquisition, gpAcquisition, restrictTo, sumAcquisitions } from "../optimize/point-acquisition.js";
+import { constrainedAcquisition, gpAcquisition, restrictTo, sumAcquisitions, type PointAcquisition } from "../optimize/point-acquisition.js";
 import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
 import { chebyshevScalarize, drawChebyshevWeights } from "../multi-objective/parego.js";
@@ -84,7 +84,7 @@ export class GPSampler implements Sampler {
 
   sample(context: SamplerContext, q: number): Float64Array[] {
     if (context.trials.some((t) => t.objectives !== undefined)) return this.sampleParEGO(context, q);
-    const { space, trials, rng } = context;
+    const { space, trials } = context;
     const d = space.dimension;
     const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * d, 10));
     const complete = trials.filter((t): t is ObservedTrial & { y: number } => t.state === "complete");
@@ -125,14 +125,19 @@ export class GPSampler implements Sampler {
         constraints.length === 0 && acquisition !== undefined
           ? gpAcquisition(objective, acquisition)
           : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
-      const allowed = context.allowed;
-      let { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
-      // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
-      if (allowed !== undefined && !allowed(x)) x = new RandomSampler().sample(context, 1)[0]!;
+      const x = this.maximize(context, target, incumbents);
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }
     return chosen;
+  }
+
+  /** The point that maximises `target` under the known constraints. */
+  private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[]): Float64Array {
+    const { space, rng, allowed } = context;
+    const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+    // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
+    return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
   }
 
   /** Fits one model, warm-started from its last fit (and reusing it while the data barely grew, above 200 trials). */
@@ -191,10 +196,8 @@ export class GPSampler implements Sampler {
       const feasibility = constraints.length === 0 ? undefined : constrainedAcquisition(undefined, constraints.map((gp) => ({ gp })));
       const improvement = scalarized.length === 0 ? undefined : scalarizedLogEI(objectives, weights, scalarized[0]!.s, rng);
       const target = improvement === undefined ? feasibility! : feasibility === undefined ? improvement : sumAcquisitions(improvement, feasibility);
-      const incumbents = scalarized.map((c) => c.x);
-      const allowed = context.allowed;
-      let { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
-      if (allowed !== undefined && !allowed(x)) x = new RandomSampler().sample(context, 1)[0]!;
+      const incumbents = scalarized;
+      const x = this.maximize(context, target, incumbents.map((c) => c.x));
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }

@@ -4,7 +4,7 @@ import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess } from "../gp/gaussian-process.js";
 import { Rng } from "../rng.js";
 import { paretoFront } from "../multi-objective/pareto.js";
-import { fitStudyModels } from "../samplers/study-models.js";
+import { fitObjective, fitSideModels, type FitModel } from "../samplers/study-models.js";
 import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
 import { RandomSampler } from "../samplers/random-sampler.js";
 import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
@@ -244,19 +244,25 @@ export class Study {
    * What the models fitted to the history so far predict for each params: the
    * objective, each constraint's metric and its probability of holding, the
    * probability that the run does not fail, and that it is feasible overall.
-   * Needs at least two complete trials.
+   * Needs at least two complete trials. For several objectives, `objectives`
+   * holds each (and `objective` the first).
    * @throws InvalidArgumentError before that, or for params outside the space.
    */
   predict(params: readonly Params[]): Prediction[] {
-    if (this.directions.length > 1) throw new InvalidArgumentError("predict takes single-objective studies for now; this one has several objectives");
     const trials = this.observed();
     if (trials.filter((t) => t.state === "complete").length < 2) {
       throw new InvalidArgumentError(`predict needs at least 2 complete trials to fit a model, got ${trials.filter((t) => t.state === "complete").length}`);
     }
-    const models = fitStudyModels(trials, (_key, X, y, deterministic) => fitGP(X, y, { dims: this.space.dims, ...(deterministic ? { deterministic } : {}) }));
+    const fit: FitModel = (_key, X, y, deterministic) => fitGP(X, y, { dims: this.space.dims, ...(deterministic ? { deterministic } : {}) });
+    const models = fitSideModels(trials, fit);
+    const objectiveModels = this.directions.map((_, k) =>
+      fitObjective(trials, `objective ${k}`, (t) => (t.objectives !== undefined ? t.objectives[k]! : t.y!), fit),
+    );
     const points = params.map((p) => this.space.encode(p));
-    const sign = this.direction === "minimize" ? 1 : -1;
-    const objective = inRawUnits(models.objective, points).map(({ mean, std }) => ({ mean: sign * mean, std }));
+    const perObjective = objectiveModels.map((gp, k) => {
+      const sign = this.directions[k] === "minimize" ? 1 : -1;
+      return inRawUnits(gp, points).map(({ mean, std }) => ({ mean: sign * mean, std }));
+    });
     const failure = models.failure === undefined ? undefined : probabilityAtMost0(models.failure, points);
     const bounds = this.constraints.flatMap((c) => [
       ...(c.max !== undefined ? [{ name: c.name, toMetric: (v: number) => v + (c.max as number) }] : []),
@@ -279,7 +285,8 @@ export class Study {
       }
       const pNoFailure = failure?.[k] ?? 1;
       const pFeasible = Object.values(constraints).reduce((p, c) => p * c.probability, pNoFailure);
-      return { objective: objective[k]!, constraints, pNoFailure, pFeasible };
+      const objectives = perObjective.map((predictions) => predictions[k]!);
+      return { objective: objectives[0]!, objectives, constraints, pNoFailure, pFeasible };
     });
   }
 
@@ -332,6 +339,8 @@ export interface Prediction {
    * which is everywhere but the far bad tail).
    */
   readonly objective: { readonly mean: number; readonly std: number };
+  /** Every objective, in the order of the study's directions (`[objective]` for one). */
+  readonly objectives: readonly { readonly mean: number; readonly std: number }[];
   /** Per constraint: its metric, predicted as the objective is, and the probability that it holds. */
   readonly constraints: Readonly<Record<string, { mean: number; std: number; probability: number }>>;
   /** P(the run does not fail), from the failure model; 1 while nothing has failed. */

@@ -62,4 +62,22 @@ describe("a multi-objective study", () => {
     // Measured: mean hypervolume 11.68 against random search's 9.15 (the whole front gives about 11.77).
     expect(gp).toBeGreaterThan(random);
   });
+
+  it("predicts every objective, in its own direction, with its uncertainty", async () => {
+    const study = createStudy({ space, seed: 1, sampler: "sobol", directions: ["minimize", "maximize"] });
+    for (let i = 0; i < 24; i++) {
+      const t = await study.ask();
+      const [f1, f2] = zdt1(t.params);
+      await study.tell(t.number, { values: [f1, -f2] });
+    }
+    const told = study.trials[5]!;
+    const [prediction] = study.predict([told.params]);
+    expect(prediction!.objectives).toHaveLength(2);
+    expect(prediction!.objective).toEqual(prediction!.objectives[0]);
+    // The second objective is maximised and told as −f2: the prediction keeps that sign.
+    expect(prediction!.objectives[0]!.mean).toBeCloseTo(told.values![0]!, 1);
+    expect(prediction!.objectives[1]!.mean).toBeCloseTo(told.values![1]!, 0);
+    expect(prediction!.objectives[1]!.mean).toBeLessThan(0);
+    expect(prediction!.objectives.every((o) => o.std >= 0 && o.std < 1)).toBe(true);
+  });
 });

@@ -5,14 +5,15 @@
  * resume honest. Needs examples/.venv (examples/setup-python.sh; `npm test` runs it).
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHILD_ENV } from "@bayestune/protocol";
+import { bayestune } from "./support/run-cli.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const python = join(root, "examples/.venv/bin/python");
@@ -77,5 +78,27 @@ describe("examples/tiny-lm/train.py", () => {
     const first = await run({ [CHILD_ENV.params]: params, [CHILD_ENV.fidelity]: "2" });
     const failed = run({ [CHILD_ENV.params]: params, [CHILD_ENV.fidelity]: "4", [CHILD_ENV.checkpoint]: first.at(-1)!.checkpoint! }, ["--size", "small"]);
     await expect(failed).rejects.toThrow(/checkpoint .*step-2\.pt is for model size .*'width': 64.*this run uses .*'width': 128/);
+  });
+});
+
+describe("the main job (examples/tiny-lm/study.yaml) at a reduced budget", () => {
+  it("tunes the tiny GPT with its constraints through `bayestune tune` and prints the best configuration", async () => {
+    // 4 trials of 20 steps instead of 16 of 300: the same config otherwise, as the README's main command runs it.
+    const config = readFileSync(join(root, "examples/tiny-lm/study.yaml"), "utf8")
+      .replace("maxTrials: 16", "maxTrials: 4")
+      .replaceAll('"300"', '"20"')
+      .replace('--eval-every, "50"', '--eval-every, "10"');
+    expect(config).toContain("maxTrials: 4");
+    const file = join(dir, "study.yaml");
+    await writeFile(file, config);
+    const { code, stdout } = await bayestune(["tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs")], 120_000);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/tiny-lm: 4 trials finished, 0 failed/);
+    expect(stdout).toMatch(/\d of 4 complete trials within the constraints/);
+    const best = /best trial \d+: val_loss = ([\d.]+)\n  params: (\{.*\})/.exec(stdout);
+    expect(best).not.toBeNull();
+    // 20 steps from ln 256 = 5.55: some learning, far from converged.
+    expect(Number(best![1])).toBeLessThan(5.5);
+    expect(Object.keys(JSON.parse(best![2]!) as object).sort()).toEqual(["batch_size", "beta2", "dropout", "lr", "warmup_steps", "weight_decay"]);
   });
 });

@@ -113,6 +113,44 @@ class TinyGPT(nn.Module):
             x = block(x)
         return self.head(self.norm(x))
 
+    @torch.no_grad()
+    def generate(
+        self,
+        prompt: bytes,
+        max_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> bytes:
+        """Samples up to ``max_tokens`` bytes after ``prompt`` with OpenAI's sampling parameters.
+
+        The penalties lower the logit of each byte already generated, by
+        ``frequency_penalty`` per occurrence plus ``presence_penalty`` once (as
+        the OpenAI API defines them); temperature 0 is greedy; top_p keeps the
+        smallest set of bytes whose probability reaches top_p.
+        """
+        self.eval()
+        device = next(self.parameters()).device
+        idx = torch.tensor(list(prompt) or [10], dtype=torch.long, device=device).view(1, -1)
+        counts = torch.zeros(VOCAB, device=device)
+        out = bytearray()
+        for _ in range(max_tokens):
+            logits = self(idx[:, -self.size.context :])[0, -1] - frequency_penalty * counts - presence_penalty * (counts > 0).float()
+            if temperature <= 0:
+                token = int(logits.argmax())
+            else:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                sorted_probs, order = probs.sort(descending=True)
+                keep = sorted_probs.cumsum(0) - sorted_probs < top_p  # always keeps the most likely byte
+                kept = sorted_probs * keep
+                token = int(order[torch.multinomial(kept / kept.sum(), 1, generator=generator)])
+            out.append(token)
+            counts[token] += 1
+            idx = torch.cat([idx, torch.tensor([[token]], device=device)], dim=1)
+        return bytes(out)
+
 
 def learning_rate(hp: Hyperparameters, step: int, horizon: int) -> float:
     """Linear warmup to ``hp.lr``, then cosine decay to a tenth of it at ``horizon`` steps.

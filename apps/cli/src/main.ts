@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "@bayestune/coordinator";
 import { coordinatorCommand } from "./commands/coordinator-command.js";
+import { endpointTrialCommand } from "./commands/endpoint-trial-command.js";
 import { exportCommand } from "./commands/export-command.js";
 import { statusCommand } from "./commands/status-command.js";
 import { tuneCommand } from "./commands/tune-command.js";
@@ -61,6 +62,18 @@ program
   .requiredOption("--format <format>", "csv or json")
   .option("--output <file>", "write there instead of stdout")
   .action(exportCommand);
+
+program
+  .command("endpoint-trial")
+  .description(
+    "a study's command for sampling parameters: score the trial's temperature, top_p, max_tokens and penalties against an OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_API_KEY)",
+  )
+  .requiredOption("--prompts <file>", 'JSON lines of {"prompt": ..., "reference": ...}')
+  .option("--scoring <rule>", "exact, regex (the reference is a pattern), or command:<program> [args] (prints a number)", "exact")
+  .option("--repeats <n>", "passes over the prompts per configuration: generation is noisy", "3")
+  .option("--model <name>", "the model name the endpoint serves", "tiny-lm")
+  .option("--metric <name>", "key of the final line's mean score (its spread is <name>_std)", "score")
+  .action(endpointTrialCommand);
 
 try {
   await program.parseAsync(process.argv);

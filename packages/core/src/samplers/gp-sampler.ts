@@ -1,3 +1,4 @@
+import { normalCdf } from "../acquisition/normal.js";
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
@@ -25,6 +26,18 @@ export const FANTASY_NOISE = 1e-6;
  */
 const REFIT_EVERY_ASK_UP_TO = 200;
 const REFIT_GROWTH = 1.05;
+/**
+ * Candidates the failure model gives less than this probability of running
+ * through are not proposed while any candidate reaches it (a probabilistic
+ * constraint, as in Gelbart et al. 2014). Without it, once the objective has
+ * converged, LogEI's exploration returns to the crash region's unexplored
+ * corners, whose modest failure probability its log term cannot outweigh. Of
+ * 0.5, 0.8, 0.9 and 0.95 on four constructed crash problems (5 seeds, 48 trials),
+ * 0.8 cut the crashes in the second half of the runs most (from 17, 9, 13 and 12
+ * to 8, 7, 4 and 9), and on the constrained bench's Hartmann6 with a crash region
+ * it kept the regret (0.120 against 0.129) and the crashes (7) where they were.
+ */
+const MIN_P_NO_FAILURE = 0.8;
 
 export interface GPSamplerOptions {
   /** Scrambled-Sobol trials before the GP takes over. @defaultValue max(5, min(2·d, 10)) */
@@ -125,16 +138,29 @@ export class GPSampler implements Sampler {
         constraints.length === 0 && acquisition !== undefined
           ? gpAcquisition(objective, acquisition)
           : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
-      const x = this.maximize(context, target, incumbents);
+      const x = this.maximize(context, target, incumbents, models.failure);
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }
     return chosen;
   }
 
-  /** The point that maximises `target` under the known constraints. */
-  private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[]): Float64Array {
+  /**
+   * The point that maximises `target` under the known constraints, and where the
+   * failure model (when there is one) expects the run to go through with
+   * probability MIN_P_NO_FAILURE, unless no candidate does.
+   */
+  private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
     const { space, rng, allowed } = context;
+    if (failure !== undefined) {
+      const bound = failure.toModelUnits(0);
+      const safe = (x: Float64Array): boolean => {
+        const { mean, variance } = failure.predict([x]);
+        return normalCdf((bound - mean[0]!) / Math.sqrt(Math.max(variance[0]!, 1e-18))) >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x));
+      };
+      const result = optimizeAcquisition(restrictTo(target, safe), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      if (Number.isFinite(result.value)) return result.x;
+    }
     const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
     // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
     return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
@@ -197,7 +223,7 @@ export class GPSampler implements Sampler {
       const improvement = scalarized.length === 0 ? undefined : scalarizedLogEI(objectives, weights, scalarized[0]!.s, rng);
       const target = improvement === undefined ? feasibility! : feasibility === undefined ? improvement : sumAcquisitions(improvement, feasibility);
       const incumbents = scalarized;
-      const x = this.maximize(context, target, incumbents.map((c) => c.x));
+      const x = this.maximize(context, target, incumbents.map((c) => c.x), side.failure);
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }

@@ -22,7 +22,7 @@ let server: ChildProcess;
 let baseURL: string;
 
 beforeAll(async () => {
-  expect(existsSync(python), "examples/.venv is missing: run examples/setup-python.sh").toBe(true);
+  expect(existsSync(python), "examples/.venv is missing: run bash examples/setup-python.sh --hf").toBe(true);
   dir = await mkdtemp(join(tmpdir(), "bayestune-endpoint-"));
   // A briefly trained checkpoint: a real model, if not a good one.
   await promisify(execFile)(python, [join(root, "examples/tiny-lm/train.py"), "--steps", "40", "--eval-every", "40"], {

@@ -25,7 +25,7 @@ interface Line {
 
 let dir: string;
 beforeEach(async () => {
-  expect(existsSync(python), "examples/.venv is missing: run examples/setup-python.sh").toBe(true);
+  expect(existsSync(python), "examples/.venv is missing: run bash examples/setup-python.sh --hf").toBe(true);
   dir = await mkdtemp(join(tmpdir(), "bayestune-hf-"));
 });
 afterEach(async () => {

@@ -42,7 +42,7 @@ function freePort(): Promise<number> {
 }
 
 it("runs the tiny-LM study through BullMQ on a coordinator and two workers, with Bull Board serving the queues", async () => {
-  expect(existsSync(join(root, "examples/.venv/bin/python")), "examples/.venv is missing: run examples/setup-python.sh").toBe(true);
+  expect(existsSync(join(root, "examples/.venv/bin/python")), "examples/.venv is missing: run bash examples/setup-python.sh --hf").toBe(true);
   dir = await mkdtemp(join(tmpdir(), "bayestune-tiny-lm-dist-"));
   const config = readFileSync(join(root, "examples/tiny-lm/study.yaml"), "utf8")
     .replace("maxTrials: 16", "maxTrials: 4")

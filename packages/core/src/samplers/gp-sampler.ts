@@ -68,8 +68,9 @@ export interface GPSamplerOptions {
  * failure model: a GP regression on the labels +1 (failed) and −1 (complete),
  * whose posterior gives P(no failure) = P(label ≤ 0) like any constraint's
  * (least-squares GP classification). The acquisition is multiplied by it (added
- * in log form), so the search learns the region that fails and stops proposing
- * it. They also enter the objective's model at the worst value seen.
+ * in log form), and candidates below MIN_P_NO_FAILURE are left out while any
+ * reaches it, so the search learns the region that fails and stops proposing it.
+ * Failed trials also enter the objective's model at the worst value seen.
  *
  * **Constraints.** With black-box constraints, one GP per constraint, and the
  * acquisition becomes LogEI + Σ log P(c_i ≤ 0) against the best *feasible*

@@ -10,6 +10,7 @@ export default defineConfig({
       "@bayestune/store": fileURLToPath(new URL("./packages/store/src/index.ts", import.meta.url)),
       "@bayestune/worker": fileURLToPath(new URL("./apps/worker/src/index.ts", import.meta.url)),
       "@bayestune/coordinator": fileURLToPath(new URL("./apps/coordinator/src/index.ts", import.meta.url)),
+      "@bayestune/dashboard": fileURLToPath(new URL("./apps/dashboard/src/index.ts", import.meta.url)),
     },
   },
   test: {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { StudyConfig } from "@bayestune/protocol";
+import type { IntermediateValue, StoredTrial } from "@bayestune/store";
+import { learningCurves, optimizationHistory, parallelCoordinates, paretoPlot } from "../src/index.js";
+
+function trial(number: number, fields: Partial<StoredTrial> = {}): StoredTrial {
+  return { study: "s", number, params: { lr: 0.01, layers: 2, opt: "adamw" }, state: "complete", rung: 0, intermediate: [], rungs: [], source: "sampler", attempts: 1, createdAt: 0, ...fields };
+}
+
+const config = StudyConfig.parse({
+  name: "s",
+  maxTrials: 10,
+  space: { lr: { type: "float", low: 1e-5, high: 1e-1, log: true }, layers: { type: "int", low: 1, high: 8 }, opt: { type: "categorical", choices: ["adamw", "lion"] } },
+  command: { argv: ["python", "train.py"] },
+});
+
+describe("optimizationHistory", () => {
+  it("gives complete trials in order with the best feasible value so far, for either direction", () => {
+    const trials = [trial(2, { value: 3 }), trial(0, { value: 5 }), trial(1, { state: "failed", reason: "timeout" }), trial(3, { value: 4 }), trial(4, { state: "running" })];
+    expect(optimizationHistory(trials, config)).toEqual([
+      { trial: 0, value: 5, feasible: true, bestSoFar: 5 },
+      { trial: 2, value: 3, feasible: true, bestSoFar: 3 },
+      { trial: 3, value: 4, feasible: true, bestSoFar: 3 },
+    ]);
+    expect(optimizationHistory(trials, { ...config, direction: "maximize" }).map((p) => p.bestSoFar)).toEqual([5, 5, 5]);
+  });
+
+  it("leaves an infeasible trial out of the best so far, and has no best before the first feasible one", () => {
+    const constrained = { ...config, constraints: [{ metric: "memory_gb", max: 80 }] };
+    const trials = [trial(0, { value: 1, metrics: { loss: 1, memory_gb: 90 } }), trial(1, { value: 2, metrics: { loss: 2, memory_gb: 70 } })];
+    expect(optimizationHistory(trials, constrained)).toEqual([
+      { trial: 0, value: 1, feasible: false },
+      { trial: 1, value: 2, feasible: true, bestSoFar: 2 },
+    ]);
+  });
+});
+
+describe("parallelCoordinates", () => {
+  it("has one axis per parameter with its scale, and one line per complete trial", () => {
+    const trials = [trial(0, { value: 1, params: { lr: 0.001, layers: 3, opt: "lion" } }), trial(1, { state: "failed", reason: "timeout" }), trial(2, { value: 2 })];
+    const plot = parallelCoordinates(trials, config);
+    expect(plot.axes).toEqual([
+      { name: "lr", kind: "log", low: 1e-5, high: 1e-1 },
+      { name: "layers", kind: "linear", low: 1, high: 8 },
+      { name: "opt", kind: "categorical", choices: ["adamw", "lion"] },
+    ]);
+    expect(plot.lines).toEqual([
+      { trial: 0, values: [0.001, 3, 1], objective: 1 },
+      { trial: 2, values: [0.01, 2, 0], objective: 2 },
+    ]);
+  });
+});
+
+describe("learningCurves", () => {
+  it("gives each trial's objective by step, skips non-finite reports and marks where promotions started", () => {
+    const report = (rung: number, step: number, loss: number | null): IntermediateValue => ({ rung, step, metrics: { loss } });
+    const trials = [
+      trial(0, { state: "paused", intermediate: [report(0, 10, 3), report(0, 20, 2.5)] }),
+      trial(1, { rung: 2, intermediate: [report(0, 10, 2.8), report(0, 20, 2.2), report(1, 30, 2.0), report(1, 60, 1.9), report(2, 90, 1.8)] }),
+      trial(2, { state: "failed", reason: "non-finite-metric", intermediate: [report(0, 10, 3.1), report(0, 20, null)] }),
+    ];
+    const curves = learningCurves(trials, config);
+    expect(curves.map((c) => c.points.map((p) => p.step))).toEqual([[10, 20], [10, 20, 30, 60, 90], [10]]);
+    expect(curves[1]!.promotions).toEqual([
+      { rung: 1, step: 30 },
+      { rung: 2, step: 90 },
+    ]);
+    expect(curves[0]!.promotions).toEqual([]);
+    expect(curves[2]!.state).toBe("failed");
+  });
+});
+
+describe("paretoPlot", () => {
+  it("marks the Pareto front of the feasible trials against a brute-force check, and is empty for one objective", () => {
+    const two = StudyConfig.parse({
+      ...config,
+      objectives: [
+        { metric: "loss", direction: "minimize" },
+        { metric: "accuracy", direction: "maximize" },
+      ],
+      constraints: [{ metric: "memory_gb", max: 80 }],
+    });
+    const points: [number, number, number][] = [
+      [1, 0.5, 10],
+      [2, 0.9, 10],
+      [1.5, 0.6, 10],
+      [0.5, 0.95, 90], // would dominate all, but breaks the memory limit
+      [3, 0.4, 10],
+    ];
+    const trials = points.map(([loss, accuracy, memory_gb], i) => trial(i, { value: loss, metrics: { loss, accuracy, memory_gb } }));
+    const plot = paretoPlot([...trials, trial(9, { state: "failed", reason: "timeout" })], two);
+    expect(plot.objectives).toEqual(["loss", "accuracy"]);
+    const feasible = plot.points.filter((p) => p.feasible);
+    const brute = feasible.filter((p) => !feasible.some((q) => q.values[0]! <= p.values[0]! && q.values[1]! >= p.values[1]! && (q.values[0]! < p.values[0]! || q.values[1]! > p.values[1]!)));
+    expect(plot.points.filter((p) => p.onFront).map((p) => p.trial)).toEqual(brute.map((p) => p.trial));
+    expect(plot.points.filter((p) => p.onFront).map((p) => p.trial)).toEqual([0, 1, 2]);
+    expect(plot.points.find((p) => p.trial === 3)).toMatchObject({ feasible: false, onFront: false });
+    expect(paretoPlot(trials, config)).toEqual({ objectives: [], points: [] });
+  });
+});

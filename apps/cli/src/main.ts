@@ -59,7 +59,7 @@ program
   .argument("<study>", "study name")
   .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
   .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
-  .requiredOption("--format <format>", "csv or json")
+  .requiredOption("--format <format>", "csv, json, or html (a self-contained report with the plots)")
   .option("--output <file>", "write there instead of stdout")
   .action(exportCommand);
 

@@ -260,6 +260,35 @@ describe("bayestune export", () => {
     expect(records[5]?.slice(1, 7)).toEqual(["running", "", "", "", iso(trials[4]?.createdAt), ""]);
   });
 
+  it("writes a self-contained HTML report: Plotly embedded, no network reference, the plots' data for every trial", async () => {
+    await populateSgd();
+    const output = join(dir, `${prefix}.html`);
+    const { code } = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "html", "--output", output], 30_000);
+    expect(code).toBe(0);
+    const html = readFileSync(output, "utf8");
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    // Plotly's bundle is inline (megabytes of it) and nothing is fetched from elsewhere.
+    // (Booleans, not matchers on the text: a failure would print megabytes.)
+    expect(html.length).toBeGreaterThan(1_000_000);
+    expect(html.includes('Plotly.newPlot("history"')).toBe(true);
+    expect(/<script[^>]+src=/.test(html)).toBe(false);
+    expect(/<link[^>]+href=/.test(html)).toBe(false);
+    const views = JSON.parse(/<script id="views" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!) as {
+      trials: unknown[];
+      history: { trial: number; bestSoFar?: number }[];
+      parallel: { lines: unknown[] };
+    };
+    // populateSgd: 5 trials, 2 complete (0.5 and then 0.125), 2 failed, 1 running.
+    expect(views.trials).toHaveLength(5);
+    expect(views.history.map((p) => [p.trial, p.bestSoFar])).toEqual([
+      [0, 0.5],
+      [2, 0.125],
+    ]);
+    expect(views.parallel.lines).toHaveLength(2);
+    // The failure's message is in the trials table, escaped.
+    expect(html.includes("nonzero-exit: Traceback: ValueError(&quot;lr, momentum&quot;)")).toBe(true);
+  });
+
   it("writes every trial as JSON equal to the store's records", async () => {
     const trials = await populateSgd();
     const { code, stdout } = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "json"], 30_000);
@@ -289,7 +318,7 @@ describe("bayestune export", () => {
     await populateSgd();
     const format = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "xlsx"], 30_000);
     expect(format.code).toBe(2);
-    expect(format.stderr).toBe('bayestune: --format must be one of csv, json, got "xlsx"\n');
+    expect(format.stderr).toBe('bayestune: --format must be one of csv, json, html, got "xlsx"\n');
   });
 });
 

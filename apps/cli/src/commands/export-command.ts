@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { StoredTrial } from "@bayestune/store";
 import { ConfigError } from "@bayestune/coordinator";
+import { renderStudyReport, studyViews } from "@bayestune/dashboard";
 import { csvRecord } from "../csv.js";
 import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
 
@@ -26,9 +27,12 @@ export interface ExportedTrial {
   worker: string | null;
 }
 
-const FORMATS = ["csv", "json"] as const;
+const FORMATS = ["csv", "json", "html"] as const;
 
-/** `bayestune export STUDY --format csv|json`: every trial of the study, to stdout or `--output`. */
+/**
+ * `bayestune export STUDY --format csv|json|html`: every trial of the study, to
+ * stdout or `--output`; html is the self-contained report with the study's plots.
+ */
 export async function exportCommand(name: string, options: ExportCommandOptions): Promise<void> {
   const format = FORMATS.find((f) => f === options.format);
   if (format === undefined) throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got ${JSON.stringify(options.format)}`);
@@ -37,8 +41,10 @@ export async function exportCommand(name: string, options: ExportCommandOptions)
   let text: string;
   try {
     const study = await requireStudy(store, name, prefix);
-    const trials = (await store.getTrials(name)).map(exportedTrial);
-    text = format === "json" ? `${JSON.stringify(trials, null, 2)}\n` : toCsv(trials, Object.keys(study.config.space));
+    const stored = await store.getTrials(name);
+    const trials = stored.map(exportedTrial);
+    if (format === "html") text = renderStudyReport(studyViews(study, stored), new Date());
+    else text = format === "json" ? `${JSON.stringify(trials, null, 2)}\n` : toCsv(trials, Object.keys(study.config.space));
   } finally {
     await close();
   }

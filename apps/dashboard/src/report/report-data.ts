@@ -1,0 +1,40 @@
+import type { StoredStudy, StoredTrial } from "@bayestune/store";
+import { optimizationHistory, type HistoryPoint } from "../plot-data/history.js";
+import { learningCurves, type LearningCurve } from "../plot-data/learning-curves.js";
+import { parallelCoordinates, type ParallelCoordinates } from "../plot-data/parallel-coordinates.js";
+import { paretoPlot, type ParetoPlot } from "../plot-data/pareto.js";
+
+/** Everything one study's views draw, computed once and shared by the report and the dashboard. */
+export interface StudyViews {
+  readonly name: string;
+  readonly metric: string;
+  readonly direction: string;
+  /** The trials table; `reason` is a failed trial's reason and message. */
+  readonly trials: readonly { readonly number: number; readonly state: string; readonly value: number | null; readonly fidelity: number | null; readonly reason: string | null }[];
+  readonly history: readonly HistoryPoint[];
+  readonly parallel: ParallelCoordinates;
+  readonly curves: readonly LearningCurve[];
+  readonly pareto: ParetoPlot;
+}
+
+export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): StudyViews {
+  const { config } = study;
+  return {
+    name: study.name,
+    metric: config.metric,
+    direction: config.direction,
+    trials: [...trials]
+      .sort((a, b) => a.number - b.number)
+      .map((t) => ({
+        number: t.number,
+        state: t.state,
+        value: t.value ?? null,
+        fidelity: t.fidelity ?? null,
+        reason: t.reason === undefined ? null : [t.reason, t.message].filter(Boolean).join(": "),
+      })),
+    history: optimizationHistory(trials, config),
+    parallel: parallelCoordinates(trials, config),
+    curves: learningCurves(trials, config),
+    pareto: paretoPlot(trials, config),
+  };
+}

@@ -277,6 +277,7 @@ describe("bayestune export", () => {
       trials: unknown[];
       history: { trial: number; bestSoFar?: number }[];
       parallel: { lines: unknown[] };
+      feasibility: unknown;
     };
     // populateSgd: 5 trials, 2 complete (0.5 and then 0.125), 2 failed, 1 running.
     expect(views.trials).toHaveLength(5);
@@ -285,6 +286,8 @@ describe("bayestune export", () => {
       [2, 0.125],
     ]);
     expect(views.parallel.lines).toHaveLength(2);
+    expect(views.feasibility).toEqual({ panels: [], failures: { timeout: 1, "nonzero-exit": 1 } });
+    expect(html.includes('<div id="failures" class="plot">')).toBe(true);
     // The failure's message is in the trials table, escaped.
     expect(html.includes("nonzero-exit: Traceback: ValueError(&quot;lr, momentum&quot;)")).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { StudyConfig } from "@bayestune/protocol";
 import type { IntermediateValue, StoredTrial } from "@bayestune/store";
-import { learningCurves, optimizationHistory, parallelCoordinates, paretoPlot } from "../src/index.js";
+import { feasibilityPlot, learningCurves, optimizationHistory, parallelCoordinates, paretoPlot } from "../src/index.js";
 
 function trial(number: number, fields: Partial<StoredTrial> = {}): StoredTrial {
   return { study: "s", number, params: { lr: 0.01, layers: 2, opt: "adamw" }, state: "complete", rung: 0, intermediate: [], rungs: [], source: "sampler", attempts: 1, createdAt: 0, ...fields };
@@ -98,3 +98,25 @@ describe("paretoPlot", () => {
     expect(paretoPlot(trials, config)).toEqual({ objectives: [], points: [] });
   });
 });
+
+describe("feasibilityPlot", () => {
+  it("gives one panel per constraint with each complete trial marked by its bound, and counts failures by reason", () => {
+    const constrained = { constraints: [{ metric: "memory_gb", max: 80 }, { metric: "hours", min: 0.1, max: 1 }] };
+    const trials = [
+      trial(0, { value: 1, metrics: { loss: 1, memory_gb: 90, hours: 0.5 } }),
+      trial(1, { value: 2, metrics: { loss: 2, memory_gb: 70, hours: 0.05 } }),
+      trial(2, { state: "failed", reason: "out-of-memory" }),
+      trial(3, { state: "failed", reason: "out-of-memory" }),
+      trial(4, { state: "failed", reason: "non-finite-metric" }),
+      trial(5, { state: "running" }),
+    ];
+    const plot = feasibilityPlot(trials, constrained);
+    expect(plot.panels).toEqual([
+      { metric: "memory_gb", max: 80, points: [{ trial: 0, value: 90, objective: 1, feasible: false }, { trial: 1, value: 70, objective: 2, feasible: true }] },
+      { metric: "hours", min: 0.1, max: 1, points: [{ trial: 0, value: 0.5, objective: 1, feasible: true }, { trial: 1, value: 0.05, objective: 2, feasible: false }] },
+    ]);
+    expect(plot.failures).toEqual({ "out-of-memory": 2, "non-finite-metric": 1 });
+    expect(feasibilityPlot(trials, { constraints: [] }).panels).toEqual([]);
+  });
+});
+

@@ -24,7 +24,8 @@ function escapeHtml(text: string): string {
 /**
  * One self-contained HTML file with a study's views: the trials table, the
  * optimisation history, parallel coordinates, learning curves with promotions,
- * and the Pareto front for several objectives. Plotly's JavaScript and the data
+ * the Pareto front for several objectives, each constraint against the
+ * objective, and the failed trials by reason. Plotly's JavaScript and the data
  * are embedded, so the file opens without a network.
  */
 export function renderStudyReport(views: StudyViews, generatedAt: Date): string {
@@ -46,6 +47,8 @@ export function renderStudyReport(views: StudyViews, generatedAt: Date): string 
 <h2>Parallel coordinates</h2><div id="parallel" class="plot"></div>
 <h2>Learning curves</h2><div id="curves" class="plot"></div>
 ${views.pareto.objectives.length > 0 ? '<h2>Pareto front</h2><div id="pareto" class="plot"></div>' : ""}
+${views.feasibility.panels.map((_, i) => `<h2>Constraint ${i + 1}</h2><div id="constraint-${i}" class="plot"></div>`).join("\n")}
+${Object.keys(views.feasibility.failures).length > 0 ? '<h2>Failed trials by reason</h2><div id="failures" class="plot"></div>' : ""}
 <h2>Trials</h2>
 <table><thead><tr><th>trial</th><th>state</th><th>value</th><th>fidelity</th><th>failure</th></tr></thead><tbody>
 ${rows}
@@ -83,6 +86,13 @@ if (views.pareto.objectives.length > 0) {
     { x: pts.filter((p) => p.onFront).map((p) => p.values[0]), y: pts.filter((p) => p.onFront).map((p) => p.values[1]), mode: "markers", marker: { size: 11 }, name: "Pareto front" },
   ], { xaxis: { title: { text: views.pareto.objectives[0] } }, yaxis: { title: { text: views.pareto.objectives[1] } } });
 }
+views.feasibility.panels.forEach((panel, i) => {
+  const side = (feasible) => ({ x: panel.points.filter((p) => p.feasible === feasible).map((p) => p.value), y: panel.points.filter((p) => p.feasible === feasible).map((p) => p.objective), mode: "markers", name: feasible ? "within the bound" : "outside it" });
+  const bounds = [panel.min, panel.max].filter((b) => b !== undefined).map((b) => ({ type: "line", x0: b, x1: b, yref: "paper", y0: 0, y1: 1, line: { dash: "dash" } }));
+  Plotly.newPlot("constraint-" + i, [side(true), side(false)], { shapes: bounds, xaxis: { title: { text: panel.metric } }, yaxis: { title: { text: views.metric } } });
+});
+const failures = views.feasibility.failures;
+if (Object.keys(failures).length > 0) Plotly.newPlot("failures", [{ type: "bar", x: Object.keys(failures), y: Object.values(failures) }]);
 </script>
 </body>
 </html>

@@ -1,4 +1,5 @@
 import type { StoredStudy, StoredTrial } from "@bayestune/store";
+import { feasibilityPlot, type FeasibilityPlot } from "../plot-data/feasibility.js";
 import { optimizationHistory, type HistoryPoint } from "../plot-data/history.js";
 import { learningCurves, type LearningCurve } from "../plot-data/learning-curves.js";
 import { parallelCoordinates, type ParallelCoordinates } from "../plot-data/parallel-coordinates.js";
@@ -15,6 +16,7 @@ export interface StudyViews {
   readonly parallel: ParallelCoordinates;
   readonly curves: readonly LearningCurve[];
   readonly pareto: ParetoPlot;
+  readonly feasibility: FeasibilityPlot;
 }
 
 export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): StudyViews {
@@ -36,5 +38,6 @@ export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): 
     parallel: parallelCoordinates(trials, config),
     curves: learningCurves(trials, config),
     pareto: paretoPlot(trials, config),
+    feasibility: feasibilityPlot(trials, config),
   };
 }

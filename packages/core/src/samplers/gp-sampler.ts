@@ -1,4 +1,3 @@
-import { normalCdf } from "../acquisition/normal.js";
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
@@ -8,7 +7,7 @@ import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } fro
 import { chebyshevScalarize, drawChebyshevWeights } from "../multi-objective/parego.js";
 import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
 import { RandomSampler } from "./random-sampler.js";
-import { fitObjective, fitSideModels, fitStudyModels, type FitModel } from "./study-models.js";
+import { fitObjective, fitSideModels, fitStudyModels, probabilityAtMost0, type FitModel } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
 
 /**
@@ -97,16 +96,16 @@ export class GPSampler implements Sampler {
   }
 
   sample(context: SamplerContext, q: number): Float64Array[] {
-    if (context.trials.some((t) => t.objectives !== undefined)) return this.sampleParEGO(context, q);
     const { space, trials } = context;
-    const d = space.dimension;
-    const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * d, 10));
-    const complete = trials.filter((t): t is ObservedTrial & { y: number } => t.state === "complete");
-    if (trials.length < nInitial || complete.length < 2) {
-      const initialCount = Math.min(q, complete.length < 2 ? q : nInitial - trials.length);
+    const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * space.dimension, 10));
+    const completeCount = trials.filter((t) => t.state === "complete").length;
+    if (trials.length < nInitial || completeCount < 2) {
+      const initialCount = Math.min(q, completeCount < 2 ? q : nInitial - trials.length);
       const initial = this.initial.sample(context, initialCount);
       return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
     }
+    if (trials.some((t) => t.objectives !== undefined)) return this.sampleParEGO(context, q);
+    const complete = trials.filter((t): t is ObservedTrial & { y: number } => t.state === "complete");
 
     const fit: FitModel = (key, X, y, deterministic) => this.fitModel(context, key, X, y, deterministic);
     const models = fitStudyModels(trials, fit, this.options.deterministic);
@@ -154,11 +153,7 @@ export class GPSampler implements Sampler {
   private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
     const { space, rng, allowed } = context;
     if (failure !== undefined) {
-      const bound = failure.toModelUnits(0);
-      const safe = (x: Float64Array): boolean => {
-        const { mean, variance } = failure.predict([x]);
-        return normalCdf((bound - mean[0]!) / Math.sqrt(Math.max(variance[0]!, 1e-18))) >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x));
-      };
+      const safe = (x: Float64Array): boolean => probabilityAtMost0(failure, [x])[0]! >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x));
       const result = optimizeAcquisition(restrictTo(target, safe), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
       if (Number.isFinite(result.value)) return result.x;
     }
@@ -186,7 +181,7 @@ export class GPSampler implements Sampler {
   }
 
   /**
-   * Several objectives: composite ParEGO. One GP per objective (and the failure
+   * Several objectives, past the initial design: composite ParEGO. One GP per objective (and the failure
    * and constraint models as for one objective); each proposal draws new
    * Chebyshev weights and maximises the log expected improvement of the
    * scalarised posterior samples (scalarizedLogEI) against the best scalarised
@@ -194,14 +189,8 @@ export class GPSampler implements Sampler {
    * every model as Kriging-believer fantasies.
    */
   private sampleParEGO(context: SamplerContext, q: number): Float64Array[] {
-    const { space, trials, rng } = context;
-    const nInitial = this.options.nInitial ?? Math.max(5, Math.min(2 * space.dimension, 10));
+    const { trials, rng } = context;
     const complete = trials.filter((t): t is ObservedTrial & { objectives: Float64Array } => t.state === "complete" && t.objectives !== undefined);
-    if (trials.length < nInitial || complete.length < 2) {
-      const initialCount = Math.min(q, complete.length < 2 ? q : nInitial - trials.length);
-      const initial = this.initial.sample(context, initialCount);
-      return initialCount === q ? initial : [...initial, ...this.sample({ ...context, trials: [...trials, ...initial.map(pending)] }, q - initialCount)];
-    }
     const fit: FitModel = (key, X, y, deterministic) => this.fitModel(context, key, X, y, deterministic);
     const m = complete[0]!.objectives.length;
     let objectives = Array.from({ length: m }, (_, k) =>

@@ -1,3 +1,4 @@
+import { normalCdf } from "../acquisition/normal.js";
 import type { GaussianProcess } from "../gp/gaussian-process.js";
 import type { ObservedTrial } from "./sampler.js";
 
@@ -46,4 +47,11 @@ export function fitSideModels(trials: readonly ObservedTrial[], fit: FitModel): 
     constraints.push(reported.length >= 2 ? fit(`constraint ${i}`, reported.map((t) => t.x), Float64Array.from(reported, (t) => t.constraints![i]!)) : undefined);
   }
   return { ...(failure !== undefined ? { failure } : {}), constraints };
+}
+
+/** P(value ≤ 0) under a model at each point: a constraint's probability of holding, or P(no failure). */
+export function probabilityAtMost0(gp: GaussianProcess, points: readonly Float64Array[]): number[] {
+  const { mean, variance } = gp.predict(points);
+  const bound = gp.toModelUnits(0);
+  return points.map((_, i) => normalCdf((bound - mean[i]!) / Math.sqrt(Math.max(variance[i]!, 1e-18))));
 }

@@ -1,10 +1,9 @@
 import { InvalidArgumentError, TrialStateError } from "../errors.js";
-import { normalCdf } from "../acquisition/normal.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess } from "../gp/gaussian-process.js";
 import { Rng } from "../rng.js";
 import { paretoFront } from "../multi-objective/pareto.js";
-import { fitObjective, fitSideModels, type FitModel } from "../samplers/study-models.js";
+import { fitObjective, fitSideModels, probabilityAtMost0, type FitModel } from "../samplers/study-models.js";
 import { GPSampler, type GPSamplerOptions } from "../samplers/gp-sampler.js";
 import { RandomSampler } from "../samplers/random-sampler.js";
 import type { ObservedTrial, Sampler } from "../samplers/sampler.js";
@@ -158,21 +157,9 @@ export class Study {
     if (typeof value !== "number") {
       throw new InvalidArgumentError(`tell expects a number, { value, constraints } or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
     }
-    if (!Number.isFinite(value)) {
-      record.state = "failed";
-      record.reason = `non-finite objective: ${value}`;
-      this.onWarning(`bayestune: trial ${number} reported ${value}; recorded as failed`);
-      return freeze(record);
-    }
+    if (!Number.isFinite(value)) return this.failNonFinite(number, record, String(value), `non-finite objective: ${value}`);
     const told = typeof outcome === "number" ? {} : ((outcome as { constraints?: Readonly<Record<string, number>> }).constraints ?? {});
-    const violations = this.violationsOf(number, told);
-    record.state = "complete";
-    record.value = value;
-    if (this.constraints.length > 0) {
-      record.constraints = Object.fromEntries(this.constraints.map((c) => [c.name, told[c.name] as number]));
-      record.violations = violations;
-    }
-    return freeze(record);
+    return this.complete(number, record, told, { value });
   }
 
   /** `tell` for several objectives: every value finite (else a failed trial), one per direction. */
@@ -182,15 +169,29 @@ export class Study {
       throw new InvalidArgumentError(`this study has ${this.directions.length} objectives: tell expects { values: [${this.directions.length} numbers], constraints } or { state: "failed", reason }, got ${JSON.stringify(outcome)}`);
     }
     if (values.some((v) => !Number.isFinite(v))) {
-      record.state = "failed";
-      record.reason = `non-finite objective: ${JSON.stringify(values.map(String))}`;
-      this.onWarning(`bayestune: trial ${number} reported ${values.join(", ")}; recorded as failed`);
-      return freeze(record);
+      return this.failNonFinite(number, record, values.join(", "), `non-finite objective: ${JSON.stringify(values.map(String))}`);
     }
     const told = (outcome as { constraints?: Readonly<Record<string, number>> }).constraints ?? {};
+    return this.complete(number, record, told, { values: Object.freeze([...(values as number[])]) });
+  }
+
+  /** A NaN or infinite objective: the trial failed, with a warning naming what it reported. */
+  private failNonFinite(number: number, record: TrialRecord, reported: string, reason: string): Trial {
+    record.state = "failed";
+    record.reason = reason;
+    this.onWarning(`bayestune: trial ${number} reported ${reported}; recorded as failed`);
+    return freeze(record);
+  }
+
+  /**
+   * Completes a trial with its objective(s) and the constraint metrics told.
+   * @throws InvalidArgumentError, leaving the trial running, when a constraint metric is missing.
+   */
+  private complete(number: number, record: TrialRecord, told: Readonly<Record<string, number>>, objective: { value: number } | { values: readonly number[] }): Trial {
     const violations = this.violationsOf(number, told);
     record.state = "complete";
-    record.values = Object.freeze([...(values as number[])]);
+    if ("value" in objective) record.value = objective.value;
+    else record.values = objective.values;
     if (this.constraints.length > 0) {
       record.constraints = Object.fromEntries(this.constraints.map((c) => [c.name, told[c.name] as number]));
       record.violations = violations;
@@ -357,12 +358,6 @@ function inRawUnits(gp: GaussianProcess, points: readonly Float64Array[]): { mea
   });
 }
 
-/** P(value ≤ 0) under the model, at each point. */
-function probabilityAtMost0(gp: GaussianProcess, points: readonly Float64Array[]): number[] {
-  const { mean, variance } = gp.predict(points);
-  const bound = gp.toModelUnits(0);
-  return points.map((_, i) => normalCdf((bound - mean[i]!) / Math.sqrt(Math.max(variance[i]!, 1e-18))));
-}
 
 /** Creates an in-process study; see `StudyOptions`. */
 export function createStudy(options: StudyOptions): Study {

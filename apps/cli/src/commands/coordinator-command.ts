@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
 import { integerFlag } from "../integer-flag.js";
 import { DEFAULT_PREFIX } from "../open-store.js";
-import { printBestTrials, storedValues } from "../print-front.js";
+import { printBestTrials, rankedTrial } from "../print-front.js";
 
 export interface CoordinatorCommandOptions {
   redis: string;
@@ -52,6 +52,6 @@ export async function coordinatorCommand(configFile: string, options: Coordinato
     return;
   }
   console.log(`${config.name}: ${outcome.finished} trials finished, ${outcome.failed} failed`);
-  const front = outcome.front.map((t) => ({ number: t.number, params: t.params, values: storedValues(config, t) }));
+  const front = outcome.front.map((t) => rankedTrial(config, t));
   printBestTrials(config, front, "no feasible trial completed");
 }

@@ -1,7 +1,7 @@
 import type { StoredStudy, StoredTrial } from "@bayestune/store";
 import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
 import { summarizeTrials, type StudySummary } from "../study-summary.js";
-import { describeValues, storedValues } from "../print-front.js";
+import { bestTrialLines, rankedTrial, storedValues } from "../print-front.js";
 
 export interface StatusCommandOptions {
   redis: string;
@@ -86,11 +86,8 @@ function studyText(study: StoredStudy, summary: StudySummary, trials: readonly S
     `${study.name}: ${summary.total} of ${config.maxTrials} trials, ${summary.running} running, ` +
       `${summary.paused > 0 ? `${summary.paused} paused for promotion, ` : ""}${summary.complete} complete, ${summary.failed} failed`,
   ];
-  if (config.objectives !== undefined && summary.front.length > 0) {
-    lines.push(`Pareto front (${summary.front.length} trial${summary.front.length === 1 ? "" : "s"}):`);
-    for (const t of summary.front) lines.push(`  trial ${t.number}: ${describeValues(config, storedValues(config, t))}  params: ${JSON.stringify(t.params)}`);
-  } else if (summary.best) {
-    lines.push(`best trial ${summary.best.number}: ${config.metric} = ${summary.best.value}`, `  params: ${JSON.stringify(summary.best.params)}`);
+  if (summary.front.length > 0) {
+    lines.push(...bestTrialLines(config, summary.front.map((t) => rankedTrial(config, t))));
   } else if (summary.complete > 0 && summary.infeasible.length === summary.complete) {
     lines.push(`no feasible trial: all ${summary.complete} complete trials break a constraint`);
   } else {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
-import { describeValues, printBestTrials, storedValues } from "../print-front.js";
+import { describeValues, printBestTrials, rankedTrial } from "../print-front.js";
 import { tuneScheduled } from "../scheduled-tune.js";
 import { ConfigError, loadStudyConfig, paretoTrials } from "@bayestune/coordinator";
 import type { StudyConfig } from "@bayestune/protocol";
@@ -104,5 +104,5 @@ async function tuneWithScheduler(
     `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
   );
   console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
-  printBestTrials(config, paretoTrials(trials, config).map((t) => ({ number: t.number, params: t.params, values: storedValues(config, t) })), "no trial completed the full budget");
+  printBestTrials(config, paretoTrials(trials, config).map((t) => rankedTrial(config, t)), "no trial completed the full budget");
 }

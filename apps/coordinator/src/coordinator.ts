@@ -19,7 +19,7 @@ import { Queue, QueueEvents, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { rungLadder, tellOutcomeOf } from "@bayestune/core";
+import { replayStudy, rungLadder, tellOutcomeOf } from "@bayestune/core";
 import { bestTrial, paretoTrials } from "./best-trial.js";
 import {
   formatZodIssues,
@@ -36,7 +36,6 @@ import {
 import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 
 import { nextConfiguration } from "./next-configuration.js";
-import { replayStudy } from "./replay-study.js";
 import { RungSchedule } from "./rung-schedule.js";
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";

@@ -3,9 +3,8 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
-import { BayestuneError, type Params } from "@bayestune/core";
+import { BayestuneError, replayStudy, type Params } from "@bayestune/core";
 import { countTrialStates, type Store } from "@bayestune/store";
-import { replayStudy } from "./replay-study.js";
 
 export interface HttpApiOptions {
   /** Read only: the API never writes a study. */

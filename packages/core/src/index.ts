@@ -23,6 +23,7 @@ export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
 export { proposeAtFullBudget, type FidelityObservation, type MultiFidelityProposal } from "./samplers/multi-fidelity.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice, type Prediction } from "./study/study.js";
 export { samplerChoiceFromSpec, studyOptionsFromConfig, tellOutcomeOf } from "./study/sampler-spec.js";
+export { replayStudy, type RecordedTrial } from "./study/replay-study.js";
 export type { Trial, TrialState, Direction, TellOutcome, ConstraintSpec } from "./study/trial.js";
 export * from "./schedulers/index.js";
 export { dominates, hypervolume, paretoFront } from "./multi-objective/pareto.js";

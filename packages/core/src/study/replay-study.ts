@@ -1,13 +1,25 @@
-import { createStudy, studyOptionsFromConfig, tellOutcomeOf, type Study } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
-import type { StoredTrial } from "@bayestune/store";
+import type { Params } from "../space/params.js";
+import { studyOptionsFromConfig, tellOutcomeOf } from "./sampler-spec.js";
+import { createStudy, type Study } from "./study.js";
+
+/** What a replay needs of a stored trial (the store's StoredTrial has it). */
+export interface RecordedTrial {
+  readonly number: number;
+  readonly params: Readonly<Params>;
+  readonly state: string;
+  readonly value?: number | undefined;
+  readonly metrics?: Readonly<Record<string, number | null>> | undefined;
+  readonly reason?: string | undefined;
+  readonly message?: string | undefined;
+}
 
 /**
  * A core study in the state the stored history implies: every stored trial is
  * enqueued and asked again (getting its own number back), the finished ones are
  * told, the running ones stay pending.
  */
-export async function replayStudy(config: StudyConfig, stored: readonly StoredTrial[]): Promise<Study> {
+export async function replayStudy(config: StudyConfig, stored: readonly RecordedTrial[]): Promise<Study> {
   const study = createStudy(studyOptionsFromConfig(config));
   for (const trial of stored) {
     study.enqueue({ ...trial.params });

@@ -23,6 +23,7 @@ import { pino } from "pino";
 import { createStudy } from "@bayestune/core";
 import { startCoordinator } from "@bayestune/coordinator";
 import type { StudyConfigInput } from "@bayestune/protocol";
+import { readWorkerPool } from "@bayestune/store";
 import { clearPrefix } from "../../test/support/redis-keys.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
@@ -179,9 +180,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 async function waitForSlots(redis: Redis, prefix: string, slots: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const keys = await redis.keys(`${prefix}:bayestune:worker:*`);
-    const values = keys.length > 0 ? await redis.mget(...keys) : [];
-    if (values.reduce((sum, v) => sum + Number(v ?? 0), 0) >= slots) return;
+    if ((await readWorkerPool(redis, prefix)).slots >= slots) return;
     if (Date.now() > deadline) throw new Error(`workers did not register ${slots} slots within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

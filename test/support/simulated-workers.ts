@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
-import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
+import { RESULTS_QUEUE, TRIALS_QUEUE, workerRegistrationKey, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
 import { clearPrefix } from "./redis-keys.js";
 
@@ -59,7 +59,8 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
   const jobs: TrialJob[] = [];
   const registry = new Redis(REDIS_URL);
   const workerId = randomUUID();
-  void registry.set(`${prefix}:bayestune:worker:${workerId}`, String(options.slots), "EX", 60);
+  // The previous version's value, the slot count alone, which the coordinator still counts.
+  void registry.set(workerRegistrationKey(prefix, workerId), String(options.slots), "EX", 60);
   const resultsConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const results = new Queue(RESULTS_QUEUE, { connection: resultsConnection, prefix });

@@ -1,5 +1,5 @@
 export { startCoordinator, type Coordinator, type CoordinatorOptions, type CoordinatorOutcome } from "./coordinator.js";
-export { countWorkerSlots, workerKeyPattern } from "./worker-slots.js";
+export { countWorkerSlots } from "./worker-slots.js";
 export { loadStudyConfig } from "./load-config.js";
 export { ConfigError } from "./config-error.js";
 export { createHttpApi } from "./http-api.js";

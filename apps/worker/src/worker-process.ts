@@ -11,6 +11,8 @@ import {
   type ProgressEvent,
   type TrialResult,
   type WorkerMessage,
+  type WorkerRegistration,
+  workerRegistrationKey,
 } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
 import { startOrphanGuard } from "./orphan-guard.js";
@@ -27,7 +29,7 @@ export interface StartWorkerOptions {
   slots?: number;
   /** A per-job directory is created under it. */
   workDir: string;
-  /** Written into every result and into the registration key. @defaultValue `${hostname()}-${process.pid}` */
+  /** Written into every result and into the registration key ({@link workerRegistrationKey}). @defaultValue `${hostname()}-${process.pid}` */
   id?: string;
   /** JSON-lines logger. @defaultValue pino to stdout */
   logger?: Logger;
@@ -54,11 +56,6 @@ const REGISTRATION_REFRESH_MS = 5_000;
  */
 const MAX_STALLED_COUNT = 2;
 
-/** The key through which the coordinator counts free slots: value = this worker's slot count. */
-export function workerRegistrationKey(prefix: string, id: string): string {
-  return `${prefix}:bayestune:worker:${id}`;
-}
-
 /**
  * Starts a worker that pulls trial jobs from TRIALS_QUEUE, runs each with {@link runTrial}
  * on a free slot, and posts progress and results to RESULTS_QUEUE.
@@ -71,6 +68,9 @@ export function workerRegistrationKey(prefix: string, id: string): string {
  *   UnrecoverableError, never retried. Neither stops the worker.
  * - A job whose worker dies is moved back to wait by BullMQ's stalled-job checker (run by
  *   every worker every `lockDurationMs`) and retried by another worker.
+ * - While it runs, the worker keeps a {@link WorkerRegistration} under
+ *   {@link workerRegistrationKey}, rewritten every few seconds and whenever a job starts
+ *   or ends on one of its slots; `close()` deletes it.
  *
  * @throws InvalidOptionsError when an option is out of its documented range.
  */
@@ -81,6 +81,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const results = new Queue<WorkerMessage>(RESULTS_QUEUE, { connection, prefix: opts.prefix });
   const freeGpus = [...opts.gpus];
   const running = new Set<AbortController>();
+  // Jobs on this worker's slots, from BullMQ handing one over until it is handed back.
+  let busy = 0;
   let closing = false;
   // Kills the trials' process groups if this process dies without stopping them (kill -9).
   const guard = startOrphanGuard();
@@ -89,7 +91,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     await results.add(name, message, { jobId });
   };
 
-  const processJob = async (job: Job, token?: string): Promise<{ state: TrialResult["state"]; value?: number }> => {
+  const runJob = async (job: Job, token?: string): Promise<{ state: TrialResult["state"]; value?: number }> => {
     if (closing) return requeue(job, token);
     const parsed = TrialJob.safeParse(job.data);
     if (!parsed.success) {
@@ -155,6 +157,17 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     return result.value === undefined ? { state: result.state } : { state: result.state, value: result.value };
   };
 
+  const processJob = async (job: Job, token?: string): ReturnType<typeof runJob> => {
+    busy += 1;
+    refreshRegistration();
+    try {
+      return await runJob(job, token);
+    } finally {
+      busy -= 1;
+      refreshRegistration();
+    }
+  };
+
   const worker = new Worker(TRIALS_QUEUE, processJob, {
     connection,
     prefix: opts.prefix,
@@ -176,13 +189,31 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   // BullMQ's own client of the results queue, so that the worker needs no Redis library of its own.
   const redis = await results.getBackend().client;
   const key = workerRegistrationKey(opts.prefix, opts.id);
+  const startedAt = Date.now();
+  const host = hostname();
   const register = async (): Promise<void> => {
-    await redis.set(key, String(opts.slots), { PX: REGISTRATION_TTL_MS });
+    const registration: WorkerRegistration = { slots: opts.slots, busy, host, gpus: opts.gpus, startedAt };
+    await redis.set(key, JSON.stringify(registration), { PX: REGISTRATION_TTL_MS });
   };
+  // One write at a time, in order, so that an older busy count never lands after a newer one;
+  // close() waits for the chain, so that no write brings the key back after its delete. At most
+  // one write waits behind the running one (it reads `busy` when it runs), so that a Redis
+  // outage does not pile up writes.
+  let registering = Promise.resolve();
+  let refreshWaiting = false;
+  const refreshRegistration = (): void => {
+    if (closing || refreshWaiting) return;
+    refreshWaiting = true;
+    registering = registering
+      .then(() => {
+        refreshWaiting = false;
+        return register();
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "registration not refreshed"));
+  };
+  // Before the first job can start: a worker that cannot register does not start.
   await register();
-  const heartbeat = setInterval(() => {
-    register().catch((error: unknown) => logger.warn({ err: error }, "registration not refreshed"));
-  }, REGISTRATION_REFRESH_MS);
+  const heartbeat = setInterval(refreshRegistration, REGISTRATION_REFRESH_MS);
 
   void worker.run().catch((error: unknown) => logger.error({ err: error }, "worker stopped"));
   logger.info({ prefix: opts.prefix, slots: opts.slots, gpus: opts.gpus, lockDurationMs: opts.lockDurationMs }, "worker started");
@@ -191,6 +222,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const close = async (): Promise<void> => {
     closing = true;
     clearInterval(heartbeat);
+    await registering;
     // Deregistered first, so the coordinator stops counting these slots at once.
     await redis.del(key).catch((error: unknown) => logger.warn({ err: error }, "registration not deleted"));
     const workerClosed = worker.close();

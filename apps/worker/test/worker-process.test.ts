@@ -4,22 +4,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  parseWorkerRegistration,
   RESULTS_QUEUE,
   TRIALS_QUEUE,
   trialJobId,
+  workerRegistrationKey,
   type ProgressEvent,
   type TrialJobInput,
   type TrialResult,
   type WorkerMessage,
 } from "@bayestune/protocol";
-import { workerRegistrationKey } from "../src/worker-process.js";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -228,7 +229,7 @@ describe("worker process", () => {
   it("registers its slot count while it runs; on SIGTERM it deregisters, requeues its trial and exits 0", async () => {
     const worker = await startWorkerProcess("A", "--slots", "3");
     const key = workerRegistrationKey(prefix, "A");
-    expect(await redis.get(key)).toBe("3");
+    expect(parseWorkerRegistration(await redis.get(key))).toMatchObject({ slots: 3, busy: 0, gpus: [] });
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(10_000);
     expect(ttl).toBeLessThanOrEqual(15_000);
@@ -248,6 +249,34 @@ describe("worker process", () => {
     expect(await trials.getJobState("s-0-0")).toBe("waiting");
     expect((await trials.getJob("s-0-0"))?.attemptsMade).toBe(0);
     expect(await messages("result")).toHaveLength(0);
+  });
+
+  it("registers its busy slots: 1 of 2 while a trial runs, 0 once it ends; close deletes the registration", async () => {
+    const launchedAt = Date.now();
+    const worker = await startWorkerProcess("A", "--gpus", "0,1");
+    const key = workerRegistrationKey(prefix, "A");
+    const registration = async () => parseWorkerRegistration(await redis.get(key));
+    const idle = await registration();
+    expect(idle).toEqual({ slots: 2, busy: 0, host: hostname(), gpus: ["0", "1"], startedAt: expect.any(Number) });
+    expect(idle?.startedAt).toBeGreaterThanOrEqual(launchedAt);
+    expect(idle?.startedAt).toBeLessThanOrEqual(Date.now());
+
+    // The refresh runs every 5 s: within 1 s of a trial starting or ending, only the
+    // write at the job's start or end can have updated busy.
+    await addTrial(trialJob(0, { x: 1, ms: 2_500 }));
+    await waitFor(() => worker.logs.some((log) => log["msg"] === "trial started"), 10_000, "the trial to start");
+    await waitFor(async () => (await registration())?.busy === 1, 1_000, "busy 1 while the trial runs");
+    expect(worker.logs.some((log) => log["msg"] === "trial ended")).toBe(false);
+    expect(await trials.getJobState("s-0-0")).toBe("active");
+
+    await waitFor(() => worker.logs.some((log) => log["msg"] === "trial ended"), 10_000, "the trial to end");
+    await waitFor(async () => (await registration())?.busy === 0, 1_000, "busy 0 once the trial ended");
+    expect(await registration()).toEqual(idle);
+    expect(await trials.getJobState("s-0-0")).toBe("completed");
+
+    worker.child.kill("SIGTERM");
+    expect(await exited(worker.child)).toEqual({ code: 0, signal: null });
+    expect(await redis.exists(key)).toBe(0);
   });
 
   it("exits 2 with one message on a bad flag", async () => {

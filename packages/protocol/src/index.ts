@@ -24,4 +24,12 @@ export {
 } from "./trial-messages.js";
 export { CHILD_ENV, CHILD_PARAM_PREFIX, childParamVariable } from "./child-env.js";
 export { trialJobFor } from "./trial-job-for.js";
+export {
+  WorkerRegistration,
+  parseWorkerRegistration,
+  workerIdFromKey,
+  workerKeyPattern,
+  workerRegistrationKey,
+  type LegacyWorkerRegistration,
+} from "./worker-registration.js";
 export { constraintViolations } from "./constraint-check.js";

@@ -17,3 +17,4 @@ export { MemoryStore } from "./memory-store.js";
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { checkRedisDurability } from "./redis-durability.js";
 export { countTrialStates } from "./count-states.js";
+export { readWorkerPool, type PoolWorker, type WorkerPool } from "./worker-pool.js";

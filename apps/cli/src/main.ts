@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "@bayestune/coordinator";
+import { DashboardAccessError } from "@bayestune/dashboard";
 import { coordinatorCommand } from "./commands/coordinator-command.js";
+import { dashboardCommand } from "./commands/dashboard-command.js";
 import { endpointTrialCommand } from "./commands/endpoint-trial-command.js";
 import { exportCommand } from "./commands/export-command.js";
 import { statusCommand } from "./commands/status-command.js";
@@ -30,9 +32,22 @@ program
   .argument("<config>", "study config, YAML or JSON")
   .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
   .option("--prefix <prefix>", "BullMQ key prefix, the same for the coordinator and its workers (default: bull)")
-  .option("--port <n>", "serve the read-only HTTP API and Bull Board on 127.0.0.1:<n>")
+  .option("--port <n>", "serve the dashboard, the read-only HTTP API and Bull Board on <host>:<n>")
+  .option("--host <address>", "where --port listens; anything but loopback needs --token", "127.0.0.1")
+  .option("--token <token>", "required on every request to --port (default: $BAYESTUNE_DASHBOARD_TOKEN)")
   .option("--queue-ahead <n>", "jobs kept waiting beyond the free worker slots, so a freed slot starts at once (default: 0)")
   .action(coordinatorCommand);
+
+program
+  .command("dashboard")
+  .description("serve the live study dashboard, the read-only API and Bull Board for the studies in Redis")
+  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
+  .option("--host <address>", "where to listen; anything but loopback needs a token", "127.0.0.1")
+  .option("--port <n>", "port (0: any free one)", "8080")
+  .option("--token <token>", "required on every request (default: $BAYESTUNE_DASHBOARD_TOKEN)")
+  .option("--refresh <ms>", "how often the pages update", "2000")
+  .action(dashboardCommand);
 
 program
   .command("worker")
@@ -81,6 +96,9 @@ try {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; --help and --version exit 0, a misused flag is the user's to fix.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof DashboardAccessError) {
+    console.error(`bayestune: ${error.message}`);
+    process.exitCode = 2;
   } else if (error instanceof ConfigError) {
     console.error(`bayestune: ${error.message}`);
     process.exitCode = error.exitCode;

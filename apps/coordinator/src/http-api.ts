@@ -4,6 +4,7 @@ import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
 import { BayestuneError, replayStudy, type Params } from "@bayestune/core";
+import { guardAccess, registerDashboard, type DashboardOptions } from "@bayestune/dashboard";
 import { countTrialStates, type Store } from "@bayestune/store";
 
 export interface HttpApiOptions {
@@ -11,17 +12,24 @@ export interface HttpApiOptions {
   store: Store;
   /** Shown by Bull Board at `/queues`. */
   queues: readonly Queue[];
+  /** Required on every request when set (see guardAccess); the caller decides where a token is needed (checkBind). */
+  token?: string | undefined;
+  /** The live dashboard at `/`, beside the API and Bull Board. */
+  dashboard?: Omit<DashboardOptions, "store" | "bullBoardPath"> | undefined;
 }
 
 /**
  * A read-only view of the studies (`/api/studies`, `/api/studies/:name`,
- * `/api/studies/:name/trials`, `/api/studies/:name/predictions`) and Bull Board
- * at `/queues`. The caller listens (on 127.0.0.1: there is no authentication)
- * and closes it.
+ * `/api/studies/:name/trials`, `/api/studies/:name/predictions`), Bull Board at
+ * `/queues`, and optionally the dashboard at `/`. Every route is GET (anything
+ * else is 405), and with a token every request must carry it. The caller
+ * listens and closes it.
  */
 export async function createHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const { store } = options;
   const app = fastify({ logger: false });
+  await guardAccess(app, options.token);
+  if (options.dashboard !== undefined) await registerDashboard(app, { ...options.dashboard, store, bullBoardPath: "/queues" });
 
   app.get("/api/studies", async () => ({ studies: await store.listStudies() }));
 

@@ -58,7 +58,7 @@ async function main(): Promise<number> {
     ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
     ...(queueAhead !== undefined ? { queueAhead } : {}),
   });
-  const api = port === undefined ? undefined : await serveHttpApi(values.redis, values.prefix ?? "bull", port);
+  const api = port === undefined ? undefined : await serveHttpApi({ redis: values.redis, prefix: values.prefix ?? "bull", port });
   if (api) process.stderr.write(`bayestune coordinator API on ${api.address}/api/studies, Bull Board on ${api.address}/queues\n`);
   const closeAll = async (): Promise<void> => {
     await api?.close();

@@ -1,24 +1,60 @@
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { checkBind } from "@bayestune/dashboard";
 import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
-import { RedisStore } from "@bayestune/store";
+import { readWorkerPool, RedisStore } from "@bayestune/store";
 import { createHttpApi } from "./http-api.js";
 
+export interface ServeHttpApiOptions {
+  redis: string;
+  /** The BullMQ prefix of the coordinator and workers to show. */
+  prefix: string;
+  port: number;
+  /** @defaultValue "127.0.0.1"; anything but loopback needs a token. */
+  host?: string | undefined;
+  token?: string | undefined;
+  /** Poll interval of the dashboard's pages, in ms. @defaultValue 2000 */
+  refreshMs?: number | undefined;
+}
+
 /**
- * The read-only HTTP API and Bull Board on 127.0.0.1:port, on connections of
- * their own, so that closing them leaves the coordinator's alone.
+ * The read-only HTTP API, Bull Board and the dashboard on host:port, on
+ * connections of their own, so that closing them, or a slow read, leaves the
+ * coordinator's alone.
+ * @throws DashboardAccessError (before listening) for a public host without a token.
  * @returns the address it listens on and a close function.
  */
-export async function serveHttpApi(redis: string, prefix: string, port: number): Promise<{ address: string; close(): Promise<void> }> {
+export async function serveHttpApi(options: ServeHttpApiOptions): Promise<{ address: string; close(): Promise<void> }> {
+  const { redis, prefix, port } = options;
+  const host = options.host ?? "127.0.0.1";
+  checkBind(host, options.token);
   const store = new RedisStore({ redis, prefix: `${prefix}:bayestune` });
   const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection: { url: redis, maxRetriesPerRequest: null }, prefix }));
-  const app = await createHttpApi({ store, queues });
-  const address = await app.listen({ host: "127.0.0.1", port });
-  return {
-    address,
-    async close() {
-      await app.close();
-      for (const queue of queues) await queue.close();
-      await store.close();
-    },
+  const pool = new Redis(redis, { maxRetriesPerRequest: 1 });
+  // Without a listener an unreachable Redis would be an unhandled 'error' event; the reads fail with it instead.
+  pool.on("error", () => {});
+  const close = async (): Promise<void> => {
+    for (const queue of queues) await queue.close();
+    await store.close();
+    pool.disconnect();
   };
+  try {
+    const app = await createHttpApi({
+      store,
+      queues,
+      token: options.token,
+      dashboard: { readWorkers: () => readWorkerPool(pool, prefix), ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}) },
+    });
+    const address = await app.listen({ host, port });
+    return {
+      address,
+      async close() {
+        await app.close();
+        await close();
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

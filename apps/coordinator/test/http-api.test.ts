@@ -14,7 +14,7 @@ afterEach(async () => {
   await cleanUp(prefix);
 });
 
-async function apiWithOneStudy() {
+async function apiWithOneStudy(extra: { token?: string } = {}) {
   prefix = uniquePrefix();
   const store = new MemoryStore();
   const config = testConfig("api-study", { maxTrials: 5 });
@@ -26,13 +26,14 @@ async function apiWithOneStudy() {
   await store.finishTrial({ study: "api-study", trial: 1, rung: 0, state: "failed", reason: "timeout" });
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection, prefix }));
-  const app = await createHttpApi({ store, queues });
+  const readWorkers = async () => ({ workers: [{ id: "w1", slots: 2, busy: 1, host: "box", gpus: ["0", "1"], startedAt: 0 }], slots: 2, busy: 1 });
+  const app = await createHttpApi({ store, queues, dashboard: { readWorkers, refreshMs: 50 }, ...extra });
   cleanups.push(async () => {
     await app.close();
     for (const queue of queues) await queue.close();
     await connection.quit();
   });
-  return { app, config, store };
+  return { app, config, store, queues };
 }
 
 describe("createHttpApi", () => {
@@ -94,5 +95,71 @@ describe("createHttpApi", () => {
     expect(queues.statusCode).toBe(200);
     const names = (queues.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
     expect(names).toEqual([RESULTS_QUEUE, TRIALS_QUEUE].sort());
+  });
+
+  it("serves the dashboard's pages, their scripts and the data they poll", async () => {
+    const { app, store } = await apiWithOneStudy();
+    const home = await app.inject({ url: "/" });
+    expect(home.statusCode).toBe(200);
+    expect(home.body).toContain('<script type="module" src="/assets/study-page.js">');
+    expect(home.body).toContain('href="/queues"');
+    const study = await app.inject({ url: "/studies/api-study" });
+    expect(study.body).toContain('data-study="api-study"');
+    for (const asset of ["/assets/plotly.min.js", "/assets/study-page.js"]) {
+      const response = await app.inject({ url: asset });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers["content-type"]).toContain("text/javascript");
+    }
+
+    expect((await app.inject({ url: "/api/dashboard/studies" })).json()).toEqual({
+      studies: [{ name: "api-study", metric: "loss", direction: "minimize", counts: { running: 1, paused: 0, complete: 1, failed: 1 }, best: 0.04 }],
+    });
+    const early = (await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { views: { trials: unknown[] }; model: { available: boolean; reason?: string } };
+    expect(early.views.trials).toHaveLength(3);
+    // One complete trial: no model yet, and the page says why.
+    expect(early.model).toEqual({ available: false, reason: expect.stringContaining("2 complete trials") });
+    await store.finishTrial({ study: "api-study", trial: 2, rung: 0, state: "complete", value: 0.4 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const later = (await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { model: { available: boolean; importance: unknown[] } };
+    expect(later.model.available).toBe(true);
+    expect(later.model.importance).toHaveLength(2);
+    expect((await app.inject({ url: "/api/dashboard/studies/nope" })).statusCode).toBe(404);
+    expect((await app.inject({ url: "/api/dashboard/workers" })).json()).toMatchObject({ slots: 2, busy: 1, workers: [{ id: "w1" }] });
+  });
+
+  it("is read-only: anything but GET and HEAD is refused, Bull Board's actions included, and the queue is unchanged", async () => {
+    const { app, queues } = await apiWithOneStudy();
+    const trialsQueue = queues[0]!;
+    await trialsQueue.add("trial", { any: 1 }, { jobId: "j1" });
+    const attempts = [
+      { method: "POST", url: "/api/studies" },
+      { method: "PUT", url: `/queues/api/queues/${TRIALS_QUEUE}/pause` },
+      { method: "PUT", url: `/queues/api/queues/${TRIALS_QUEUE}/empty` },
+      { method: "DELETE", url: `/queues/api/queues/${TRIALS_QUEUE}/j1` },
+      { method: "PATCH", url: "/api/dashboard/studies/api-study" },
+    ] as const;
+    for (const attempt of attempts) {
+      const response = await app.inject(attempt);
+      expect(response.statusCode, `${attempt.method} ${attempt.url}`).toBe(405);
+    }
+    expect(await trialsQueue.getJob("j1")).toBeDefined();
+    expect(await trialsQueue.isPaused()).toBe(false);
+  });
+
+  it("with a token, refuses a request without it, and takes it as a Bearer header, a query or the cookie the query sets", async () => {
+    const token = "0123456789abcdef0123";
+    const { app } = await apiWithOneStudy({ token });
+    for (const url of ["/", "/api/studies", "/queues", "/queues/api/queues", "/assets/study-page.js"]) {
+      expect((await app.inject({ url })).statusCode, url).toBe(401);
+    }
+    expect((await app.inject({ url: "/api/studies", headers: { authorization: "Bearer wrong-token-wrong-token" } })).statusCode).toBe(401);
+    expect((await app.inject({ url: "/api/studies", headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    const visit = await app.inject({ url: `/?token=${token}` });
+    expect(visit.statusCode).toBe(200);
+    const cookie = visit.cookies.find((c) => c.name === "bayestune_token");
+    expect(cookie).toMatchObject({ value: token, httpOnly: true, sameSite: "Strict" });
+    // Bull Board's own requests carry the cookie, not the token.
+    expect((await app.inject({ url: "/queues/api/queues", cookies: { bayestune_token: token } })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/queues/api/queues", cookies: { bayestune_token: "nope" } })).statusCode).toBe(401);
   });
 });

@@ -3,5 +3,10 @@ export { parallelCoordinates, type Axis, type ParallelCoordinates } from "./plot
 export { learningCurves, type LearningCurve } from "./plot-data/learning-curves.js";
 export { paretoPlot, type ParetoPlot } from "./plot-data/pareto.js";
 export { feasibilityPlot, type ConstraintPanel, type FeasibilityPlot } from "./plot-data/feasibility.js";
-export { studyViews, type StudyViews } from "./report/report-data.js";
+export { parameterImportance } from "./plot-data/importance.js";
+export { modelSlices } from "./plot-data/model-slices.js";
+export { modelViews, type ModelViews } from "./plot-data/model-views.js";
+export { studyViews, studyPageData, type StudyViews, type StudyPageData } from "./report/report-data.js";
 export { renderStudyReport } from "./report/render-report.js";
+export { checkBind, guardAccess, isLoopbackHost, DashboardAccessError } from "./server/access.js";
+export { registerDashboard, type DashboardOptions } from "./server/dashboard-routes.js";

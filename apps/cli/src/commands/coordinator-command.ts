@@ -1,6 +1,8 @@
 import { pino } from "pino";
+import { checkBind } from "@bayestune/dashboard";
 import { loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
 import { integerFlag } from "../integer-flag.js";
+import { TOKEN_ENV } from "./dashboard-command.js";
 import { DEFAULT_PREFIX } from "../open-store.js";
 import { printBestTrials, rankedTrial } from "../print-front.js";
 
@@ -8,17 +10,22 @@ export interface CoordinatorCommandOptions {
   redis: string;
   prefix?: string;
   port?: string;
+  host: string;
+  token?: string;
   queueAhead?: string;
 }
 
 /**
  * `bayestune coordinator CONFIG`: runs the study to its end over Redis, with the
- * HTTP API and Bull Board on 127.0.0.1 when `--port` is given; SIGINT/SIGTERM
+ * dashboard, the HTTP API and Bull Board on `--host` (127.0.0.1) when `--port` is given; SIGINT/SIGTERM
  * stop it (running trials keep running and a restart picks them up).
  */
 export async function coordinatorCommand(configFile: string, options: CoordinatorCommandOptions): Promise<void> {
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
   const queueAhead = options.queueAhead === undefined ? undefined : integerFlag("--queue-ahead", options.queueAhead, 0);
+  const token = options.token ?? process.env[TOKEN_ENV];
+  // Refused before the study starts, not after.
+  if (port !== undefined) checkBind(options.host, token);
   const config = await loadStudyConfig(configFile);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   // The log goes to stderr so that stdout holds the summary alone.
@@ -38,8 +45,8 @@ export async function coordinatorCommand(configFile: string, options: Coordinato
   process.once("SIGTERM", onSignal);
   let outcome: CoordinatorOutcome | undefined;
   try {
-    if (port !== undefined) api = await serveHttpApi(options.redis, prefix, port);
-    if (api !== undefined) console.error(`bayestune coordinator: API on ${api.address}/api/studies, Bull Board on ${api.address}/queues`);
+    if (port !== undefined) api = await serveHttpApi({ redis: options.redis, prefix, port, host: options.host, token });
+    if (api !== undefined) console.error(`bayestune coordinator: dashboard on ${api.address}/, API on ${api.address}/api/studies, Bull Board on ${api.address}/queues`);
     outcome = await Promise.race([coordinator.done, interrupted]);
   } finally {
     process.off("SIGINT", onSignal);

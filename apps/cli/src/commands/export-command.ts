@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { StoredTrial } from "@bayestune/store";
 import { ConfigError } from "@bayestune/coordinator";
-import { renderStudyReport, studyViews } from "@bayestune/dashboard";
+import { renderStudyReport, studyPageData } from "@bayestune/dashboard";
 import { csvRecord } from "../csv.js";
 import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
 
@@ -43,7 +43,7 @@ export async function exportCommand(name: string, options: ExportCommandOptions)
     const study = await requireStudy(store, name, prefix);
     const stored = await store.getTrials(name);
     const trials = stored.map(exportedTrial);
-    if (format === "html") text = renderStudyReport(studyViews(study, stored), new Date());
+    if (format === "html") text = renderStudyReport(await studyPageData(study, stored), new Date());
     else text = format === "json" ? `${JSON.stringify(trials, null, 2)}\n` : toCsv(trials, Object.keys(study.config.space));
   } finally {
     await close();

@@ -1,4 +1,6 @@
+import type { ChoiceValue } from "@bayestune/protocol";
 import type { StoredStudy, StoredTrial } from "@bayestune/store";
+import { modelViews, type ModelViews } from "../plot-data/model-views.js";
 import { feasibilityPlot, type FeasibilityPlot } from "../plot-data/feasibility.js";
 import { optimizationHistory, type HistoryPoint } from "../plot-data/history.js";
 import { learningCurves, type LearningCurve } from "../plot-data/learning-curves.js";
@@ -11,7 +13,16 @@ export interface StudyViews {
   readonly metric: string;
   readonly direction: string;
   /** The trials table; `reason` is a failed trial's reason and message. */
-  readonly trials: readonly { readonly number: number; readonly state: string; readonly value: number | null; readonly fidelity: number | null; readonly reason: string | null }[];
+  readonly trials: readonly {
+    readonly number: number;
+    readonly state: string;
+    readonly params: Readonly<Record<string, ChoiceValue>>;
+    readonly value: number | null;
+    /** The highest rung reached, and that rung's training budget when the study has a fidelity. */
+    readonly rung: number;
+    readonly fidelity: number | null;
+    readonly reason: string | null;
+  }[];
   readonly history: readonly HistoryPoint[];
   readonly parallel: ParallelCoordinates;
   readonly curves: readonly LearningCurve[];
@@ -30,7 +41,9 @@ export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): 
       .map((t) => ({
         number: t.number,
         state: t.state,
+        params: t.params,
         value: t.value ?? null,
+        rung: t.rung,
         fidelity: t.fidelity ?? null,
         reason: t.reason === undefined ? null : [t.reason, t.message].filter(Boolean).join(": "),
       })),
@@ -40,4 +53,15 @@ export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): 
     pareto: paretoPlot(trials, config),
     feasibility: feasibilityPlot(trials, config),
   };
+}
+
+/** What one study's page draws: the trials' views and the model's. */
+export interface StudyPageData {
+  readonly views: StudyViews;
+  readonly model: ModelViews;
+}
+
+/** A study's views and its model's (importance, slices): what the report embeds and the dashboard serves. */
+export async function studyPageData(study: StoredStudy, trials: readonly StoredTrial[]): Promise<StudyPageData> {
+  return { views: studyViews(study, trials), model: await modelViews(study.config, trials) };
 }

@@ -1,0 +1,313 @@
+/*
+ * The browser side of the study views, one implementation for both pages: the
+ * offline report (the data embedded in #views, drawn once) and the live
+ * dashboard (the data polled from the dashboard's API and redrawn in place).
+ * It runs in the browser as a module; Plotly is the global its bundle defines.
+ */
+import type { WorkerPool } from "@bayestune/store";
+import type { ModelViews } from "../plot-data/model-views.js";
+import type { StudyPageData, StudyViews } from "../report/report-data.js";
+
+type PoolRow = WorkerPool["workers"][number];
+
+interface StudyRow {
+  readonly name: string;
+  readonly metric: string;
+  readonly direction: string;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly best: number | null;
+}
+
+declare const Plotly: {
+  react(element: HTMLElement, data: readonly object[], layout?: object, config?: object): Promise<unknown>;
+};
+
+const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const MARGIN = { l: 64, r: 24, t: 16, b: 48 };
+
+function element(id: string): HTMLElement | null {
+  return document.getElementById(id);
+}
+
+/** Shows or hides a section (`<section id="NAME-section">`) of the page. */
+function show(name: string, visible: boolean): void {
+  const section = element(`${name}-section`);
+  if (section !== null) section.hidden = !visible;
+}
+
+function draw(target: HTMLElement | string, data: readonly object[], layout: object = {}): void {
+  const el = typeof target === "string" ? element(target) : target;
+  if (el === null) return;
+  void Plotly.react(el, data, { margin: MARGIN, ...layout }, PLOT_CONFIG);
+}
+
+/** The container's children, one div.plot per entry, created or removed to match `count`. */
+function plotDivs(containerId: string, count: number, idPrefix: string): HTMLElement[] {
+  const container = element(containerId);
+  if (container === null) return [];
+  while (container.children.length > count) container.lastElementChild!.remove();
+  while (container.children.length < count) {
+    const div = document.createElement("div");
+    div.className = "plot small";
+    div.id = `${idPrefix}-${container.children.length}`;
+    container.append(div);
+  }
+  return [...container.children] as HTMLElement[];
+}
+
+function axisTitle(text: string): { title: { text: string } } {
+  return { title: { text } };
+}
+
+function drawHistory(views: StudyViews): void {
+  const h = views.history;
+  const best = h.filter((p) => p.bestSoFar !== undefined);
+  show("history", h.length > 0);
+  draw(
+    "history",
+    [
+      { x: h.filter((p) => p.feasible).map((p) => p.trial), y: h.filter((p) => p.feasible).map((p) => p.value), mode: "markers", type: "scatter", name: views.metric },
+      { x: h.filter((p) => !p.feasible).map((p) => p.trial), y: h.filter((p) => !p.feasible).map((p) => p.value), mode: "markers", type: "scatter", marker: { symbol: "x" }, name: "infeasible" },
+      { x: best.map((p) => p.trial), y: best.map((p) => p.bestSoFar), mode: "lines", type: "scatter", line: { shape: "hv" }, name: "best so far" },
+    ],
+    { xaxis: axisTitle("trial"), yaxis: axisTitle(views.metric) },
+  );
+}
+
+function drawParallel(views: StudyViews): void {
+  const pc = views.parallel;
+  show("parallel", pc.lines.length > 0);
+  const dimensions = pc.axes.map((axis, k) => {
+    const values = pc.lines.map((l) => l.values[k]!);
+    if (axis.kind === "categorical") return { label: axis.name, values, tickvals: axis.choices.map((_, i) => i), ticktext: axis.choices };
+    if (axis.kind === "log") return { label: `log10 ${axis.name}`, values: values.map((v) => Math.log10(v)) };
+    return { label: axis.name, values };
+  });
+  const objective = pc.lines.map((l) => l.objective);
+  draw("parallel", [{ type: "parcoords", line: { color: objective, showscale: true }, dimensions: [...dimensions, { label: views.metric, values: objective }] }], {
+    margin: { l: 64, r: 64, t: 48, b: 24 },
+  });
+}
+
+function drawModel(views: StudyViews, model: ModelViews): void {
+  const note = element("model-note");
+  if (note !== null) note.textContent = model.available ? `The slices pass through trial ${model.anchorTrial}, the best so far; the band is the model's mean ± 2 std.` : `No model yet: ${model.reason}`;
+  show("importance", model.available);
+  show("slices", model.available);
+  if (!model.available) return;
+  const ranked = [...model.importance].reverse();
+  draw("importance", [{ type: "bar", orientation: "h", x: ranked.map((p) => p.importance), y: ranked.map((p) => p.name) }], {
+    xaxis: axisTitle("share of the model's main-effect variance"),
+    margin: { ...MARGIN, l: 120 },
+  });
+  const divs = plotDivs("slices", model.slices.length, "slice");
+  model.slices.forEach((slice, i) => {
+    const band = { x: [...slice.x, ...[...slice.x].reverse()], y: [...slice.upper, ...[...slice.lower].reverse()], fill: "toself", type: "scatter", mode: "lines", line: { width: 0 }, fillcolor: "rgba(31,119,180,0.2)", name: "± 2 std", hoverinfo: "skip" };
+    draw(
+      divs[i]!,
+      [
+        band,
+        { x: slice.x, y: slice.mean, type: "scatter", mode: "lines", name: "model mean" },
+        { x: slice.observed.map((o) => o.x), y: slice.observed.map((o) => o.value), type: "scatter", mode: "markers", marker: { size: 5, color: "#444" }, name: "trials" },
+      ],
+      { xaxis: { ...axisTitle(slice.name), ...(slice.kind === "log" ? { type: "log" } : slice.kind === "categorical" ? { type: "category" } : {}) }, yaxis: axisTitle(views.metric), showlegend: false },
+    );
+  });
+}
+
+function drawCurves(views: StudyViews): void {
+  const curves = views.curves.filter((c) => c.points.length > 0);
+  show("curves", curves.length > 0);
+  const promotions = curves.flatMap((c) => c.promotions.map((p) => ({ step: p.step, value: c.points.find((q) => q.step === p.step && q.rung === p.rung)?.value })));
+  draw(
+    "curves",
+    [
+      ...curves.map((c) => ({ x: c.points.map((p) => p.step), y: c.points.map((p) => p.value), type: "scatter", mode: "lines", name: `trial ${c.trial}` })),
+      { x: promotions.map((p) => p.step), y: promotions.map((p) => p.value), type: "scatter", mode: "markers", marker: { symbol: "triangle-up", size: 10, color: "black" }, name: "promotion" },
+    ],
+    { xaxis: axisTitle("step"), yaxis: axisTitle(views.metric) },
+  );
+}
+
+function drawPareto(views: StudyViews): void {
+  const { objectives, points } = views.pareto;
+  show("pareto", objectives.length >= 2);
+  if (objectives.length < 2) return;
+  const trace = (onFront: boolean) => {
+    const chosen = points.filter((p) => p.onFront === onFront);
+    return { x: chosen.map((p) => p.values[0]), y: chosen.map((p) => p.values[1]), type: "scatter", mode: "markers", marker: { size: onFront ? 11 : 7 }, name: onFront ? "Pareto front" : "trials" };
+  };
+  draw("pareto", [trace(false), trace(true)], { xaxis: axisTitle(objectives[0]!), yaxis: axisTitle(objectives[1]!) });
+}
+
+function drawFeasibility(views: StudyViews): void {
+  const { panels, failures } = views.feasibility;
+  show("feasibility", panels.length > 0);
+  const divs = plotDivs("feasibility", panels.length, "constraint");
+  panels.forEach((panel, i) => {
+    const side = (feasible: boolean) => {
+      const chosen = panel.points.filter((p) => p.feasible === feasible);
+      return { x: chosen.map((p) => p.value), y: chosen.map((p) => p.objective), type: "scatter", mode: "markers", name: feasible ? "within the bound" : "outside it" };
+    };
+    const bounds = [panel.min, panel.max].filter((b) => b !== undefined).map((b) => ({ type: "line", x0: b, x1: b, yref: "paper", y0: 0, y1: 1, line: { dash: "dash" } }));
+    draw(divs[i]!, [side(true), side(false)], { shapes: bounds, xaxis: axisTitle(panel.metric), yaxis: axisTitle(views.metric) });
+  });
+  const reasons = Object.keys(failures);
+  show("failures", reasons.length > 0);
+  if (reasons.length > 0) draw("failures", [{ type: "bar", x: reasons, y: reasons.map((r) => failures[r]) }], { yaxis: axisTitle("failed trials") });
+}
+
+/** The trials table's sort: a column and its order, kept across redraws. */
+const sorting = { column: "trial", descending: false };
+
+type Cell = string | number | boolean | null;
+
+function trialRows(views: StudyViews): { columns: string[]; rows: Cell[][] } {
+  const params = views.parallel.axes.map((a) => a.name);
+  const columns = ["trial", "state", views.metric, "rung", "fidelity", ...params, "failure"];
+  const rows = views.trials.map((t) => [t.number, t.state, t.value, t.rung, t.fidelity, ...params.map((p) => t.params[p] ?? null), t.reason]);
+  return { columns, rows };
+}
+
+function compareCells(a: Cell, b: Cell): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
+}
+
+function formatCell(cell: Cell): string {
+  if (cell === null) return "";
+  return typeof cell === "number" && !Number.isInteger(cell) ? cell.toPrecision(5) : String(cell);
+}
+
+function drawTrialsTable(views: StudyViews): void {
+  const table = element("trials");
+  if (table === null) return;
+  const { columns, rows } = trialRows(views);
+  const k = Math.max(0, columns.indexOf(sorting.column));
+  const sorted = [...rows].sort((a, b) => compareCells(a[k]!, b[k]!) * (sorting.descending ? -1 : 1));
+  const head = document.createElement("tr");
+  for (const column of columns) {
+    const th = document.createElement("th");
+    th.textContent = column + (column === columns[k] ? (sorting.descending ? " ▼" : " ▲") : "");
+    th.dataset["column"] = column;
+    th.addEventListener("click", () => {
+      sorting.descending = sorting.column === column ? !sorting.descending : false;
+      sorting.column = column;
+      drawTrialsTable(views);
+    });
+    head.append(th);
+  }
+  const body = sorted.map((row) => {
+    const tr = document.createElement("tr");
+    for (const cell of row) {
+      const td = document.createElement("td");
+      td.textContent = formatCell(cell);
+      tr.append(td);
+    }
+    return tr;
+  });
+  table.replaceChildren(head, ...body);
+}
+
+function drawSummary(views: StudyViews): void {
+  const summary = element("summary");
+  if (summary === null) return;
+  const counts: Record<string, number> = {};
+  for (const t of views.trials) counts[t.state] = (counts[t.state] ?? 0) + 1;
+  const best = views.history.at(-1)?.bestSoFar;
+  const states = Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(", ");
+  summary.textContent = `${views.trials.length} trials (${states}); objective ${views.metric} (${views.direction})${best !== undefined ? `; best feasible ${formatCell(best)}` : ""}.`;
+}
+
+/** Draws every view of one study; called again with newer data, it updates them in place. */
+export function drawStudyPage(data: StudyPageData): void {
+  const { views, model } = data;
+  const title = element("study-name");
+  if (title !== null) title.textContent = views.name;
+  drawSummary(views);
+  drawHistory(views);
+  drawParallel(views);
+  drawModel(views, model);
+  drawCurves(views);
+  drawPareto(views);
+  drawFeasibility(views);
+  drawTrialsTable(views);
+}
+
+function drawWorkers(workers: readonly PoolRow[]): void {
+  show("workers", true);
+  const text = element("workers-summary");
+  const slots = workers.reduce((sum, w) => sum + w.slots, 0);
+  const busy = workers.reduce((sum, w) => sum + (w.busy ?? 0), 0);
+  if (text !== null) text.textContent = workers.length === 0 ? "No worker is registered." : `${workers.length} ${workers.length === 1 ? "worker" : "workers"}: ${busy} of ${slots} slots busy.`;
+  draw(
+    "workers",
+    [
+      { type: "bar", orientation: "h", y: workers.map((w) => w.id), x: workers.map((w) => w.busy ?? 0), name: "busy" },
+      { type: "bar", orientation: "h", y: workers.map((w) => w.id), x: workers.map((w) => w.slots - (w.busy ?? 0)), name: "idle" },
+    ],
+    { barmode: "stack", xaxis: { ...axisTitle("slots"), dtick: 1 }, margin: { ...MARGIN, l: 160 }, height: 80 + 28 * Math.max(1, workers.length) },
+  );
+}
+
+function drawStudyList(studies: readonly StudyRow[]): void {
+  const table = element("studies");
+  if (table === null) return;
+  const head = document.createElement("tr");
+  for (const column of ["study", "objective", "complete", "running", "paused", "failed", "best feasible"]) {
+    const th = document.createElement("th");
+    th.textContent = column;
+    head.append(th);
+  }
+  const rows = studies.map((s) => {
+    const tr = document.createElement("tr");
+    const name = document.createElement("td");
+    const link = document.createElement("a");
+    link.href = `/studies/${encodeURIComponent(s.name)}`;
+    link.textContent = s.name;
+    name.append(link);
+    const cells = [`${s.metric} (${s.direction})`, s.counts["complete"] ?? 0, s.counts["running"] ?? 0, s.counts["paused"] ?? 0, s.counts["failed"] ?? 0, s.best];
+    tr.append(name, ...cells.map((c) => Object.assign(document.createElement("td"), { textContent: formatCell(c) })));
+    return tr;
+  });
+  table.replaceChildren(head, ...rows);
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** The live dashboard: polls the API every `data-refresh` ms and redraws; a failed poll is shown, and the next one retries. */
+function runDashboard(): void {
+  const body = document.body;
+  const refreshMs = Number(body.dataset["refresh"] ?? "2000");
+  const study = body.dataset["study"];
+  const status = element("updated");
+  let updates = 0;
+  const poll = async (): Promise<void> => {
+    try {
+      const workers = getJson<{ workers: PoolRow[] }>("/api/dashboard/workers");
+      if (study !== undefined) drawStudyPage(await getJson<StudyPageData>(`/api/dashboard/studies/${encodeURIComponent(study)}`));
+      else drawStudyList((await getJson<{ studies: StudyRow[] }>("/api/dashboard/studies")).studies);
+      drawWorkers((await workers).workers);
+      updates += 1;
+      if (status !== null) {
+        status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+        status.dataset["updates"] = String(updates);
+      }
+    } catch (error) {
+      if (status !== null) status.textContent = `not updated: ${(error as Error).message}; retrying`;
+    } finally {
+      setTimeout(() => void poll(), refreshMs);
+    }
+  };
+  void poll();
+}
+
+const embedded = element("views");
+if (embedded !== null) drawStudyPage(JSON.parse(embedded.textContent ?? "null") as StudyPageData);
+else runDashboard();

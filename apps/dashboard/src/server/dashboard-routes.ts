@@ -1,0 +1,81 @@
+import { createReadStream } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { countTrialStates, type Store, type WorkerPool } from "@bayestune/store";
+import { optimizationHistory } from "../plot-data/history.js";
+import { escapeHtml, page, plotlyBundlePath, STUDY_SECTIONS, studyPageScriptPath } from "../page/page-shell.js";
+import { createModelRunner } from "./model-runner.js";
+import { StudyPageCache } from "./study-page-cache.js";
+import { throttled } from "./throttle.js";
+
+export interface DashboardOptions {
+  /** Read only. */
+  readonly store: Pick<Store, "listStudies" | "getStudy" | "getTrials">;
+  /** The registered workers and their busy slots. */
+  readonly readWorkers: () => Promise<WorkerPool>;
+  /** Where the same server shows Bull Board, for the header's link. */
+  readonly bullBoardPath?: string;
+  /** How often the page polls, and the least time between two store reads of one study. @defaultValue 2000 */
+  readonly refreshMs?: number;
+}
+
+/**
+ * The live dashboard's routes on an existing server: the studies at `/`, one
+ * study's views at `/studies/:name`, the page's two scripts under `/assets/`,
+ * and the JSON they poll under `/api/dashboard/`. All are GET; the pages poll
+ * every `refreshMs` and redraw in place.
+ */
+export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
+  const refreshMs = options.refreshMs ?? 2000;
+  const models = createModelRunner();
+  const cache = new StudyPageCache(options.store, models, refreshMs);
+  app.addHook("onClose", () => models.close());
+
+  const header = (title: string) =>
+    `<header><strong><a href="/">bayestune</a></strong><span>${escapeHtml(title)}</span>${options.bullBoardPath !== undefined ? `<a href="${escapeHtml(options.bullBoardPath)}">queues (Bull Board)</a>` : ""}<span id="updated" class="updated">loading</span></header>`;
+  const scripts = `<script src="/assets/plotly.min.js"></script>\n<script type="module" src="/assets/study-page.js"></script>`;
+  const refresh = `data-mode="dashboard" data-refresh="${refreshMs}"`;
+
+  app.get("/", async (_request, reply) => {
+    const body = `${header("studies")}
+<h1>Studies</h1><table id="studies"></table>
+<section id="workers-section"><h2>Workers</h2><p id="workers-summary"></p><div id="workers" class="plot" style="height:auto"></div></section>`;
+    return reply.type("text/html; charset=utf-8").send(page("bayestune dashboard", scripts, refresh, body));
+  });
+
+  app.get<{ Params: { name: string } }>("/studies/:name", async (request, reply) => {
+    const { name } = request.params;
+    const body = `${header(name)}
+${STUDY_SECTIONS}
+<section id="workers-section"><h2>Workers</h2><p id="workers-summary"></p><div id="workers" class="plot" style="height:auto"></div></section>`;
+    return reply.type("text/html; charset=utf-8").send(page(`bayestune: ${name}`, scripts, `${refresh} data-study="${escapeHtml(name)}"`, body));
+  });
+
+  app.get("/assets/plotly.min.js", async (_request, reply) =>
+    reply.type("text/javascript; charset=utf-8").header("cache-control", "max-age=3600").send(createReadStream(plotlyBundlePath())),
+  );
+  app.get("/assets/study-page.js", async (_request, reply) => reply.type("text/javascript; charset=utf-8").send(createReadStream(studyPageScriptPath())));
+
+  const listStudies = throttled(async () => {
+    const names = await options.store.listStudies();
+    const studies = [];
+    for (const name of names) {
+      const study = await options.store.getStudy(name);
+      if (study === undefined) continue;
+      const trials = await options.store.getTrials(name);
+      const best = optimizationHistory(trials, study.config).at(-1)?.bestSoFar;
+      studies.push({ name, metric: study.config.metric, direction: study.config.direction, counts: countTrialStates(trials), best: best ?? null });
+    }
+    return { studies };
+  }, refreshMs);
+  const readWorkers = throttled(options.readWorkers, refreshMs);
+
+  app.get("/api/dashboard/studies", () => listStudies());
+
+  app.get<{ Params: { name: string } }>("/api/dashboard/studies/:name", async (request, reply) => {
+    const data = await cache.get(request.params.name);
+    if (data === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
+    return data;
+  });
+
+  app.get("/api/dashboard/workers", () => readWorkers());
+}

@@ -1,0 +1,61 @@
+import type { Store, StoredTrial } from "@bayestune/store";
+import type { StudyPageData } from "../report/report-data.js";
+import type { ModelViews } from "../plot-data/model-views.js";
+import { studyViews } from "../report/report-data.js";
+import type { ModelRunner } from "./model-runner.js";
+
+interface Entry {
+  readAt: number;
+  page: Promise<StudyPageData | undefined>;
+  /** The model of the last finished-trial set seen, refitted only when that set changes. */
+  model?: { fingerprint: string; views: Promise<ModelViews> };
+}
+
+/** What the model sees of the history: which trials have finished, and how. A new result changes it; a progress report does not. */
+function finishedFingerprint(trials: readonly StoredTrial[]): string {
+  return trials
+    .filter((t) => t.state === "complete" || t.state === "failed" || t.state === "paused")
+    .map((t) => `${t.number}:${t.state}:${t.rung}`)
+    .join(",");
+}
+
+/**
+ * Each study's page data, read from the store at most once per `minIntervalMs`
+ * however many pages poll it, with the model refitted only after a trial
+ * finishes: the dashboard's load on Redis and on the CPU is bounded by the
+ * interval and the number of studies watched, not by its viewers.
+ */
+export class StudyPageCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: Pick<Store, "getStudy" | "getTrials">,
+    private readonly models: ModelRunner,
+    private readonly minIntervalMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The study's views and model, or undefined when there is no such study. */
+  get(name: string): Promise<StudyPageData | undefined> {
+    const entry = this.entries.get(name);
+    if (entry !== undefined && this.now() - entry.readAt < this.minIntervalMs) return entry.page;
+    const next: Entry = { readAt: this.now(), page: Promise.resolve(undefined), ...(entry?.model !== undefined ? { model: entry.model } : {}) };
+    next.page = this.read(name, next);
+    // A failed read (Redis away) is not kept: the next poll tries again.
+    next.page.catch(() => this.entries.delete(name));
+    this.entries.set(name, next);
+    return next.page;
+  }
+
+  private async read(name: string, entry: Entry): Promise<StudyPageData | undefined> {
+    const study = await this.store.getStudy(name);
+    if (study === undefined) return undefined;
+    const trials = await this.store.getTrials(name);
+    const fingerprint = finishedFingerprint(trials);
+    if (entry.model?.fingerprint !== fingerprint) {
+      const views = this.models.run(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` }));
+      entry.model = { fingerprint, views };
+    }
+    return { views: studyViews(study, trials), model: await entry.model.views };
+  }
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { StudyConfig } from "@bayestune/protocol";
+import { MemoryStore, type StoredTrial } from "@bayestune/store";
+import { modelViews, type ModelViews } from "../src/plot-data/model-views.js";
+import { createModelRunner, type ModelRunner } from "../src/server/model-runner.js";
+import { StudyPageCache } from "../src/server/study-page-cache.js";
+import { throttled } from "../src/server/throttle.js";
+
+const NAMES = ["a", "b", "c", "d", "e", "f"];
+const config = StudyConfig.parse({
+  name: "s",
+  maxTrials: 500,
+  space: Object.fromEntries(NAMES.map((name) => [name, { type: "float", low: 0, high: 1 }])),
+  command: { argv: ["python", "train.py"] },
+});
+
+function completeTrials(n: number): StoredTrial[] {
+  return Array.from({ length: n }, (_, i) => {
+    const params = Object.fromEntries(NAMES.map((name, k) => [name, ((i * (k + 3) * 0.618) % 1 + 1) % 1]));
+    const value = NAMES.reduce((sum, name, k) => sum + (k + 1) * ((params[name] as number) - 0.3) ** 2, 0);
+    return { study: "s", number: i, params, state: "complete", value, rung: 0, intermediate: [], rungs: [], source: "sampler", attempts: 1, createdAt: 0 };
+  });
+}
+
+/** A runner that counts its fits and answers at once. */
+function countingRunner(): ModelRunner & { fits: number } {
+  const runner = {
+    fits: 0,
+    async run(): Promise<ModelViews> {
+      runner.fits++;
+      return { available: false, reason: "counted" };
+    },
+    async close() {},
+  };
+  return runner;
+}
+
+describe("throttled", () => {
+  it("shares one read among the calls within the interval, and forgets a failed one", async () => {
+    let now = 0;
+    let reads = 0;
+    let fail = false;
+    const read = throttled(
+      async () => {
+        reads++;
+        if (fail) throw new Error("Redis is away");
+        return reads;
+      },
+      1000,
+      () => now,
+    );
+    expect(await Promise.all([read(), read(), read()])).toEqual([1, 1, 1]);
+    now = 999;
+    expect(await read()).toBe(1);
+    now = 1000;
+    fail = true;
+    await expect(read()).rejects.toThrow("Redis is away");
+    fail = false;
+    // The failure is not served again within the interval: the next call reads.
+    expect(await read()).toBe(3);
+  });
+});
+
+describe("StudyPageCache", () => {
+  it("reads a study at most once per interval, and refits the model only when a trial finishes", async () => {
+    const store = new MemoryStore();
+    await store.createStudy(config);
+    for (const trial of completeTrials(3)) {
+      await store.createTrial("s", trial.params, "sampler");
+      await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
+    }
+    let reads = 0;
+    const counted = { ...store, getStudy: store.getStudy.bind(store), getTrials: (name: string) => (reads++, store.getTrials(name)) };
+    const runner = countingRunner();
+    let now = 0;
+    const cache = new StudyPageCache(counted, runner, 1000, () => now);
+
+    const first = await Promise.all([cache.get("s"), cache.get("s")]);
+    expect(first[0]!.views.trials).toHaveLength(3);
+    expect([reads, runner.fits]).toEqual([1, 1]);
+    now = 1500;
+    // A progress report on a new running trial: read again, no refit.
+    await store.createTrial("s", completeTrials(4)[3]!.params, "sampler");
+    await store.recordProgress({ kind: "progress", study: "s", trial: 3, rung: 0, step: 1, metrics: { loss: 1 } });
+    expect((await cache.get("s"))!.views.trials).toHaveLength(4);
+    expect([reads, runner.fits]).toEqual([2, 1]);
+    now = 3000;
+    await store.finishTrial({ study: "s", trial: 3, rung: 0, state: "failed", reason: "timeout" });
+    await cache.get("s");
+    expect([reads, runner.fits]).toEqual([3, 2]);
+    expect(await cache.get("nope")).toBeUndefined();
+  });
+});
+
+/** What `work` returns, and the longest the event loop went without turning while it ran. */
+async function longestGapDuring<T>(work: () => Promise<T>): Promise<{ result: T; gapMs: number }> {
+  let gapMs = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    gapMs = Math.max(gapMs, now - last);
+    last = now;
+  }, 5);
+  // Lets the ticker start before the work does.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  try {
+    const result = await work();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return { result, gapMs };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+describe("createModelRunner", () => {
+  it("fits in a worker thread: the same views as in-process, while the event loop keeps turning", async () => {
+    const trials = completeTrials(150);
+    await modelViews(config, trials);
+    // In-process (warm), the fit holds the event loop for most of its length.
+    const inline = await longestGapDuring(() => modelViews(config, trials));
+    const runner = createModelRunner();
+    try {
+      await runner.run(config, trials);
+      const threaded = await longestGapDuring(() => runner.run(config, trials));
+      expect(threaded.result).toEqual(inline.result);
+      expect(threaded.gapMs).toBeLessThan(inline.gapMs / 3);
+    } finally {
+      await runner.close();
+    }
+  });
+});

@@ -29,6 +29,11 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   const { store } = options;
   const app = fastify({ logger: false });
   await guardAccess(app, options.token);
+  // A read that fails (Redis away) is the server's state, not a bug: 503 with the cause, and the page retries.
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
+    const status = typeof error.statusCode === "number" && error.statusCode < 500 ? error.statusCode : 503;
+    return reply.code(status).send({ error: status === 503 ? `cannot answer now: ${error.message}` : error.message });
+  });
   if (options.dashboard !== undefined) await registerDashboard(app, { ...options.dashboard, store, bullBoardPath: "/queues" });
 
   app.get("/api/studies", async () => ({ studies: await store.listStudies() }));

@@ -28,22 +28,34 @@ export async function serveHttpApi(options: ServeHttpApiOptions): Promise<{ addr
   const { redis, prefix, port } = options;
   const host = options.host ?? "127.0.0.1";
   checkBind(host, options.token);
-  const store = new RedisStore({ redis, prefix: `${prefix}:bayestune` });
+  // Reads only, so a read that a lost connection left unanswered fails at once (the page retries) instead of queueing.
+  const connection = new Redis(redis, { maxRetriesPerRequest: 0 });
+  const store = new RedisStore({ redis: connection, prefix: `${prefix}:bayestune` });
   const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection: { url: redis, maxRetriesPerRequest: null }, prefix }));
-  const pool = new Redis(redis, { maxRetriesPerRequest: 1 });
-  // Without a listener an unreachable Redis would be an unhandled 'error' event; the reads fail with it instead.
-  pool.on("error", () => {});
+  // Said once per outage, not once per reconnection attempt; the requests meanwhile answer 503.
+  let reachable = true;
+  const onError = (error: Error): void => {
+    if (!reachable) return;
+    reachable = false;
+    console.error(`bayestune: Redis at ${redis} is unreachable (${error.message}); the API answers 503 until it is back`);
+  };
+  connection.on("error", onError);
+  connection.on("ready", () => {
+    if (!reachable) console.error(`bayestune: Redis at ${redis} is reachable again`);
+    reachable = true;
+  });
+  for (const queue of queues) queue.on("error", onError);
   const close = async (): Promise<void> => {
     for (const queue of queues) await queue.close();
     await store.close();
-    pool.disconnect();
+    connection.disconnect();
   };
   try {
     const app = await createHttpApi({
       store,
       queues,
       token: options.token,
-      dashboard: { readWorkers: () => readWorkerPool(pool, prefix), ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}) },
+      dashboard: { readWorkers: () => readWorkerPool(connection, prefix), ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}) },
     });
     const address = await app.listen({ host, port });
     return {

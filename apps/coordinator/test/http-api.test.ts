@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
 import { MemoryStore } from "@bayestune/store";
 import { createHttpApi } from "../src/http-api.js";
+import { serveHttpApi } from "../src/serve-http-api.js";
+import { startRedisServer, stopRedisServer } from "../../../test/support/redis-server.js";
 import { cleanUp, REDIS_URL, testConfig, uniquePrefix } from "../../../test/support/simulated-workers.js";
 
 let prefix: string;
@@ -161,5 +163,28 @@ describe("createHttpApi", () => {
     // Bull Board's own requests carry the cookie, not the token.
     expect((await app.inject({ url: "/queues/api/queues", cookies: { bayestune_token: token } })).statusCode).toBe(200);
     expect((await app.inject({ url: "/queues/api/queues", cookies: { bayestune_token: "nope" } })).statusCode).toBe(401);
+  });
+
+  it("answers 503 while Redis is away, without crashing, and serves again once it is back", async () => {
+    let redis = await startRedisServer();
+    const { port, dir } = redis;
+    const api = await serveHttpApi({ redis: redis.url, prefix: "outage", port: 0 });
+    cleanups.push(() => api.close());
+    cleanups.push(() => stopRedisServer(redis));
+    const get = async (path: string) => {
+      const response = await fetch(`${api.address}${path}`, { signal: AbortSignal.timeout(10_000) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get("/api/dashboard/studies")).toEqual({ status: 200, body: { studies: [] } });
+
+    await stopRedisServer(redis, "SIGKILL", true);
+    for (const path of ["/api/studies", "/api/dashboard/workers", "/api/dashboard/studies/any"]) {
+      const answer = await get(path);
+      expect(answer.status, path).toBe(503);
+      expect(answer.body["error"], path).toMatch(/^cannot answer now: /);
+    }
+
+    redis = await startRedisServer([], { port, dir });
+    await expect.poll(async () => (await get("/api/studies")).status, { timeout: 10_000 }).toBe(200);
   });
 });

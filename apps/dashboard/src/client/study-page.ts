@@ -276,7 +276,8 @@ function drawStudyList(studies: readonly StudyRow[]): void {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
+  // A hung request must not stop the polling: it fails after 10 s and the next poll tries again.
+  const response = await fetch(path, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return (await response.json()) as T;
 }

@@ -252,6 +252,11 @@ describe("bayestune dashboard", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain("refusing to serve on 0.0.0.0 without a token");
+    // The coordinator's --port too, before its study starts: nothing is written to the store.
+    const coordinator = await bayestune(["coordinator", "examples/sgd-regression/study.yaml", "--redis", REDIS_URL, "--prefix", prefix, "--port", "0", "--host", "::"], 30_000);
+    expect(coordinator.code).toBe(2);
+    expect(coordinator.stderr).toContain("refusing to serve on :: without a token");
+    expect(await store.listStudies()).toEqual(["dash-lm", "dash-mo"]);
   });
 });
 

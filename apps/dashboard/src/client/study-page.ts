@@ -275,26 +275,41 @@ function drawStudyList(studies: readonly StudyRow[]): void {
   table.replaceChildren(head, ...rows);
 }
 
-async function getJson<T>(path: string): Promise<T> {
+async function getText(path: string): Promise<string> {
   // A hung request must not stop the polling: it fails after 10 s and the next poll tries again.
   const response = await fetch(path, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return (await response.json()) as T;
+  return response.text();
 }
 
-/** The live dashboard: polls the API every `data-refresh` ms and redraws; a failed poll is shown, and the next one retries. */
+/** Calls `draw` with the parsed answer when it differs from the last one: an unchanged study is not redrawn. */
+function redrawOnChange<T>(draw: (data: T) => void): (text: string) => void {
+  let last: string | undefined;
+  return (text) => {
+    if (text === last) return;
+    last = text;
+    draw(JSON.parse(text) as T);
+  };
+}
+
+/** The live dashboard: polls the API every `data-refresh` ms and redraws what changed; a failed poll is shown, and the next one retries. */
 function runDashboard(): void {
   const body = document.body;
   const refreshMs = Number(body.dataset["refresh"] ?? "2000");
   const study = body.dataset["study"];
   const status = element("updated");
+  const showStudy = redrawOnChange<StudyPageData>(drawStudyPage);
+  const showList = redrawOnChange<{ studies: StudyRow[] }>((data) => drawStudyList(data.studies));
+  const showWorkers = redrawOnChange<{ workers: PoolRow[] }>((data) => drawWorkers(data.workers));
   let updates = 0;
   const poll = async (): Promise<void> => {
     try {
-      const workers = getJson<{ workers: PoolRow[] }>("/api/dashboard/workers");
-      if (study !== undefined) drawStudyPage(await getJson<StudyPageData>(`/api/dashboard/studies/${encodeURIComponent(study)}`));
-      else drawStudyList((await getJson<{ studies: StudyRow[] }>("/api/dashboard/studies")).studies);
-      drawWorkers((await workers).workers);
+      const [main, workers] = await Promise.all([
+        getText(study !== undefined ? `/api/dashboard/studies/${encodeURIComponent(study)}` : "/api/dashboard/studies"),
+        getText("/api/dashboard/workers"),
+      ]);
+      (study !== undefined ? showStudy : showList)(main);
+      showWorkers(workers);
       updates += 1;
       if (status !== null) {
         status.textContent = `updated ${new Date().toLocaleTimeString()}`;

@@ -181,7 +181,8 @@ describe("bayestune dashboard", () => {
     // Learning curves: one per trial that reported (all eight, the failed and the running one too), and the three promotions.
     expect(await traces(page, "curves")).toBe(9);
     expect(await points(page, "curves", 8)).toBe(3);
-    // One slice per parameter: 40 points along lr, the two choices of opt; the six complete trials over each.
+    // One slice per parameter, in the stored space's order (the store sorts its keys: batch, lr, opt): 40 points
+    // along batch (the anchor's 32 among them), the two choices of opt; the six complete trials over each.
     expect(await page.locator("#slices > div").count()).toBe(3);
     expect([await points(page, "slice-0", 1), await points(page, "slice-2", 1)]).toEqual([40, 2]);
     expect(await points(page, "slice-0", 2)).toBe(6);

@@ -15,6 +15,8 @@ export interface ServeHttpApiOptions {
   token?: string | undefined;
   /** Poll interval of the dashboard's pages, in ms. @defaultValue 2000 */
   refreshMs?: number | undefined;
+  /** See DashboardOptions.fitInProcess: for the dashboard bench only. */
+  fitInProcess?: boolean | undefined;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function serveHttpApi(options: ServeHttpApiOptions): Promise<{ addr
       store,
       queues,
       token: options.token,
-      dashboard: { readWorkers: () => readWorkerPool(connection, prefix), ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}) },
+      dashboard: { readWorkers: () => readWorkerPool(connection, prefix), ...(options.refreshMs !== undefined ? { refreshMs: options.refreshMs } : {}), fitInProcess: options.fitInProcess === true },
     });
     const address = await app.listen({ host, port });
     return {

@@ -16,6 +16,8 @@ export interface DashboardOptions {
   readonly bullBoardPath?: string;
   /** How often the page polls, and the least time between two store reads of one study. @defaultValue 2000 */
   readonly refreshMs?: number;
+  /** Fit the model on the event loop instead of in a worker thread: only to measure what the thread saves. @defaultValue false */
+  readonly fitInProcess?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface DashboardOptions {
  */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const refreshMs = options.refreshMs ?? 2000;
-  const models = createModelRunner();
+  const models = createModelRunner({ inProcess: options.fitInProcess === true });
   const cache = new StudyPageCache(options.store, models, refreshMs);
   app.addHook("onClose", () => models.close());
 

@@ -18,10 +18,11 @@ export interface ModelRunner {
  * Fits the dashboard's GP (importance, slices) in a worker thread, one study at
  * a time, so that a fit of a long study never stalls the process that serves
  * the page, which may be the coordinator itself. Without a build (running from
- * the sources) it fits in-process instead.
+ * the sources) or with `inProcess` (to measure what the thread saves) it fits
+ * in-process instead.
  */
-export function createModelRunner(): ModelRunner {
-  if (!existsSync(THREAD_ENTRY)) {
+export function createModelRunner(options: { inProcess?: boolean } = {}): ModelRunner {
+  if (options.inProcess === true || !existsSync(THREAD_ENTRY)) {
     return { run: (config, trials) => modelViews(config, trials), close: async () => {} };
   }
   let worker: Worker | undefined;

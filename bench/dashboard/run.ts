@@ -1,0 +1,211 @@
+/*
+ * What serving the dashboard costs the process that serves it, which may be the
+ * coordinator (`bayestune coordinator --port`). A study of N trials with learning
+ * curves sits in Redis; viewers in a separate process poll its page's data as
+ * the browser page does, while a trial finishes every few seconds (so the model
+ * behind importance and slices is refitted). Measured in the serving process:
+ * its event-loop delay (what every coordinator step would wait), and at the
+ * viewers: the response time and size. Three runs in the same session: no
+ * dashboard, the dashboard with the model in a worker thread (the default), and
+ * with the model fitted on the event loop (what the thread saves).
+ *
+ *   npm run bench:dashboard [-- --trials 300 --seconds 20 --viewers 4]
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { serveHttpApi } from "@bayestune/coordinator";
+import { Rng } from "@bayestune/core";
+import { StudyConfig } from "@bayestune/protocol";
+import { RedisStore } from "@bayestune/store";
+import { replaceSection } from "../doc-sections.js";
+import { quantile } from "../stats.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const REDIS_URL = "redis://127.0.0.1:6379";
+const STUDY = "dashboard-bench";
+
+const { values: flags } = parseArgs({
+  options: {
+    trials: { type: "string", default: "300" },
+    seconds: { type: "string", default: "20" },
+    viewers: { type: "string", default: "4" },
+    "poll-ms": { type: "string", default: "500" },
+    "finish-every-ms": { type: "string", default: "3000" },
+  },
+});
+const TRIALS = Number(flags.trials);
+const SECONDS = Number(flags.seconds);
+const VIEWERS = Number(flags.viewers);
+const POLL_MS = Number(flags["poll-ms"]);
+const FINISH_EVERY_MS = Number(flags["finish-every-ms"]);
+
+const log = (message: string): void => {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+
+const config = StudyConfig.parse({
+  name: STUDY,
+  space: {
+    lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
+    batch_size: { type: "int", low: 8, high: 256, log: true },
+    warmup: { type: "int", low: 0, high: 2000 },
+    dropout: { type: "float", low: 0, high: 0.3 },
+    beta2: { type: "float", low: 0.9, high: 0.999 },
+    weight_decay: { type: "float", low: 1e-6, high: 1e-1, log: true },
+  },
+  metric: "val_loss",
+  constraints: [{ metric: "memory_mb", max: 40_000 }],
+  maxTrials: TRIALS + 1000,
+  command: { argv: ["python", "train.py"] },
+});
+
+/** A plausible LM-tuning response: a bowl in log lr, mild effects of the rest, memory growing with the batch. */
+function outcome(params: Record<string, number>, rng: Rng): { loss: number; memory: number } {
+  const loss = 2 + 0.4 * (Math.log10(params["lr"]!) + 3) ** 2 + 0.5 * params["dropout"]! + 2 * (0.999 - params["beta2"]!) + 0.1 * (rng.uniform() - 0.5);
+  return { loss, memory: 100 * params["batch_size"]! + 5000 };
+}
+
+async function addTrial(store: RedisStore, rng: Rng): Promise<void> {
+  const params = {
+    lr: 10 ** (-5 + 4 * rng.uniform()),
+    batch_size: Math.round(8 * 32 ** rng.uniform()),
+    warmup: Math.floor(2001 * rng.uniform()),
+    dropout: 0.3 * rng.uniform(),
+    beta2: 0.9 + 0.099 * rng.uniform(),
+    weight_decay: 10 ** (-6 + 5 * rng.uniform()),
+  };
+  const trial = await store.createTrial(STUDY, params, "sampler");
+  const { loss, memory } = outcome(params, rng);
+  // Ten evaluations on the way down to the final loss: the learning curves' points.
+  for (let k = 1; k <= 10; k++) {
+    await store.recordProgress({ kind: "progress", study: STUDY, trial: trial.number, rung: 0, step: k * 100, metrics: { val_loss: loss + 2 / k } });
+  }
+  await store.finishTrial({ study: STUDY, trial: trial.number, rung: 0, state: "complete", value: loss, metrics: { val_loss: loss, memory_mb: memory } });
+}
+
+/** The viewers: a child process polling the study's data as the page does, so that their own work is not counted here. */
+const VIEWER_SCRIPT = `
+const [url, viewers, pollMs, seconds] = process.argv.slice(1);
+const end = Date.now() + Number(seconds) * 1000;
+const latencies = []; const sizes = []; let failures = 0;
+async function viewer() {
+  while (Date.now() < end) {
+    const started = performance.now();
+    try { const text = await (await fetch(url)).text(); latencies.push(performance.now() - started); sizes.push(text.length); }
+    catch { failures++; }
+    await new Promise((r) => setTimeout(r, Number(pollMs)));
+  }
+}
+Promise.all(Array.from({ length: Number(viewers) }, viewer)).then(() => console.log(JSON.stringify({ latencies, sizes, failures })));
+`;
+
+interface Measurement {
+  readonly scenario: string;
+  readonly loopP50: number;
+  readonly loopP99: number;
+  readonly loopMax: number;
+  readonly requests: number;
+  readonly latencyP50: number;
+  readonly latencyP99: number;
+  readonly kilobytes: number;
+  readonly failures: number;
+}
+
+async function measure(scenario: string, store: RedisStore, rng: Rng, dashboard: "none" | "thread" | "in-process"): Promise<Measurement> {
+  const prefix = process.env["BENCH_PREFIX"]!;
+  const api = dashboard === "none" ? undefined : await serveHttpApi({ redis: REDIS_URL, prefix, port: 0, refreshMs: POLL_MS, fitInProcess: dashboard === "in-process" });
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const finisher = setInterval(() => void addTrial(store, rng), FINISH_EVERY_MS);
+  let viewed: { latencies: number[]; sizes: number[]; failures: number } = { latencies: [], sizes: [], failures: 0 };
+  if (api !== undefined) {
+    const child = spawn(process.execPath, ["-e", VIEWER_SCRIPT, `${api.address}/api/dashboard/studies/${STUDY}`, String(VIEWERS), String(POLL_MS), String(SECONDS)]);
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.once("exit", resolve));
+    viewed = JSON.parse(output) as typeof viewed;
+  } else {
+    await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
+  }
+  clearInterval(finisher);
+  histogram.disable();
+  await api?.close();
+  const ms = (ns: number): number => ns / 1e6;
+  return {
+    scenario,
+    loopP50: ms(histogram.percentile(50)),
+    loopP99: ms(histogram.percentile(99)),
+    loopMax: ms(histogram.max),
+    requests: viewed.latencies.length,
+    latencyP50: viewed.latencies.length > 0 ? quantile(viewed.latencies, 0.5) : Number.NaN,
+    latencyP99: viewed.latencies.length > 0 ? quantile(viewed.latencies, 0.99) : Number.NaN,
+    kilobytes: viewed.sizes.length > 0 ? Math.max(...viewed.sizes) / 1024 : Number.NaN,
+    failures: viewed.failures,
+  };
+}
+
+function cpuModel(): string {
+  try {
+    return execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
+  } catch {
+    return "unknown CPU";
+  }
+}
+
+async function main(): Promise<void> {
+  const prefix = `bench-dashboard-${process.pid}`;
+  process.env["BENCH_PREFIX"] = prefix;
+  const store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
+  const rng = new Rng(7);
+  const wallStarted = Date.now();
+  try {
+    await store.createStudy(config);
+    log(`writing ${TRIALS} trials with 10 learning-curve points each`);
+    for (let i = 0; i < TRIALS; i++) await addTrial(store, rng);
+    const runs: Measurement[] = [];
+    for (const [scenario, mode] of [
+      ["no dashboard", "none"],
+      ["dashboard, model in a worker thread (default)", "thread"],
+      ["dashboard, model on the event loop", "in-process"],
+    ] as const) {
+      log(`${scenario}: ${SECONDS} s`);
+      runs.push(await measure(scenario, store, rng, mode));
+    }
+    const finalTrials = (await store.getTrials(STUDY)).length;
+    const f = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : "–");
+    const body = [
+      "## Dashboard: what serving it costs the coordinator",
+      "",
+      "<!-- Written by bench/dashboard/run.ts from a real run; do not edit by hand. -->",
+      "",
+      `- Command: \`npm run bench:dashboard -- --trials ${TRIALS} --seconds ${SECONDS} --viewers ${VIEWERS}\``,
+      `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); 2 CPUs, ${cpuModel()}, Node ${process.version}`,
+      `- A study of ${TRIALS} complete trials (6 parameters, one constraint, 10 learning-curve points each) in Redis, growing by one finished trial every ${FINISH_EVERY_MS / 1000} s (so the model is refitted), ${finalTrials} at the end. The API is served in this process, as \`bayestune coordinator --port\` serves it; ${VIEWERS} viewers in another process poll the study's page data every ${POLL_MS} ms for ${SECONDS} s.`,
+      "- Event-loop delay: how late this process's timers ran (perf_hooks, 1 ms resolution): what a coordinator step would wait. Response: at the viewers, per request; size: the study's page data.",
+      "",
+      "| scenario | event-loop delay p50 / p99 / max (ms) | requests | response p50 / p99 (ms) | page data (KiB) | failed requests |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      ...runs.map((r) => `| ${r.scenario} | ${f(r.loopP50)} / ${f(r.loopP99)} / ${f(r.loopMax)} | ${r.requests} | ${f(r.latencyP50)} / ${f(r.latencyP99)} | ${f(r.kilobytes, 0)} | ${r.failures} |`),
+    ].join("\n");
+    const docPath = join(root, "docs/benchmarks.md");
+    await writeFile(docPath, replaceSection(await readFile(docPath, "utf8"), "dashboard", body));
+    process.stdout.write(`${body}\n`);
+  } finally {
+    await store.close();
+    const redis = new Redis(REDIS_URL);
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+    await redis.quit();
+  }
+}
+
+await main();

@@ -121,10 +121,10 @@ describe("createHttpApi", () => {
     // One complete trial: no model yet, and the page says why.
     expect(early.model).toEqual({ available: false, reason: expect.stringContaining("2 complete trials") });
     await store.finishTrial({ study: "api-study", trial: 2, rung: 0, state: "complete", value: 0.4 });
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    const later = (await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { model: { available: boolean; importance: unknown[] } };
-    expect(later.model.available).toBe(true);
-    expect(later.model.importance).toHaveLength(2);
+    // The refit runs in the background (the old model is served meanwhile); a later poll gets it.
+    const model = async () => ((await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { model: { available: boolean; importance?: unknown[] } }).model;
+    await expect.poll(async () => (await model()).available, { timeout: 10_000, interval: 100 }).toBe(true);
+    expect((await model()).importance).toHaveLength(2);
     expect((await app.inject({ url: "/api/dashboard/studies/nope" })).statusCode).toBe(404);
     expect((await app.inject({ url: "/api/dashboard/workers" })).json()).toMatchObject({ slots: 2, busy: 1, workers: [{ id: "w1" }] });
   });

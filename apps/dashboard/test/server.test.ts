@@ -112,6 +112,41 @@ async function longestGapDuring<T>(work: () => Promise<T>): Promise<{ result: T;
   }
 }
 
+describe("StudyPageCache while a refit runs", () => {
+  it("serves the previous model instead of waiting for the new one, then the new one once it is fitted", async () => {
+    const store = new MemoryStore();
+    await store.createStudy(config);
+    const finish = async (trial: StoredTrial) => {
+      await store.createTrial("s", trial.params, "sampler");
+      await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
+    };
+    const trials = completeTrials(4);
+    for (const trial of trials.slice(0, 3)) await finish(trial);
+    const pending: Array<(views: ModelViews) => void> = [];
+    const slowRunner: ModelRunner = {
+      run: () => new Promise<ModelViews>((resolve) => pending.push(resolve)),
+      close: async () => {},
+    };
+    let now = 0;
+    const cache = new StudyPageCache(store, slowRunner, 1000, () => now);
+    const first = cache.get("s");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The first model has nothing before it: the page waits for it.
+    pending.shift()!({ available: false, reason: "fit 1" });
+    expect((await first)!.model).toEqual({ available: false, reason: "fit 1" });
+
+    await finish(trials[3]!);
+    now = 2000;
+    const during = await cache.get("s");
+    expect(during!.views.trials).toHaveLength(4);
+    expect(during!.model).toEqual({ available: false, reason: "fit 1" });
+    pending.shift()!({ available: false, reason: "fit 2" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    now = 4000;
+    expect((await cache.get("s"))!.model).toEqual({ available: false, reason: "fit 2" });
+  });
+});
+
 describe("createModelRunner", () => {
   it("fits in a worker thread: the same views as in-process, while the event loop keeps turning", async () => {
     const trials = completeTrials(150);

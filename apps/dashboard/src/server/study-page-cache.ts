@@ -8,7 +8,9 @@ interface Entry {
   readAt: number;
   page: Promise<StudyPageData | undefined>;
   /** The model of the last finished-trial set seen, refitted only when that set changes. */
-  model?: { fingerprint: string; views: Promise<ModelViews> };
+  model?: { fingerprint: string; views: Promise<ModelViews>; settled?: ModelViews };
+  /** The last model fit that finished: served while a newer one is being fitted. */
+  lastModel?: ModelViews;
 }
 
 /** What the model sees of the history: which trials have finished, and how. A new result changes it; a progress report does not. */
@@ -22,8 +24,9 @@ function finishedFingerprint(trials: readonly StoredTrial[]): string {
 /**
  * Each study's page data, read from the store at most once per `minIntervalMs`
  * however many pages poll it, with the model refitted only after a trial
- * finishes: the dashboard's load on Redis and on the CPU is bounded by the
- * interval and the number of studies watched, not by its viewers.
+ * finishes (the previous model is served while the refit runs): the
+ * dashboard's load on Redis and on the CPU is bounded by the interval and the
+ * number of studies watched, not by its viewers.
  */
 export class StudyPageCache {
   private readonly entries = new Map<string, Entry>();
@@ -39,10 +42,17 @@ export class StudyPageCache {
   get(name: string): Promise<StudyPageData | undefined> {
     const entry = this.entries.get(name);
     if (entry !== undefined && this.now() - entry.readAt < this.minIntervalMs) return entry.page;
-    const next: Entry = { readAt: this.now(), page: Promise.resolve(undefined), ...(entry?.model !== undefined ? { model: entry.model } : {}) };
+    const next: Entry = {
+      readAt: this.now(),
+      page: Promise.resolve(undefined),
+      ...(entry?.model !== undefined ? { model: entry.model } : {}),
+      ...(entry?.lastModel !== undefined ? { lastModel: entry.lastModel } : {}),
+    };
     next.page = this.read(name, next);
     // A failed read (Redis away) is not kept: the next poll tries again.
-    next.page.catch(() => this.entries.delete(name));
+    next.page.catch(() => {
+      if (this.entries.get(name) === next) this.entries.delete(name);
+    });
     this.entries.set(name, next);
     return next.page;
   }
@@ -53,9 +63,19 @@ export class StudyPageCache {
     const trials = await this.store.getTrials(name);
     const fingerprint = finishedFingerprint(trials);
     if (entry.model?.fingerprint !== fingerprint) {
-      const views = this.models.run(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` }));
-      entry.model = { fingerprint, views };
+      const model: NonNullable<Entry["model"]> = {
+        fingerprint,
+        views: this.models.run(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` })),
+      };
+      void model.views.then((views) => {
+        model.settled = views;
+      });
+      const previous = entry.model?.settled ?? entry.lastModel;
+      if (previous !== undefined) entry.lastModel = previous;
+      entry.model = model;
     }
-    return { views: studyViews(study, trials), model: await entry.model.views };
+    // While a refit runs (a second or more on a long study), the previous model is served rather than waited for.
+    const model = entry.model.settled ?? entry.lastModel ?? (await entry.model.views);
+    return { views: studyViews(study, trials), model };
   }
 }

@@ -126,6 +126,16 @@ describe("createHttpApi", () => {
     await expect.poll(async () => (await model()).available, { timeout: 10_000, interval: 100 }).toBe(true);
     expect((await model()).importance).toHaveLength(2);
     expect((await app.inject({ url: "/api/dashboard/studies/nope" })).statusCode).toBe(404);
+    // A page whose copy is current gets 304 without a body; a changed study, the new data.
+    const current = await app.inject({ url: "/api/dashboard/studies/api-study" });
+    const etag = current.headers["etag"] as string;
+    const unchanged = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "if-none-match": etag } });
+    expect([unchanged.statusCode, unchanged.body]).toEqual([304, ""]);
+    await store.createTrial("api-study", { x: 0.2, y: 0.1 }, "sampler");
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const changed = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "if-none-match": etag } });
+    expect(changed.statusCode).toBe(200);
+    expect((changed.json() as { views: { trials: unknown[] } }).views.trials).toHaveLength(4);
     expect((await app.inject({ url: "/api/dashboard/workers" })).json()).toMatchObject({ slots: 2, busy: 1, workers: [{ id: "w1" }] });
   });
 

@@ -76,13 +76,14 @@ describe("StudyPageCache", () => {
     const cache = new StudyPageCache(counted, runner, 1000, () => now);
 
     const first = await Promise.all([cache.get("s"), cache.get("s")]);
-    expect(first[0]!.views.trials).toHaveLength(3);
+    expect(first[0]!.data.views.trials).toHaveLength(3);
+    expect(JSON.parse(first[0]!.json)).toEqual(first[0]!.data);
     expect([reads, runner.fits]).toEqual([1, 1]);
     now = 1500;
     // A progress report on a new running trial: read again, no refit.
     await store.createTrial("s", completeTrials(4)[3]!.params, "sampler");
     await store.recordProgress({ kind: "progress", study: "s", trial: 3, rung: 0, step: 1, metrics: { loss: 1 } });
-    expect((await cache.get("s"))!.views.trials).toHaveLength(4);
+    expect((await cache.get("s"))!.data.views.trials).toHaveLength(4);
     expect([reads, runner.fits]).toEqual([2, 1]);
     now = 3000;
     await store.finishTrial({ study: "s", trial: 3, rung: 0, state: "failed", reason: "timeout" });
@@ -133,17 +134,17 @@ describe("StudyPageCache while a refit runs", () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     // The first model has nothing before it: the page waits for it.
     pending.shift()!({ available: false, reason: "fit 1" });
-    expect((await first)!.model).toEqual({ available: false, reason: "fit 1" });
+    expect((await first)!.data.model).toEqual({ available: false, reason: "fit 1" });
 
     await finish(trials[3]!);
     now = 2000;
     const during = await cache.get("s");
-    expect(during!.views.trials).toHaveLength(4);
-    expect(during!.model).toEqual({ available: false, reason: "fit 1" });
+    expect(during!.data.views.trials).toHaveLength(4);
+    expect(during!.data.model).toEqual({ available: false, reason: "fit 1" });
     pending.shift()!({ available: false, reason: "fit 2" });
     await new Promise((resolve) => setTimeout(resolve, 10));
     now = 4000;
-    expect((await cache.get("s"))!.model).toEqual({ available: false, reason: "fit 2" });
+    expect((await cache.get("s"))!.data.model).toEqual({ available: false, reason: "fit 2" });
   });
 });
 

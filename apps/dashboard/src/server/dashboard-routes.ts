@@ -74,9 +74,11 @@ ${STUDY_SECTIONS}
   app.get("/api/dashboard/studies", () => listStudies());
 
   app.get<{ Params: { name: string } }>("/api/dashboard/studies/:name", async (request, reply) => {
-    const data = await cache.get(request.params.name);
-    if (data === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
-    return data;
+    const page = await cache.get(request.params.name);
+    if (page === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
+    // Unchanged since the page's last poll: no body (the browser's cache hands the page its copy).
+    if (request.headers["if-none-match"] === page.etag) return reply.code(304).header("etag", page.etag).send();
+    return reply.header("etag", page.etag).header("cache-control", "no-cache").type("application/json; charset=utf-8").send(page.json);
   });
 
   app.get("/api/dashboard/workers", () => readWorkers());

@@ -1,12 +1,21 @@
+import { createHash } from "node:crypto";
 import type { Store, StoredTrial } from "@bayestune/store";
 import type { StudyPageData } from "../report/report-data.js";
 import type { ModelViews } from "../plot-data/model-views.js";
 import { studyViews } from "../report/report-data.js";
 import type { ModelRunner } from "./model-runner.js";
 
+/** A study's page data, serialised once per read however many pages fetch it, with its entity tag. */
+export interface CachedPage {
+  readonly data: StudyPageData;
+  readonly json: string;
+  /** A strong ETag of `json`: a page whose copy is current gets 304 and no body. */
+  readonly etag: string;
+}
+
 interface Entry {
   readAt: number;
-  page: Promise<StudyPageData | undefined>;
+  page: Promise<CachedPage | undefined>;
   /** The model of the last finished-trial set seen, refitted only when that set changes. */
   model?: { fingerprint: string; views: Promise<ModelViews>; settled?: ModelViews };
   /** The last model fit that finished: served while a newer one is being fitted. */
@@ -39,7 +48,7 @@ export class StudyPageCache {
   ) {}
 
   /** The study's views and model, or undefined when there is no such study. */
-  get(name: string): Promise<StudyPageData | undefined> {
+  get(name: string): Promise<CachedPage | undefined> {
     const entry = this.entries.get(name);
     if (entry !== undefined && this.now() - entry.readAt < this.minIntervalMs) return entry.page;
     const next: Entry = {
@@ -57,7 +66,7 @@ export class StudyPageCache {
     return next.page;
   }
 
-  private async read(name: string, entry: Entry): Promise<StudyPageData | undefined> {
+  private async read(name: string, entry: Entry): Promise<CachedPage | undefined> {
     const study = await this.store.getStudy(name);
     if (study === undefined) return undefined;
     const trials = await this.store.getTrials(name);
@@ -76,6 +85,8 @@ export class StudyPageCache {
     }
     // While a refit runs (a second or more on a long study), the previous model is served rather than waited for.
     const model = entry.model.settled ?? entry.lastModel ?? (await entry.model.views);
-    return { views: studyViews(study, trials), model };
+    const data: StudyPageData = { views: studyViews(study, trials), model };
+    const json = JSON.stringify(data);
+    return { data, json, etag: `"${createHash("sha1").update(json).digest("base64url")}"` };
   }
 }

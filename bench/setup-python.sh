@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv bench/.venv
-bench/.venv/bin/pip install --quiet --retries 1 --timeout 15 optuna scipy greenlet torch==2.13.0
-bench/.venv/bin/python -c "import optuna, torch, scipy; print('optuna', optuna.__version__, 'torch', torch.__version__, 'scipy', scipy.__version__)"
+bench/.venv/bin/pip install --quiet --retries 1 --timeout 15 optuna scipy scikit-learn greenlet torch==2.13.0
+bench/.venv/bin/python -c "import optuna, torch, scipy, sklearn; print('optuna', optuna.__version__, 'torch', torch.__version__, 'scipy', scipy.__version__, 'scikit-learn', sklearn.__version__)"

@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bayestune, repositoryRoot as root } from "./support/run-cli.js";
+import { bayestune, cliPath, repositoryRoot as root } from "./support/run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -257,5 +258,63 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(stderr).toContain(`config file ${file} is invalid (2 problems)`);
     expect(stderr).toMatch(/space\.lr: low < high must hold for 'lr'/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("serves the live dashboard of the running study with --port: its trials, learning curves, model and slots", async () => {
+    // Each trial reports three steps 150 ms apart, then its final loss.
+    const script = join(dir, "curve.mjs");
+    writeFileSync(
+      script,
+      `const x = Number(process.argv[2]);
+       for (let step = 1; step <= 3; step++) {
+         console.log(JSON.stringify({ step, loss: (x - 0.4) ** 2 + 1 / step }));
+         await new Promise((r) => setTimeout(r, 150));
+       }
+       console.log(JSON.stringify({ final: true, loss: (x - 0.4) ** 2 }));`,
+    );
+    const file = join(dir, "live.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ name: "live", maxTrials: 8, seed: 3, space: { x: { type: "float", low: 0, high: 1 } }, command: { argv: [process.execPath, script, "{x}"] } }),
+    );
+    const child = spawn(process.execPath, [cliPath, "tune", file, "--slots", "2", "--no-progress", "--port", "0", "--refresh", "200", "--work-dir", join(dir, "runs")], { cwd: root });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const address = await new Promise<string>((resolve, reject) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /dashboard on (http:\/\/127\.0\.0\.1:\d+)\/studies\/live/.exec(stderr);
+        if (match !== null) resolve(match[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`tune exited with ${code} before serving: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+
+    type PageData = { views: { trials: { state: string }[]; curves: { points: unknown[] }[] }; model: { available: boolean } };
+    const seen = { running: 0, curvePoints: 0, model: false, busy: 0 };
+    // Poll while it runs: running trials, curve points and the model must all show up before the end.
+    while (child.exitCode === null) {
+      try {
+        const data = (await (await fetch(`${address}/api/dashboard/studies/live`)).json()) as PageData;
+        seen.running = Math.max(seen.running, data.views.trials.filter((t) => t.state === "running").length);
+        seen.curvePoints = Math.max(seen.curvePoints, data.views.curves.reduce((n, c) => n + c.points.length, 0));
+        seen.model ||= data.model.available;
+        const pool = (await (await fetch(`${address}/api/dashboard/workers`)).json()) as { slots: number; busy: number };
+        expect(pool.slots).toBe(2);
+        seen.busy = Math.max(seen.busy, pool.busy);
+        expect((await fetch(`${address}/queues`)).status).toBe(404);
+      } catch (error) {
+        // The server closes when the run ends; a poll racing the close fails.
+        if (child.exitCode === null && !(error instanceof TypeError)) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/live: 8 trials finished, 0 failed/);
+    expect(seen.running).toBeGreaterThan(0);
+    expect(seen.busy).toBeGreaterThan(0);
+    expect(seen.curvePoints).toBeGreaterThan(3);
+    expect(seen.model).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { createStudy, rungLadder, studyOptionsFromConfig, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
+import type { Store } from "@bayestune/store";
 import { runTrial, startOrphanGuard } from "@bayestune/worker";
 import { localRunOptions } from "./local-run-options.js";
 
@@ -15,6 +16,8 @@ export interface EmbeddedTuneOptions {
   onTrialFinished?: (trial: Trial, result: TrialResult) => void;
   /** Aborting cancels the running trials (their process groups are killed) and stops asking. */
   signal?: AbortSignal;
+  /** Where the trials, their intermediate values and results are also recorded, as the coordinator records them (for the dashboard). */
+  store?: Store;
 }
 
 /**
@@ -28,6 +31,8 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
   const gpus = options.gpus ?? [];
   const study = createStudy(studyOptionsFromConfig(config));
+  const { store } = options;
+  await store?.createStudy(config);
   await mkdir(options.workDir, { recursive: true });
 
   // Without a scheduler every trial trains at the full budget (studies with one run in tuneScheduled).
@@ -43,10 +48,13 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
       if (free > 0 && !options.signal?.aborted) {
         for (const trial of await study.askBatch(free)) {
           started++;
+          // The store numbers trials densely in creation order, as the core does: the numbers agree.
+          await store?.createTrial(config.name, trial.params, "sampler");
           const gpu = freeGpus.shift();
           const job = trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity });
           const done = runTrial(job, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
             const told = await study.tell(trial.number, tellOutcomeOf(config, result));
+            await store?.finishTrial(result);
             if (gpu !== undefined) freeGpus.push(gpu);
             running.delete(trial.number);
             options.onTrialFinished?.(told, result);

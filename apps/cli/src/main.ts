@@ -24,6 +24,10 @@ program
   .option("--gpus <ids>", "comma-separated GPU ids, one per slot (CUDA_VISIBLE_DEVICES)")
   .option("--work-dir <dir>", "where each trial gets its folder", ".bayestune/runs")
   .option("--no-progress", "print one line per trial instead of a progress bar")
+  .option("--port <n>", "serve the study's live dashboard on <host>:<n> while it runs")
+  .option("--host <address>", "where --port listens; anything but loopback needs --token", "127.0.0.1")
+  .option("--token <token>", "required on every request to --port (default: $BAYESTUNE_DASHBOARD_TOKEN)")
+  .option("--refresh <ms>", "how often the dashboard's pages update", "2000")
   .action(tuneCommand);
 
 program

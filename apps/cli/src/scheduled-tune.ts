@@ -34,7 +34,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
   const schedule = new RungSchedule(config);
   const sampler = createStudy(studyOptionsFromConfig(config));
-  const store = new MemoryStore();
+  const store = options.store ?? new MemoryStore();
   await store.createStudy(config);
   await mkdir(options.workDir, { recursive: true });
 
@@ -52,7 +52,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
         const job = await startJob(next);
         budgetSpent += job.budget;
         const gpu = freeGpus.shift();
-        const done: Promise<void> = runTrial(job.trialJob, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
+        const done: Promise<void> = runTrial(job.trialJob, localRunOptions(config.name, { ...options, store }, guard, gpu)).then(async (result) => {
           const { trial } = await store.finishTrial({
             ...result,
             ...(result.state === "complete" ? { pause: !schedule.isTopRung(result.trial, result.rung) } : {}),

@@ -10,8 +10,8 @@ import { countTrialStates, type Store } from "@bayestune/store";
 export interface HttpApiOptions {
   /** Read only: the API never writes a study. */
   store: Store;
-  /** Shown by Bull Board at `/queues`. */
-  queues: readonly Queue[];
+  /** Shown by Bull Board at `/queues`; without queues (an embedded `tune`), no Bull Board. */
+  queues?: readonly Queue[] | undefined;
   /** Required on every request when set (see guardAccess); the caller decides where a token is needed (checkBind). */
   token?: string | undefined;
   /** The live dashboard at `/`, beside the API and Bull Board. */
@@ -34,7 +34,8 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     const status = typeof error.statusCode === "number" && error.statusCode < 500 ? error.statusCode : 503;
     return reply.code(status).send({ error: status === 503 ? `cannot answer now: ${error.message}` : error.message });
   });
-  if (options.dashboard !== undefined) await registerDashboard(app, { ...options.dashboard, store, bullBoardPath: "/queues" });
+  const queues = options.queues ?? [];
+  if (options.dashboard !== undefined) await registerDashboard(app, { ...options.dashboard, store, ...(queues.length > 0 ? { bullBoardPath: "/queues" } : {}) });
 
   app.get("/api/studies", async () => ({ studies: await store.listStudies() }));
 
@@ -81,12 +82,14 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     }
   });
 
-  const board = new FastifyAdapter();
-  board.setBasePath("/queues");
-  createBullBoard({
-    queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
-    serverAdapter: board,
-  });
-  await app.register(board.registerPlugin(), { prefix: "/queues" });
+  if (queues.length > 0) {
+    const board = new FastifyAdapter();
+    board.setBasePath("/queues");
+    createBullBoard({
+      queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+      serverAdapter: board,
+    });
+    await app.register(board.registerPlugin(), { prefix: "/queues" });
+  }
   return app;
 }

@@ -5,13 +5,20 @@ import { describeValues, printBestTrials, rankedTrial } from "../print-front.js"
 import { tuneScheduled } from "../scheduled-tune.js";
 import { ConfigError, loadStudyConfig, paretoTrials } from "@bayestune/coordinator";
 import type { StudyConfig } from "@bayestune/protocol";
-import { countTrialStates } from "@bayestune/store";
+import { countTrialStates, type MemoryStore } from "@bayestune/store";
+import { integerFlag } from "../integer-flag.js";
+import { serveTuneDashboard } from "../tune-dashboard.js";
+import { TOKEN_ENV } from "./dashboard-command.js";
 
 export interface TuneCommandOptions {
   slots: string;
   gpus?: string;
   workDir: string;
   progress: boolean;
+  port?: string;
+  host: string;
+  token?: string;
+  refresh: string;
 }
 
 /** `bayestune tune CONFIG`: the whole study on this machine, no Redis. */
@@ -20,14 +27,37 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const slots = Number(options.slots);
   if (!Number.isInteger(slots) || slots < 1) throw new ConfigError(`--slots must be an integer >= 1, got ${options.slots}`);
   const gpus = options.gpus ? options.gpus.split(",").map((g) => g.trim()).filter(Boolean) : [];
+  const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
+  const dashboard =
+    port === undefined ? undefined : await serveTuneDashboard(config, {
+          port,
+          host: options.host,
+          token: options.token ?? process.env[TOKEN_ENV],
+          refreshMs: integerFlag("--refresh", options.refresh, 200),
+          slots,
+          gpus,
+        });
+  if (dashboard !== undefined) console.error(`bayestune tune: dashboard on ${dashboard.address}/studies/${encodeURIComponent(config.name)} while the study runs`);
+  try {
+    await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store: dashboard?.store });
+  } finally {
+    await dashboard?.close();
+  }
+}
 
+/** The embedded run (or its scheduled form), recording into `store` when the dashboard reads one. */
+async function tuneOnThisMachine(
+  config: StudyConfig,
+  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; store: MemoryStore | undefined },
+): Promise<void> {
+  const { slots, gpus } = options;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   if (config.scheduler !== undefined) {
     try {
-      await tuneWithScheduler(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, signal: abort.signal });
+      await tuneWithScheduler(config, { slots, gpus, workDir: options.workDir, progress: options.progress, signal: abort.signal, store: options.store });
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -45,8 +75,9 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const study = await tuneEmbedded(config, {
     slots,
     gpus,
-    workDir: resolve(options.workDir),
+    workDir: options.workDir,
     signal: abort.signal,
+    ...(options.store !== undefined ? { store: options.store } : {}),
     onTrialFinished: (trial) => {
       if (trial.state === "failed") failed++;
       if (trial.value !== undefined && better(trial.value, best)) best = trial.value;
@@ -73,7 +104,7 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
 /** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
 async function tuneWithScheduler(
   config: StudyConfig,
-  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; signal: AbortSignal },
+  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; signal: AbortSignal; store: MemoryStore | undefined },
 ): Promise<void> {
   const unit = config.fidelity?.name ?? "budget";
   const bar = options.progress
@@ -86,6 +117,7 @@ async function tuneWithScheduler(
     gpus: options.gpus,
     workDir: options.workDir,
     signal: options.signal,
+    ...(options.store !== undefined ? { store: options.store } : {}),
     onJobFinished: (trial, result) => {
       if (result.rung > 0) promotions++;
       const fidelity = trial.rungs.at(-1)?.fidelity ?? trial.fidelity;

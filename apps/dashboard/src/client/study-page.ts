@@ -91,7 +91,7 @@ function drawParallel(views: StudyViews): void {
 
 function drawModel(views: StudyViews, model: ModelViews): void {
   const note = element("model-note");
-  if (note !== null) note.textContent = model.available ? `The slices pass through trial ${model.anchorTrial}, the best so far; the band is the model's mean ± 2 std.` : `No model yet: ${model.reason}`;
+  if (note !== null) note.textContent = model.available ? `The model of ${model.objective} is the optimiser's own: a failed trial counts at the worst value seen, so a parameter that makes runs fail looks important. The slices pass through trial ${model.anchorTrial}, the best so far; the band is the model's mean ± 2 std.` : `No model yet: ${model.reason}`;
   show("importance", model.available);
   show("slices", model.available);
   if (!model.available) return;

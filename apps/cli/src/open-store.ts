@@ -8,6 +8,8 @@ export const DEFAULT_PREFIX = "bull";
 /** The store and the connection under it; `close()` releases both. */
 export interface OpenedStore {
   readonly store: RedisStore;
+  /** The connection under the store, for the other reads of a command (the worker pool). */
+  readonly redis: Redis;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function openStore(redis: string, prefix: string): Promise<OpenedSt
   const store = new RedisStore({ redis: connection, prefix: `${prefix}:bayestune` });
   return {
     store,
+    redis: connection,
     async close() {
       await store.close();
       connection.disconnect();

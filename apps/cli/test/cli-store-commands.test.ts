@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StudyConfig } from "@bayestune/protocol";
+import { StudyConfig, workerRegistrationKey } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 import { bayestune } from "../../../test/support/run-cli.js";
@@ -103,14 +103,21 @@ describe("bayestune status", () => {
     await store.finishTrial({ study: "acc", trial: 0, rung: 0, state: "complete", value: 0.7 });
     await store.finishTrial({ study: "acc", trial: 1, rung: 0, state: "complete", value: 0.9 });
 
+    // One worker of this version and one of the previous (its value a plain slot count).
+    const registry = new Redis(REDIS_URL);
+    await registry.set(workerRegistrationKey(prefix, "gpu-a"), JSON.stringify({ slots: 2, busy: 1, host: "a", gpus: ["0", "1"], startedAt: 0 }), "PX", 60_000);
+    await registry.set(workerRegistrationKey(prefix, "old-b"), "4", "PX", 60_000);
+    await registry.quit();
+
     const text = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(text.code).toBe(0);
-    const rows = text.stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
-    expect(rows).toEqual([
+    const lines = text.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 3).map((line) => line.split(/\s{2,}/))).toEqual([
       ["STUDY", "RUNNING", "COMPLETE", "FAILED", "TOTAL", "BEST"],
       ["acc", "0", "2", "0", "2", "0.9 (trial 1)"],
       ["sgd", "1", "2", "2", "5", "0.125 (trial 2)"],
     ]);
+    expect(lines.slice(3)).toEqual(["workers: 2, 1 of 6 slots busy (gpu-a 1/2, old-b ?/4)"]);
 
     const json = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix, "--json"], 30_000);
     expect(json.code).toBe(0);
@@ -119,13 +126,21 @@ describe("bayestune status", () => {
         { name: "acc", running: 0, paused: 0, complete: 2, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
         { name: "sgd", running: 1, paused: 0, complete: 2, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
       ],
+      workers: {
+        slots: 6,
+        busy: 1,
+        workers: [
+          { id: "gpu-a", slots: 2, busy: 1, host: "a", gpus: ["0", "1"], startedAt: 0 },
+          { id: "old-b", slots: 4, busy: null, host: null, gpus: null, startedAt: null },
+        ],
+      },
     });
   });
 
   it("says so when no study exists under the prefix", async () => {
     const { code, stdout } = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(0);
-    expect(stdout).toBe(`no studies under prefix "${prefix}"\n`);
+    expect(stdout).toBe(`no studies under prefix "${prefix}"\nworkers: none registered\n`);
   });
 
   it("prints one study's counts, best trial and failures with their reasons", async () => {

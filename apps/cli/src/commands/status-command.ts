@@ -1,4 +1,4 @@
-import type { StoredStudy, StoredTrial } from "@bayestune/store";
+import { readWorkerPool, type StoredStudy, type StoredTrial, type WorkerPool } from "@bayestune/store";
 import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
 import { summarizeTrials, type StudySummary } from "../study-summary.js";
 import { bestTrialLines, rankedTrial, storedValues } from "../print-front.js";
@@ -9,10 +9,10 @@ export interface StatusCommandOptions {
   json?: boolean;
 }
 
-/** `bayestune status [STUDY]`: every study's counts, or one study's counts, best trial and failures. */
+/** `bayestune status [STUDY]`: every study's counts and the worker pool, or one study's counts, best trial and failures. */
 export async function statusCommand(name: string | undefined, options: StatusCommandOptions): Promise<void> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const { store, close } = await openStore(options.redis, prefix);
+  const { store, redis, close } = await openStore(options.redis, prefix);
   try {
     if (name === undefined) {
       const rows: Array<{ name: string; summary: StudySummary }> = [];
@@ -20,7 +20,10 @@ export async function statusCommand(name: string | undefined, options: StatusCom
         const stored = await requireStudy(store, study, prefix);
         rows.push({ name: study, summary: summarizeTrials(await store.getTrials(study), stored.config) });
       }
-      process.stdout.write(options.json ? `${JSON.stringify({ studies: rows.map(studyListEntry) }, null, 2)}\n` : studyTable(rows, prefix));
+      const workers = await readWorkerPool(redis, prefix);
+      process.stdout.write(
+        options.json ? `${JSON.stringify({ studies: rows.map(studyListEntry), workers }, null, 2)}\n` : `${studyTable(rows, prefix)}${workerLine(workers)}`,
+      );
     } else {
       const study = await requireStudy(store, name, prefix);
       const trials = await store.getTrials(name);
@@ -55,6 +58,13 @@ function studyTable(rows: ReadonlyArray<{ name: string; summary: StudySummary }>
   ];
   const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
   return cells.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()}\n`).join("");
+}
+
+/** The pool in one line: each worker's busy of its slots (a previous-version worker's busy is unknown: "?"). */
+function workerLine(pool: WorkerPool): string {
+  if (pool.workers.length === 0) return "workers: none registered\n";
+  const each = pool.workers.map((w) => `${w.id} ${w.busy ?? "?"}/${w.slots}`).join(", ");
+  return `workers: ${pool.workers.length}, ${pool.busy} of ${pool.slots} slots busy (${each})\n`;
 }
 
 function failures(trials: readonly StoredTrial[]): Array<{ number: number; reason: string; message: string | null }> {

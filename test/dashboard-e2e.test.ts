@@ -194,6 +194,19 @@ describe("bayestune dashboard", () => {
     expect(await page.locator("#trials tr").count()).toBe(9);
     await page.click('#trials th[data-column="val_loss"]');
     expect(await page.locator("#trials tr:nth-child(2) td:first-child").textContent()).toBe("0");
+    // A click on a trial's row shows its params, final metrics and failure, and brings its learning curve forward.
+    expect(await page.isVisible("#trial-section")).toBe(false);
+    await page.click('#trials tr[data-trial="6"]');
+    expect(await page.textContent("#trial-title")).toBe("Trial 6: failed");
+    expect(await page.locator("#trial-detail tr").allTextContents()).toEqual(["batch96", "lr0.00080000", "optlion", "rung0", "failureout-of-memory: CUDA out of memory"]);
+    await page.click('#trials tr[data-trial="2"]');
+    expect(await page.locator("#trial-detail tr").allTextContents()).toContain("memory_mb (final)1200");
+    const widths = await page.evaluate(() => (document.getElementById("curves") as unknown as { data: Array<{ name: string; line?: { width?: number }; opacity?: number }> }).data.slice(0, 3));
+    expect(widths.map((t) => [t.name, t.line?.width ?? null, t.opacity ?? null])).toEqual([
+      ["trial 0", null, 0.3],
+      ["trial 1", null, 0.3],
+      ["trial 2", 4, null],
+    ]);
     // The worker pool: one worker, one slot busy and one idle; Bull Board linked and served.
     expect(await page.evaluate(() => (document.getElementById("workers") as unknown as { data: Array<{ x: number[] }> }).data.map((t) => t.x))).toEqual([[1], [1]]);
     const board = await page.getAttribute('header a[href="/queues"]', "href");

@@ -122,7 +122,15 @@ function drawCurves(views: StudyViews): void {
   draw(
     "curves",
     [
-      ...curves.map((c) => ({ x: c.points.map((p) => p.step), y: c.points.map((p) => p.value), type: "scatter", mode: "lines", name: `trial ${c.trial}` })),
+      ...curves.map((c) => ({
+        x: c.points.map((p) => p.step),
+        y: c.points.map((p) => p.value),
+        type: "scatter",
+        mode: "lines",
+        name: `trial ${c.trial}`,
+        // The selected trial's curve stands out; the others step back while one is selected.
+        ...(selection.trial === undefined ? {} : c.trial === selection.trial ? { line: { width: 4 } } : { opacity: 0.3 }),
+      })),
       { x: promotions.map((p) => p.step), y: promotions.map((p) => p.value), type: "scatter", mode: "markers", marker: { symbol: "triangle-up", size: 10, color: "black" }, name: "promotion" },
     ],
     { xaxis: axisTitle("step"), yaxis: axisTitle(views.metric) },
@@ -159,6 +167,8 @@ function drawFeasibility(views: StudyViews): void {
 
 /** The trials table's sort: a column and its order, kept across redraws. */
 const sorting = { column: "trial", descending: false };
+/** The trial whose details are shown, kept across redraws. */
+const selection: { trial: number | undefined } = { trial: undefined };
 
 type Cell = string | number | boolean | null;
 
@@ -201,14 +211,49 @@ function drawTrialsTable(views: StudyViews): void {
   }
   const body = sorted.map((row) => {
     const tr = document.createElement("tr");
+    const trial = row[0] as number;
+    tr.dataset["trial"] = String(trial);
+    if (trial === selection.trial) tr.className = "selected";
     for (const cell of row) {
       const td = document.createElement("td");
       td.textContent = formatCell(cell);
       tr.append(td);
     }
+    tr.addEventListener("click", () => {
+      selection.trial = selection.trial === trial ? undefined : trial;
+      drawTrialsTable(views);
+      drawTrialDetail(views);
+      drawCurves(views);
+    });
     return tr;
   });
   table.replaceChildren(head, ...body);
+}
+
+/** The selected trial: every parameter, every final metric, and its failure; a second click on its row hides it. */
+function drawTrialDetail(views: StudyViews): void {
+  const trial = views.trials.find((t) => t.number === selection.trial);
+  show("trial", trial !== undefined);
+  const title = element("trial-title");
+  const table = element("trial-detail");
+  if (trial === undefined || title === null || table === null) return;
+  title.textContent = `Trial ${trial.number}: ${trial.state}`;
+  const rows: Array<[string, Cell]> = [
+    ...views.parallel.axes.map((axis): [string, Cell] => [axis.name, trial.params[axis.name] ?? null]),
+    ...Object.entries(trial.metrics ?? {}).map(([name, value]): [string, Cell] => [`${name} (final)`, value]),
+    ["rung", trial.rung],
+    ...(trial.fidelity !== null ? [["fidelity", trial.fidelity] as [string, Cell]] : []),
+    ...(trial.reason !== null ? [["failure", trial.reason] as [string, Cell]] : []),
+  ];
+  table.replaceChildren(
+    ...rows.map(([name, value]) => {
+      const tr = document.createElement("tr");
+      const th = Object.assign(document.createElement("th"), { textContent: name });
+      const td = Object.assign(document.createElement("td"), { textContent: formatCell(value) });
+      tr.append(th, td);
+      return tr;
+    }),
+  );
 }
 
 function drawSummary(views: StudyViews): void {
@@ -234,6 +279,7 @@ export function drawStudyPage(data: StudyPageData): void {
   drawPareto(views);
   drawFeasibility(views);
   drawTrialsTable(views);
+  drawTrialDetail(views);
 }
 
 function drawWorkers(workers: readonly PoolRow[]): void {

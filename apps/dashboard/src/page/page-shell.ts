@@ -39,7 +39,7 @@ header .updated{color:#666;font-size:.9em}
 table{border-collapse:collapse;font-size:.9em}td,th{padding:2px 8px;border-bottom:1px solid #e4e4e4;text-align:right}
 th{cursor:pointer;user-select:none;background:#f6f6f6}
 .plot{width:100%;max-width:1000px;height:400px}.plot.small{display:inline-block;width:480px;height:300px}
-.note{color:#555}`;
+.note{color:#555}#trials tr.selected td{background:#fff3c4}#trials td{cursor:pointer}#trial-detail th{text-align:left;cursor:default}`;
 
 /** The sections of a study page; the client shows those that have data. */
 export const STUDY_SECTIONS = `<h1 id="study-name"></h1>
@@ -53,7 +53,8 @@ export const STUDY_SECTIONS = `<h1 id="study-name"></h1>
 <section id="pareto-section" hidden><h2>Pareto front</h2><div id="pareto" class="plot"></div></section>
 <section id="feasibility-section" hidden><h2>Constraints</h2><div id="feasibility"></div></section>
 <section id="failures-section" hidden><h2>Failed trials by reason</h2><div id="failures" class="plot"></div></section>
-<section id="trials-section"><h2>Trials</h2><table id="trials"></table></section>`;
+<section id="trials-section"><h2>Trials</h2><p class="note">Click a trial for its details; click a column's header to sort by it.</p><table id="trials"></table></section>
+<section id="trial-section" hidden><h2 id="trial-title"></h2><table id="trial-detail"></table></section>`;
 
 /** One HTML page around a body; `head` holds the scripts. */
 export function page(title: string, head: string, bodyAttributes: string, body: string): string {

@@ -18,6 +18,8 @@ export interface StudyViews {
     readonly state: string;
     readonly params: Readonly<Record<string, ChoiceValue>>;
     readonly value: number | null;
+    /** Everything its final metrics line held (constraint metrics, other objectives); null while it has none. */
+    readonly metrics: Readonly<Record<string, number | null>> | null;
     /** The highest rung reached, and that rung's training budget when the study has a fidelity. */
     readonly rung: number;
     readonly fidelity: number | null;
@@ -43,6 +45,7 @@ export function studyViews(study: StoredStudy, trials: readonly StoredTrial[]): 
         state: t.state,
         params: t.params,
         value: t.value ?? null,
+        metrics: t.metrics ?? null,
         rung: t.rung,
         fidelity: t.fidelity ?? null,
         reason: t.reason === undefined ? null : [t.reason, t.message].filter(Boolean).join(": "),

@@ -52,7 +52,7 @@ export const STUDY_SECTIONS = `<h1 id="study-name"></h1>
 <section id="curves-section"><h2>Learning curves</h2><div id="curves" class="plot"></div></section>
 <section id="pareto-section" hidden><h2>Pareto front</h2><div id="pareto" class="plot"></div></section>
 <section id="feasibility-section" hidden><h2>Constraints</h2><div id="feasibility"></div></section>
-<section id="failures-section" hidden><h2>Failed trials by reason</h2><div id="failures" class="plot"></div></section>
+<section id="failures-section" hidden><h2>Failed trials by reason</h2><div id="failures" class="plot small"></div></section>
 <section id="trials-section"><h2>Trials</h2><p class="note">Click a trial for its details; click a column's header to sort by it.</p><table id="trials"></table></section>
 <section id="trial-section" hidden><h2 id="trial-title"></h2><table id="trial-detail"></table></section>`;
 

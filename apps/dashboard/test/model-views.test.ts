@@ -243,7 +243,7 @@ describe("modelViews", () => {
     const two = StudyConfig.parse({ ...config, objectives: [{ metric: "loss", direction: "minimize" }, { metric: "hours", direction: "minimize" }] });
     // Without the second objective's metric, the replay fails every trial.
     const views = await modelViews(two, history(12));
-    expect(views).toEqual({ available: false, reason: "bayestune: predict needs at least 2 complete trials to fit a model, got 0" });
+    expect(views).toEqual({ available: false, reason: "bayestune: objectiveModel needs at least 2 complete trials to fit a model, got 0" });
   });
 
   it("is unavailable, with the reason, before 2 complete trials", async () => {

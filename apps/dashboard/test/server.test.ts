@@ -114,7 +114,7 @@ async function longestGapDuring<T>(work: () => Promise<T>): Promise<{ result: T;
 }
 
 describe("StudyPageCache while a refit runs", () => {
-  it("serves the previous model instead of waiting for the new one, then the new one once it is fitted", async () => {
+  it("never waits for a fit: a note before the first model, the previous model during a refit, then the new one", async () => {
     const store = new MemoryStore();
     await store.createStudy(config);
     const finish = async (trial: StoredTrial) => {
@@ -130,11 +130,14 @@ describe("StudyPageCache while a refit runs", () => {
     };
     let now = 0;
     const cache = new StudyPageCache(store, slowRunner, 1000, () => now);
-    const first = cache.get("s");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    // The first model has nothing before it: the page waits for it.
+    // Before the first model the trials' views come at once, with a note in the model's place.
+    const first = await cache.get("s");
+    expect(first!.data.views.trials).toHaveLength(3);
+    expect(first!.data.model).toEqual({ available: false, reason: expect.stringContaining("being fitted") });
     pending.shift()!({ available: false, reason: "fit 1" });
-    expect((await first)!.data.model).toEqual({ available: false, reason: "fit 1" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    now = 1000;
+    expect((await cache.get("s"))!.data.model).toEqual({ available: false, reason: "fit 1" });
 
     await finish(trials[3]!);
     now = 2000;

@@ -31,8 +31,8 @@ export interface ModelViewsOptions {
  * with several objectives is modelled on its first (`config.metric` and
  * `config.direction` are that objective's), and its anchor is the best by it.
  *
- * The study is replayed from `trials` and its model fitted once, for every
- * point of both views. Not available, with the reason, before 2 complete
+ * The study is replayed from `trials` and its objective's model fitted once
+ * (`Study.objectiveModel`), for every point of both views. Not available, with the reason, before 2 complete
  * trials, or when the core cannot fit the model (a BayestuneError).
  */
 export async function modelViews(config: StudyConfig, trials: readonly StoredTrial[], options: ModelViewsOptions = {}): Promise<ModelViews> {
@@ -47,14 +47,14 @@ export async function modelViews(config: StudyConfig, trials: readonly StoredTri
     const importance = importanceDesign(study.space, options.importance);
     const observed = complete.map((t) => ({ params: t.params, value: t.value! }));
     const slices = sliceDesign(study.space, anchor.params, observed, options.slices);
-    const predictions = study.predict([...importance.points, ...slices.points]).map((p) => p.objective);
-    const split = importance.points.length;
+    // One fit; the importance needs only the mean (O(n) a point), the slices also the std (O(n²)).
+    const model = study.objectiveModel();
     return {
       available: true,
       objective: config.metric,
       anchorTrial: anchor.number,
-      importance: importance.importances(predictions.slice(0, split).map((p) => p.mean)),
-      slices: slices.slices(predictions.slice(split)),
+      importance: importance.importances(model.mean(importance.points)),
+      slices: slices.slices(model.predict(slices.points)),
     };
   } catch (error) {
     if (error instanceof BayestuneError) return { available: false, reason: error.message };

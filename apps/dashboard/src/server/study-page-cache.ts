@@ -83,8 +83,9 @@ export class StudyPageCache {
       if (previous !== undefined) entry.lastModel = previous;
       entry.model = model;
     }
-    // While a refit runs (a second or more on a long study), the previous model is served rather than waited for.
-    const model = entry.model.settled ?? entry.lastModel ?? (await entry.model.views);
+    // While a fit runs (seconds on a long study), the previous model is served, or before the first one a note:
+    // the trials' views never wait for the model.
+    const model = entry.model.settled ?? entry.lastModel ?? { available: false, reason: "the model is being fitted; it appears on a later update" };
     const data: StudyPageData = { views: studyViews(study, trials), model };
     const json = JSON.stringify(data);
     return { data, json, etag: `"${createHash("sha1").update(json).digest("base64url")}"` };

@@ -105,6 +105,33 @@ export class GaussianProcess {
   }
 
   /**
+   * The posterior mean alone, model units: k(x, X) α, O(n) per point where
+   * {@link predict}'s variance costs O(n²). For many points whose uncertainty is
+   * not needed (a main-effect integral over the space).
+   * @param Xs - m × d points.
+   */
+  predictMean(Xs: readonly Float64Array[]): Float64Array {
+    const m = Xs.length;
+    const n = this.n;
+    const mean = new Float64Array(m);
+    // In blocks, so that the cross-kernel buffer stays small however many points there are.
+    const block = 256;
+    if (this.batchBuffer.length < block * n) this.batchBuffer = new Float64Array(block * n);
+    for (let start = 0; start < m; start += block) {
+      const rows = Math.min(block, m - start);
+      const Ks = this.batchBuffer.subarray(0, rows * n);
+      this.kernel.cross(this.kernel.scale(Xs.slice(start, start + rows)), rows, this.S, n, Ks);
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        const o = r * n;
+        for (let i = 0; i < n; i++) s += Ks[o + i]! * this.alpha[i]!;
+        mean[start + r] = s;
+      }
+    }
+    return mean;
+  }
+
+  /**
    * Latent posterior (variance without observation noise, floored at 1e-12),
    * model units. The m triangular solves run as one blocked solve.
    * @param Xs - m × d points.

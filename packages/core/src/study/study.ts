@@ -291,6 +291,28 @@ export class Study {
     });
   }
 
+  /**
+   * The GP of objective `k` (the first by default) fitted once to the history
+   * so far, the one {@link predict} uses, for callers that query it at many
+   * points: `mean` alone (O(n) a point) or `predict` (mean and std, O(n²)), in
+   * the objective's units and direction, as {@link predict} gives them.
+   * @throws InvalidArgumentError before 2 complete trials, for k out of range, or for params outside the space.
+   */
+  objectiveModel(k = 0): ObjectiveModel {
+    const trials = this.observed();
+    const complete = trials.filter((t) => t.state === "complete").length;
+    if (complete < 2) throw new InvalidArgumentError(`objectiveModel needs at least 2 complete trials to fit a model, got ${complete}`);
+    if (!Number.isInteger(k) || k < 0 || k >= this.directions.length) throw new InvalidArgumentError(`objective ${k} does not exist: the study has ${this.directions.length}`);
+    const fit: FitModel = (_key, X, y, deterministic) => fitGP(X, y, { dims: this.space.dims, ...(deterministic ? { deterministic } : {}) });
+    const gp = fitObjective(trials, `objective ${k}`, (t) => (t.objectives !== undefined ? t.objectives[k]! : t.y!), fit);
+    const sign = this.directions[k] === "minimize" ? 1 : -1;
+    const encode = (params: readonly Params[]) => params.map((p) => this.space.encode(p));
+    return {
+      mean: (params) => Array.from(gp.predictMean(encode(params)), (m) => sign * gp.fromModelUnits(m)),
+      predict: (params) => inRawUnits(gp, encode(params)).map(({ mean, std }) => ({ mean: sign * mean, std })),
+    };
+  }
+
   /** Snapshots of every trial, in creation order. */
   get trials(): Trial[] {
     return this.records.map(freeze);
@@ -330,6 +352,14 @@ export class Study {
       return { x: r.x, state: r.state, y: sign * (r.value as number), ...constraints };
     });
   }
+}
+
+/** One objective's fitted GP; see {@link Study.objectiveModel}. */
+export interface ObjectiveModel {
+  /** The posterior mean at each params, in the objective's units. */
+  mean(params: readonly Params[]): number[];
+  /** The mean and std at each params, as {@link Study.predict} gives the objective. */
+  predict(params: readonly Params[]): { mean: number; std: number }[];
 }
 
 /** A model's prediction for one configuration; see {@link Study.predict}. */

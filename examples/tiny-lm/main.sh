@@ -23,5 +23,10 @@ node apps/cli/dist/main.js tune "$study" "${tune_args[@]}"
 
 echo
 echo "PyTorch-like defaults (lr 1e-3, batch 32, no warmup, no dropout, beta2 0.999, no weight decay), same budget:"
-PYTHONPATH=clients/python examples/.venv/bin/python examples/tiny-lm/train.py "${train_args[@]}" \
+# Outside a trial the client's trial_dir() is the working directory; give the checkpoint
+# a directory of its own so that the run leaves nothing in the checkout.
+defaults_dir=.bayestune/defaults-run
+mkdir -p "$defaults_dir"
+BAYESTUNE_TRIAL_DIR="$defaults_dir" PYTHONPATH=clients/python \
+  examples/.venv/bin/python examples/tiny-lm/train.py "${train_args[@]}" \
   | python3 -c 'import json, sys; final = json.loads(sys.stdin.read().splitlines()[-1]); print("  val_loss =", final["val_loss"])'

@@ -1,6 +1,6 @@
 """Serves the tiny GPT over an OpenAI-compatible HTTP API, on 127.0.0.1.
 
-    python serve.py [--checkpoint step-300.pt] [--port 8000] [--log requests.jsonl]
+    python serve.py [--checkpoint .bayestune/defaults-run/step-300.pt] [--port 8000] [--log requests.jsonl]
 
 POST /v1/chat/completions takes the OpenAI request body (model, messages,
 temperature, top_p, max_tokens, frequency_penalty, presence_penalty, seed) and

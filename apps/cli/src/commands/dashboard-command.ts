@@ -23,7 +23,7 @@ export async function dashboardCommand(options: DashboardCommandOptions): Promis
   const port = integerFlag("--port", options.port, 0, 65535);
   const refreshMs = integerFlag("--refresh", options.refresh, 200);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const token = options.token ?? process.env[TOKEN_ENV] ?? undefined;
+  const token = options.token ?? process.env[TOKEN_ENV];
   // Fails at once, with the cause, when Redis is not there; later outages only show on the page.
   await (await openStore(options.redis, prefix)).close();
   const api = await serveHttpApi({ redis: options.redis, prefix, host: options.host, port, token, refreshMs });

@@ -30,7 +30,7 @@ export const createStudyScript: ScriptDefinition = {
   KEYS[1] {prefix}:studies        set of study names
   KEYS[2] {prefix}:study:{name}   study hash (config, createdAt)
   ARGV[1] study name
-  ARGV[2] config as canonical JSON
+  ARGV[2] config as JSON
   ARGV[3] createdAt, ms since the epoch
   Returns {code, config, createdAt}: code 1 when created, 0 when the study
   existed (config and createdAt are then the stored ones).

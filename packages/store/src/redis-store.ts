@@ -6,7 +6,7 @@
  * no key of one study can be mistaken for a key of another):
  *
  *   {prefix}:studies                          set     names of every study
- *   {prefix}:study:{name}                     hash    config (canonical JSON), createdAt
+ *   {prefix}:study:{name}                     hash    config (JSON, in the config's key order), createdAt
  *   {prefix}:study:{name}:trial-count         string  trials created so far (INCR)
  *   {prefix}:study:{name}:trial:{n}           hash    params (JSON), state, rung, source,
  *                                                     attempts, createdAt, and when set:
@@ -108,16 +108,17 @@ export class RedisStore implements Store {
 
   async createStudy(config: StudyConfig): Promise<StoredStudy> {
     const parsed = parseStudyConfig(config);
-    const configJson = canonicalJson(parsed);
+    // Stored in the config's own key order, so that the dashboard shows the parameters in the order
+    // the user wrote them; equality is checked on the canonical form, whatever the order.
     const [, storedJson, createdAt] = (await this.#run(
       createStudyScript,
       [this.#key("studies"), this.#studyKey(parsed.name)],
-      [parsed.name, configJson, String(Date.now())],
+      [parsed.name, JSON.stringify(parsed), String(Date.now())],
     )) as ScriptReply;
     const stored = this.#decodeStudy(parsed.name, storedJson, createdAt);
     // Compared after parsing, so a config stored by an older version (without keys added since, which
-    // take their defaults) still matches the same study given again.
-    if (canonicalJson(stored.config) !== configJson) throw studyExistsError(parsed.name, stored.config, parsed);
+    // take their defaults, or with its keys sorted) still matches the same study given again.
+    if (canonicalJson(stored.config) !== canonicalJson(parsed)) throw studyExistsError(parsed.name, stored.config, parsed);
     return stored;
   }
 

@@ -75,6 +75,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.listStudies()).toEqual(["tiny-lm"]);
       });
 
+      it("keeps the order in which the space names its parameters", async () => {
+        const created = await store.createStudy(studyConfig());
+        const order = Object.keys(baseConfig.space);
+        expect(order).not.toEqual([...order].sort());
+        expect(Object.keys(created.config.space)).toEqual(order);
+        expect(Object.keys((await store.getStudy("tiny-lm"))?.config.space ?? {})).toEqual(order);
+      });
+
       it("refuses a different config under an existing name and keeps the stored one", async () => {
         await store.createStudy(studyConfig());
         const error = await expectStoreError(store.createStudy(studyConfig({ maxTrials: 21 })), "STUDY_EXISTS");

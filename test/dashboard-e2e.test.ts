@@ -181,11 +181,14 @@ describe("bayestune dashboard", () => {
     // Learning curves: one per trial that reported (all eight, the failed and the running one too), and the three promotions.
     expect(await traces(page, "curves")).toBe(9);
     expect(await points(page, "curves", 8)).toBe(3);
-    // One slice per parameter, in the stored space's order (the store sorts its keys: batch, lr, opt): 40 points
-    // along batch (the anchor's 32 among them), the two choices of opt; the six complete trials over each.
+    // The axes follow the space as the config writes it (lr, batch, opt), then the objective.
+    expect(await page.evaluate(() => (document.getElementById("parallel") as unknown as { data: Array<{ dimensions: Array<{ label: string }> }> }).data[0]!.dimensions.map((d) => d.label))).toEqual(["log10 lr", "batch", "opt", "val_loss"]);
+    // One slice per parameter, in the same order, through the best feasible trial (0: lr 0.003, batch 32):
+    // 40 grid points along lr plus the anchor's own lr, which is off the grid; 40 along batch, where 32 is
+    // on it; the two choices of opt. The six complete trials over each.
     expect(await page.locator("#slices > div").count()).toBe(3);
-    expect([await points(page, "slice-0", 1), await points(page, "slice-2", 1)]).toEqual([40, 2]);
-    expect(await points(page, "slice-0", 2)).toBe(6);
+    expect([await points(page, "slice-0", 1), await points(page, "slice-1", 1), await points(page, "slice-2", 1)]).toEqual([41, 40, 2]);
+    expect(await points(page, "slice-1", 2)).toBe(6);
     // The constraint: the six complete trials, 4 within memory_mb ≤ 1000 and 2 outside; failures by reason.
     expect([await points(page, "constraint-0", 0), await points(page, "constraint-0", 1)]).toEqual([4, 2]);
     expect(await page.evaluate(() => (document.getElementById("failures") as unknown as { data: Array<{ x: string[]; y: number[] }> }).data[0])).toMatchObject({ x: ["out-of-memory"], y: [1] });
@@ -198,7 +201,7 @@ describe("bayestune dashboard", () => {
     expect(await page.isVisible("#trial-section")).toBe(false);
     await page.click('#trials tr[data-trial="6"]');
     expect(await page.textContent("#trial-title")).toBe("Trial 6: failed");
-    expect(await page.locator("#trial-detail tr").allTextContents()).toEqual(["batch96", "lr0.00080000", "optlion", "rung0", "failureout-of-memory: CUDA out of memory"]);
+    expect(await page.locator("#trial-detail tr").allTextContents()).toEqual(["lr0.00080000", "batch96", "optlion", "rung0", "failureout-of-memory: CUDA out of memory"]);
     await page.click('#trials tr[data-trial="2"]');
     expect(await page.locator("#trial-detail tr").allTextContents()).toContain("memory_mb (final)1200");
     const widths = await page.evaluate(() => (document.getElementById("curves") as unknown as { data: Array<{ name: string; line?: { width?: number }; opacity?: number }> }).data.slice(0, 3));
@@ -221,7 +224,7 @@ describe("bayestune dashboard", () => {
     await expect.poll(() => points(page, "parallel"), { timeout: 10_000 }).toBe(8);
     expect((await points(page, "history", 0)) + (await points(page, "history", 1))).toBe(8);
     expect(await page.locator("#trials tr").count()).toBe(10);
-    await expect.poll(() => points(page, "slice-0", 2), { timeout: 10_000 }).toBe(8);
+    await expect.poll(() => points(page, "slice-1", 2), { timeout: 10_000 }).toBe(8);
     await page.close();
   });
 

@@ -3,8 +3,8 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
-import { BayestuneError, replayStudy, type Params } from "@bayestune/core";
-import { guardAccess, registerDashboard, type DashboardOptions } from "@bayestune/dashboard";
+import type { Params } from "@bayestune/core";
+import { createModelRunner, guardAccess, registerDashboard, type DashboardOptions } from "@bayestune/dashboard";
 import { countTrialStates, type Store } from "@bayestune/store";
 
 export interface HttpApiOptions {
@@ -34,8 +34,13 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     const status = typeof error.statusCode === "number" && error.statusCode < 500 ? error.statusCode : 503;
     return reply.code(status).send({ error: status === 503 ? `cannot answer now: ${error.message}` : error.message });
   });
+  // Every GP fit (the dashboard's model, the predictions) runs in one worker thread, off the coordinator's event loop.
+  const models = createModelRunner({ inProcess: options.dashboard?.fitInProcess === true });
+  app.addHook("onClose", () => models.close());
   const queues = options.queues ?? [];
-  if (options.dashboard !== undefined) await registerDashboard(app, { ...options.dashboard, store, ...(queues.length > 0 ? { bullBoardPath: "/queues" } : {}) });
+  if (options.dashboard !== undefined) {
+    await registerDashboard(app, { ...options.dashboard, store, models, ...(queues.length > 0 ? { bullBoardPath: "/queues" } : {}) });
+  }
 
   app.get("/api/studies", async () => ({ studies: await store.listStudies() }));
 
@@ -69,17 +74,9 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
         return reply.code(400).send({ error: `params must be a JSON object: ${(error as Error).message}` });
       }
     }
-    const trials = await store.getTrials(stored.name);
-    const study = await replayStudy(stored.config, trials);
-    const targets = candidate !== undefined ? [candidate] : trials.map((t) => t.params as Params);
-    try {
-      const predictions = study.predict(targets);
-      return candidate !== undefined ? { params: candidate, ...predictions[0] } : { trials: trials.map((t, i) => ({ number: t.number, ...predictions[i] })) };
-    } catch (error) {
-      // Too few complete trials for a model, or params outside the space: the request's problem, said plainly.
-      if (error instanceof BayestuneError) return reply.code(400).send({ error: error.message });
-      throw error;
-    }
+    const answer = await models.predictions(stored.config, await store.getTrials(stored.name), candidate);
+    // Too few complete trials for a model, or params outside the space: the request's problem, said plainly.
+    return answer.ok ? answer.body : reply.code(400).send({ error: answer.error });
   });
 
   if (queues.length > 0) {

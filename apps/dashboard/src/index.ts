@@ -10,3 +10,5 @@ export { studyViews, studyPageData, type StudyViews, type StudyPageData } from "
 export { renderStudyReport } from "./report/render-report.js";
 export { checkBind, guardAccess, isLoopbackHost, DashboardAccessError } from "./server/access.js";
 export { registerDashboard, type DashboardOptions } from "./server/dashboard-routes.js";
+export { createModelRunner, type ModelRunner } from "./server/model-runner.js";
+export type { PredictionsAnswer } from "./server/study-predictions.js";

@@ -4,6 +4,7 @@ import { MemoryStore, type StoredTrial } from "@bayestune/store";
 import { modelViews, type ModelViews } from "../src/plot-data/model-views.js";
 import { createModelRunner, type ModelRunner } from "../src/server/model-runner.js";
 import { StudyPageCache } from "../src/server/study-page-cache.js";
+import { studyPredictions } from "../src/server/study-predictions.js";
 import { throttled } from "../src/server/throttle.js";
 
 const NAMES = ["a", "b", "c", "d", "e", "f"];
@@ -23,14 +24,13 @@ function completeTrials(n: number): StoredTrial[] {
 }
 
 /** A runner that counts its fits and answers at once. */
-function countingRunner(): ModelRunner & { fits: number } {
+function countingRunner(): Pick<ModelRunner, "views"> & { fits: number } {
   const runner = {
     fits: 0,
-    async run(): Promise<ModelViews> {
+    async views(): Promise<ModelViews> {
       runner.fits++;
       return { available: false, reason: "counted" };
     },
-    async close() {},
   };
   return runner;
 }
@@ -124,9 +124,8 @@ describe("StudyPageCache while a refit runs", () => {
     const trials = completeTrials(4);
     for (const trial of trials.slice(0, 3)) await finish(trial);
     const pending: Array<(views: ModelViews) => void> = [];
-    const slowRunner: ModelRunner = {
-      run: () => new Promise<ModelViews>((resolve) => pending.push(resolve)),
-      close: async () => {},
+    const slowRunner: Pick<ModelRunner, "views"> = {
+      views: () => new Promise<ModelViews>((resolve) => pending.push(resolve)),
     };
     let now = 0;
     const cache = new StudyPageCache(store, slowRunner, 1000, () => now);
@@ -159,10 +158,27 @@ describe("createModelRunner", () => {
     const inline = await longestGapDuring(() => modelViews(config, trials));
     const runner = createModelRunner();
     try {
-      await runner.run(config, trials);
-      const threaded = await longestGapDuring(() => runner.run(config, trials));
+      await runner.views(config, trials);
+      const threaded = await longestGapDuring(() => runner.views(config, trials));
       expect(threaded.result).toEqual(inline.result);
       expect(threaded.gapMs).toBeLessThan(inline.gapMs / 3);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it("answers the API's predictions in the thread too, and a request the model cannot answer with the core's reason", async () => {
+    const trials = completeTrials(60);
+    const runner = createModelRunner();
+    try {
+      const threaded = await runner.predictions(config, trials);
+      expect(threaded).toEqual(await studyPredictions(config, trials));
+      expect(threaded.ok && (threaded.body as { trials: unknown[] }).trials).toHaveLength(60);
+      const candidate = { a: 0.3, b: 0.3, c: 0.3, d: 0.3, e: 0.3, f: 0.3 };
+      expect(await runner.predictions(config, trials, candidate)).toEqual(await studyPredictions(config, trials, candidate));
+      const outside = await runner.predictions(config, trials, { ...candidate, a: 2 });
+      expect(outside).toEqual({ ok: false, error: expect.stringMatching(/params do not belong to the space/) });
+      expect(await runner.predictions(config, trials.slice(0, 1))).toEqual({ ok: false, error: expect.stringContaining("at least 2 complete trials") });
     } finally {
       await runner.close();
     }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { countTrialStates, type Store, type WorkerPool } from "@bayestune/store";
 import { optimizationHistory } from "../plot-data/history.js";
 import { escapeHtml, page, plotlyBundlePath, STUDY_SECTIONS, studyPageScriptPath } from "../page/page-shell.js";
-import { createModelRunner } from "./model-runner.js";
+import { createModelRunner, type ModelRunner } from "./model-runner.js";
 import { StudyPageCache } from "./study-page-cache.js";
 import { throttled } from "./throttle.js";
 
@@ -18,6 +18,8 @@ export interface DashboardOptions {
   readonly refreshMs?: number;
   /** Fit the model on the event loop instead of in a worker thread: only to measure what the thread saves. @defaultValue false */
   readonly fitInProcess?: boolean;
+  /** A model runner the server shares with other routes (its owner closes it); without one the dashboard starts and closes its own. */
+  readonly models?: ModelRunner;
 }
 
 /**
@@ -28,9 +30,9 @@ export interface DashboardOptions {
  */
 export async function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const refreshMs = options.refreshMs ?? 2000;
-  const models = createModelRunner({ inProcess: options.fitInProcess === true });
+  const models = options.models ?? createModelRunner({ inProcess: options.fitInProcess === true });
+  if (options.models === undefined) app.addHook("onClose", () => models.close());
   const cache = new StudyPageCache(options.store, models, refreshMs);
-  app.addHook("onClose", () => models.close());
 
   const header = (title: string) =>
     `<header><strong><a href="/">bayestune</a></strong><span>${escapeHtml(title)}</span>${options.bullBoardPath !== undefined ? `<a href="${escapeHtml(options.bullBoardPath)}">queues (Bull Board)</a>` : ""}<span id="updated" class="updated">loading</span></header>`;

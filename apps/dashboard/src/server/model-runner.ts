@@ -1,30 +1,42 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { Params } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
-import { modelViews, type ModelViews } from "../plot-data/model-views.js";
+import type { ModelViews } from "../plot-data/model-views.js";
+import { runModelJob, type ModelJob } from "./model-jobs.js";
+import type { PredictionsAnswer } from "./study-predictions.js";
 
 /** The compiled thread entry; run from the sources (the tests), the build's copy is used. */
 const THREAD_ENTRY = fileURLToPath(new URL("../../dist/server/model-thread.js", import.meta.url));
 
 export interface ModelRunner {
-  /** The model views of a study's trials; fitted off the event loop when the build is there. */
-  run(config: StudyConfig, trials: readonly StoredTrial[]): Promise<ModelViews>;
+  /** The model views of a study's trials (the dashboard's importance and slices). */
+  views(config: StudyConfig, trials: readonly StoredTrial[]): Promise<ModelViews>;
+  /** The model's predictions for every trial, or for one candidate (the API's `/predictions`). */
+  predictions(config: StudyConfig, trials: readonly StoredTrial[], candidate?: Params): Promise<PredictionsAnswer>;
   close(): Promise<void>;
 }
 
 /**
- * Fits the dashboard's GP (importance, slices) in a worker thread, one study at
- * a time, so that a fit of a long study never stalls the process that serves
- * the page, which may be the coordinator itself. Without a build (running from
- * the sources) or with `inProcess` (to measure what the thread saves) it fits
- * in-process instead.
+ * Fits a study's GP in a worker thread, one job at a time, so that a fit of a
+ * long study never stalls the process that serves the page or the API, which
+ * may be the coordinator itself. Without a build (running from the sources) or
+ * with `inProcess` (to measure what the thread saves) it fits in-process instead.
  */
 export function createModelRunner(options: { inProcess?: boolean } = {}): ModelRunner {
-  if (options.inProcess === true || !existsSync(THREAD_ENTRY)) {
-    return { run: (config, trials) => modelViews(config, trials), close: async () => {} };
-  }
+  const { run, close } = options.inProcess === true || !existsSync(THREAD_ENTRY) ? { run: runModelJob, close: async () => {} } : threadRunner();
+  return {
+    views: (config, trials) => run({ kind: "views", config, trials }) as Promise<ModelViews>,
+    predictions: (config, trials, candidate) =>
+      run({ kind: "predictions", config, trials, ...(candidate !== undefined ? { candidate } : {}) }) as Promise<PredictionsAnswer>,
+    close,
+  };
+}
+
+/** Runs jobs in one lazily started thread, in the order they come. */
+function threadRunner(): { run(job: ModelJob): Promise<unknown>; close(): Promise<void> } {
   let worker: Worker | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   const thread = (): Worker => {
@@ -38,12 +50,12 @@ export function createModelRunner(options: { inProcess?: boolean } = {}): ModelR
     worker = started;
     return started;
   };
-  const fitOnce = (config: StudyConfig, trials: readonly StoredTrial[]): Promise<ModelViews> =>
-    new Promise<ModelViews>((resolve, reject) => {
+  const runOnce = (job: ModelJob): Promise<unknown> =>
+    new Promise<unknown>((resolve, reject) => {
       const w = thread();
-      const onMessage = (message: { views?: ModelViews; error?: string }) => {
+      const onMessage = (message: { result?: unknown; error?: string }) => {
         w.off("error", onError);
-        if (message.views !== undefined) resolve(message.views);
+        if (message.result !== undefined) resolve(message.result);
         else reject(new Error(message.error ?? "the model thread answered nothing"));
       };
       const onError = (error: Error) => {
@@ -52,14 +64,15 @@ export function createModelRunner(options: { inProcess?: boolean } = {}): ModelR
       };
       w.once("message", onMessage);
       w.once("error", onError);
-      w.postMessage({ config, trials });
+      w.postMessage(job);
     });
+  const run = (job: ModelJob): Promise<unknown> => {
+    const next = queue.then(() => runOnce(job));
+    queue = next.catch(() => undefined);
+    return next;
+  };
   return {
-    run(config, trials) {
-      const next = queue.then(() => fitOnce(config, trials));
-      queue = next.catch(() => undefined);
-      return next;
-    },
+    run,
     async close() {
       await worker?.terminate();
       worker = undefined;

@@ -1,12 +1,10 @@
-/* The worker thread behind createModelRunner: one message in (a study's config and trials), its model views out. */
+/* The worker thread behind createModelRunner: one model job in (see model-jobs.ts), its result out. */
 import { parentPort } from "node:worker_threads";
-import type { StudyConfig } from "@bayestune/protocol";
-import type { StoredTrial } from "@bayestune/store";
-import { modelViews } from "../plot-data/model-views.js";
+import { runModelJob, type ModelJob } from "./model-jobs.js";
 
-parentPort?.on("message", (message: { config: StudyConfig; trials: StoredTrial[] }) => {
-  modelViews(message.config, message.trials).then(
-    (views) => parentPort?.postMessage({ views }),
+parentPort?.on("message", (job: ModelJob) => {
+  runModelJob(job).then(
+    (result) => parentPort?.postMessage({ result }),
     (error: unknown) => parentPort?.postMessage({ error: error instanceof Error ? error.message : String(error) }),
   );
 });

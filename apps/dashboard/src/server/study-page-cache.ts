@@ -42,7 +42,7 @@ export class StudyPageCache {
 
   constructor(
     private readonly store: Pick<Store, "getStudy" | "getTrials">,
-    private readonly models: ModelRunner,
+    private readonly models: Pick<ModelRunner, "views">,
     private readonly minIntervalMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -74,7 +74,7 @@ export class StudyPageCache {
     if (entry.model?.fingerprint !== fingerprint) {
       const model: NonNullable<Entry["model"]> = {
         fingerprint,
-        views: this.models.run(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` })),
+        views: this.models.views(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` })),
       };
       void model.views.then((views) => {
         model.settled = views;

@@ -5,9 +5,10 @@
  * the browser page does, while a trial finishes every few seconds (so the model
  * behind importance and slices is refitted). Measured in the serving process:
  * its event-loop delay (what every coordinator step would wait), and at the
- * viewers: the response time and size. Three runs in the same session: no
- * dashboard, the dashboard with the model in a worker thread (the default), and
- * with the model fitted on the event loop (what the thread saves).
+ * viewers: the response time and size. Four runs in the same session: no
+ * dashboard, the dashboard with the model in a worker thread (the default), the
+ * same for viewers that take no compression (what compressing costs and saves),
+ * and with the model fitted on the event loop (what the thread saves).
  *
  *   npm run bench:dashboard [-- --trials 300 --seconds 20 --viewers 4]
  */
@@ -88,20 +89,37 @@ async function addTrial(store: RedisStore, rng: Rng): Promise<void> {
   await store.finishTrial({ study: STUDY, trial: trial.number, rung: 0, state: "complete", value: loss, metrics: { val_loss: loss, memory_mb: memory } });
 }
 
-/** The viewers: a child process polling the study's data as the page does, so that their own work is not counted here. */
+/**
+ * The viewers: a child process polling the study's data as the page does, so that their own work is
+ * not counted here. Each asks for the encodings a browser accepts ("br, gzip") or none, and counts the
+ * bytes on the wire and the page data they decode to.
+ */
 const VIEWER_SCRIPT = `
-const [url, viewers, pollMs, seconds] = process.argv.slice(1);
+const http = require("node:http"); const zlib = require("node:zlib");
+const [url, viewers, pollMs, seconds, encoding] = process.argv.slice(1);
 const end = Date.now() + Number(seconds) * 1000;
-const latencies = []; const sizes = []; let failures = 0;
+const latencies = []; const sizes = []; const wire = []; let failures = 0;
+const get = () => new Promise((resolve, reject) => {
+  http.get(url, { headers: encoding === "" ? {} : { "accept-encoding": encoding } }, (res) => {
+    const chunks = [];
+    res.on("data", (c) => chunks.push(c));
+    res.on("error", reject);
+    res.on("end", () => {
+      const raw = Buffer.concat(chunks); const coding = res.headers["content-encoding"];
+      const body = coding === "br" ? zlib.brotliDecompressSync(raw) : coding === "gzip" ? zlib.gunzipSync(raw) : raw;
+      if (res.statusCode !== 200) reject(new Error(String(res.statusCode))); else resolve({ wire: raw.length, size: body.length });
+    });
+  }).on("error", reject);
+});
 async function viewer() {
   while (Date.now() < end) {
     const started = performance.now();
-    try { const text = await (await fetch(url)).text(); latencies.push(performance.now() - started); sizes.push(text.length); }
+    try { const r = await get(); latencies.push(performance.now() - started); sizes.push(r.size); wire.push(r.wire); }
     catch { failures++; }
     await new Promise((r) => setTimeout(r, Number(pollMs)));
   }
 }
-Promise.all(Array.from({ length: Number(viewers) }, viewer)).then(() => console.log(JSON.stringify({ latencies, sizes, failures })));
+Promise.all(Array.from({ length: Number(viewers) }, viewer)).then(() => console.log(JSON.stringify({ latencies, sizes, wire, failures })));
 `;
 
 interface Measurement {
@@ -114,18 +132,22 @@ interface Measurement {
   readonly latencyP95: number;
   readonly latencyP99: number;
   readonly kilobytes: number;
+  readonly wireKilobytes: number;
   readonly failures: number;
 }
 
-async function measure(scenario: string, store: RedisStore, rng: Rng, dashboard: "none" | "thread" | "in-process"): Promise<Measurement> {
+/** A browser's Accept-Encoding, or none at all. */
+const BROWSER_ENCODINGS = "br, gzip";
+
+async function measure(scenario: string, store: RedisStore, rng: Rng, dashboard: "none" | "thread" | "in-process", encoding = BROWSER_ENCODINGS): Promise<Measurement> {
   const prefix = process.env["BENCH_PREFIX"]!;
   const api = dashboard === "none" ? undefined : await serveHttpApi({ redis: REDIS_URL, prefix, port: 0, refreshMs: POLL_MS, fitInProcess: dashboard === "in-process" });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const finisher = setInterval(() => void addTrial(store, rng), FINISH_EVERY_MS);
-  let viewed: { latencies: number[]; sizes: number[]; failures: number } = { latencies: [], sizes: [], failures: 0 };
+  let viewed: { latencies: number[]; sizes: number[]; wire: number[]; failures: number } = { latencies: [], sizes: [], wire: [], failures: 0 };
   if (api !== undefined) {
-    const child = spawn(process.execPath, ["-e", VIEWER_SCRIPT, `${api.address}/api/dashboard/studies/${STUDY}`, String(VIEWERS), String(POLL_MS), String(SECONDS)]);
+    const child = spawn(process.execPath, ["-e", VIEWER_SCRIPT, `${api.address}/api/dashboard/studies/${STUDY}`, String(VIEWERS), String(POLL_MS), String(SECONDS), encoding]);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await new Promise((resolve) => child.once("exit", resolve));
@@ -147,6 +169,7 @@ async function measure(scenario: string, store: RedisStore, rng: Rng, dashboard:
     latencyP95: viewed.latencies.length > 0 ? quantile(viewed.latencies, 0.95) : Number.NaN,
     latencyP99: viewed.latencies.length > 0 ? quantile(viewed.latencies, 0.99) : Number.NaN,
     kilobytes: viewed.sizes.length > 0 ? Math.max(...viewed.sizes) / 1024 : Number.NaN,
+    wireKilobytes: viewed.wire.length > 0 ? Math.max(...viewed.wire) / 1024 : Number.NaN,
     failures: viewed.failures,
   };
 }
@@ -170,13 +193,14 @@ async function main(): Promise<void> {
     log(`writing ${TRIALS} trials with 10 learning-curve points each`);
     for (let i = 0; i < TRIALS; i++) await addTrial(store, rng);
     const runs: Measurement[] = [];
-    for (const [scenario, mode] of [
-      ["no dashboard", "none"],
-      ["dashboard, model in a worker thread (default)", "thread"],
-      ["dashboard, model on the event loop", "in-process"],
+    for (const [scenario, mode, encoding] of [
+      ["no dashboard", "none", BROWSER_ENCODINGS],
+      ["dashboard, model in a worker thread (default)", "thread", BROWSER_ENCODINGS],
+      ["the same, viewers that accept no compression", "thread", ""],
+      ["dashboard, model on the event loop", "in-process", BROWSER_ENCODINGS],
     ] as const) {
       log(`${scenario}: ${SECONDS} s`);
-      runs.push(await measure(scenario, store, rng, mode));
+      runs.push(await measure(scenario, store, rng, mode, encoding));
     }
     const finalTrials = (await store.getTrials(STUDY)).length;
     const f = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : "–");
@@ -188,11 +212,11 @@ async function main(): Promise<void> {
       `- Command: \`npm run bench:dashboard -- --trials ${TRIALS} --seconds ${SECONDS} --viewers ${VIEWERS}\``,
       `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); 2 CPUs, ${cpuModel()}, Node ${process.version}`,
       `- A study of ${TRIALS} complete trials (6 parameters, one constraint, 10 learning-curve points each) in Redis, growing by one finished trial every ${FINISH_EVERY_MS / 1000} s (so the model is refitted), ${finalTrials} at the end. The API is served in this process, as \`bayestune coordinator --port\` serves it; ${VIEWERS} viewers in another process poll the study's page data every ${POLL_MS} ms for ${SECONDS} s.`,
-      "- Event-loop delay: how late this process's timers ran (perf_hooks, 1 ms resolution): what a coordinator step would wait. Response: at the viewers, per request; size: the study's page data. The first requests wait for the first model fit (there is no earlier model to serve): that is the p99; later refits serve the previous model meanwhile.",
+      `- Event-loop delay: how late this process's timers ran (perf_hooks, 1 ms resolution): what a coordinator step would wait. Response: at the viewers, per request, decoding included; the viewers accept "${BROWSER_ENCODINGS}" as a browser does, except where the scenario says not. Sizes: the largest response, as page data and as bytes on the wire. The first requests wait for the first model fit (there is no earlier model to serve): that is the p99; later refits serve the previous model meanwhile.`,
       "",
-      "| scenario | event-loop delay p50 / p99 / max (ms) | requests | response p50 / p95 / p99 (ms) | page data (KiB) | failed requests |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
-      ...runs.map((r) => `| ${r.scenario} | ${f(r.loopP50)} / ${f(r.loopP99)} / ${f(r.loopMax)} | ${r.requests} | ${f(r.latencyP50)} / ${f(r.latencyP95)} / ${f(r.latencyP99)} | ${f(r.kilobytes, 0)} | ${r.failures} |`),
+      "| scenario | event-loop delay p50 / p99 / max (ms) | requests | response p50 / p95 / p99 (ms) | page data (KiB) | on the wire (KiB) | failed requests |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...runs.map((r) => `| ${r.scenario} | ${f(r.loopP50)} / ${f(r.loopP99)} / ${f(r.loopMax)} | ${r.requests} | ${f(r.latencyP50)} / ${f(r.latencyP95)} / ${f(r.latencyP99)} | ${f(r.kilobytes, 0)} | ${f(r.wireKilobytes, 0)} | ${r.failures} |`),
     ].join("\n");
     const docPath = join(root, "docs/benchmarks.md");
     await writeFile(docPath, replaceSection(await readFile(docPath, "utf8"), "dashboard", body));

@@ -1,4 +1,5 @@
 import { createBullBoard } from "@bull-board/api";
+import compress from "@fastify/compress";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
@@ -28,6 +29,10 @@ export interface HttpApiOptions {
 export async function createHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const { store } = options;
   const app = fastify({ logger: false });
+  // Plotly (4.6 MB), Bull Board and the API compressed for a client that asks, always in zlib's thread pool
+  // (syncThreshold 0), never on the coordinator's event loop. The dashboard's polled data comes gzipped from
+  // its cache, once per read however many pages poll it.
+  await app.register(compress, { global: true, syncThreshold: 0 });
   await guardAccess(app, options.token);
   // A read that fails (Redis away) is the server's state, not a bug: 503 with the cause, and the page retries.
   app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -138,6 +139,30 @@ describe("createHttpApi", () => {
     expect(changed.statusCode).toBe(200);
     expect((changed.json() as { views: { trials: unknown[] } }).views.trials).toHaveLength(4);
     expect((await app.inject({ url: "/api/dashboard/workers" })).json()).toMatchObject({ slots: 2, busy: 1, workers: [{ id: "w1" }] });
+  });
+
+  it("compresses what a browser accepts compressed, Plotly and the page data, and sends it plain otherwise", async () => {
+    const { app } = await apiWithOneStudy();
+    const plain = await app.inject({ url: "/assets/plotly.min.js" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    const plotly = await app.inject({ url: "/assets/plotly.min.js", headers: { "accept-encoding": "br, gzip" } });
+    expect(plotly.headers["content-encoding"]).toBe("br");
+    expect(brotliDecompressSync(plotly.rawPayload).equals(plain.rawPayload)).toBe(true);
+    expect(plotly.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3);
+
+    // Once the first model fit has answered, the data stays the same from one read to the next.
+    const reason = async () => ((await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { model: { reason?: string } }).model.reason;
+    await expect.poll(reason, { timeout: 10_000, interval: 100 }).toMatch(/2 complete trials/);
+    const data = await app.inject({ url: "/api/dashboard/studies/api-study" });
+    expect(data.headers["content-encoding"]).toBeUndefined();
+    // A browser offers brotli over HTTPS only: plain HTTP gets gzip.
+    const gzipped = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "accept-encoding": "gzip, deflate" } });
+    expect(gzipped.headers["content-encoding"]).toBe("gzip");
+    expect(gzipped.headers["etag"]).toBe(data.headers["etag"]);
+    expect(gunzipSync(gzipped.rawPayload).toString()).toBe(data.body);
+    const brotli = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "accept-encoding": "gzip, deflate, br" } });
+    expect(brotli.headers["content-encoding"]).toBe("br");
+    expect(brotliDecompressSync(brotli.rawPayload).toString()).toBe(data.body);
   });
 
   it("is read-only: anything but GET and HEAD is refused, Bull Board's actions included, and the queue is unchanged", async () => {

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { StudyConfig } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
@@ -79,6 +80,10 @@ describe("StudyPageCache", () => {
     expect(first[0]!.data.views.trials).toHaveLength(3);
     expect(JSON.parse(first[0]!.json)).toEqual(first[0]!.data);
     expect([reads, runner.fits]).toEqual([1, 1]);
+    // One compression per read and encoding, shared by every page that asks for it.
+    expect(first[0]!.encoded("gzip")).toBe(first[1]!.encoded("gzip"));
+    expect(gunzipSync(await first[0]!.encoded("gzip")).toString()).toBe(first[0]!.json);
+    expect(brotliDecompressSync(await first[1]!.encoded("br")).toString()).toBe(first[0]!.json);
     now = 1500;
     // A progress report on a new running trial: read again, no refit.
     await store.createTrial("s", completeTrials(4)[3]!.params, "sampler");

@@ -1,10 +1,11 @@
 import { createReadStream } from "node:fs";
+import negotiate from "@fastify/accept-negotiator";
 import type { FastifyInstance } from "fastify";
 import { countTrialStates, type Store, type WorkerPool } from "@bayestune/store";
 import { optimizationHistory } from "../plot-data/history.js";
 import { escapeHtml, page, plotlyBundlePath, STUDY_SECTIONS, studyPageScriptPath } from "../page/page-shell.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
-import { StudyPageCache } from "./study-page-cache.js";
+import { PAGE_ENCODINGS, StudyPageCache } from "./study-page-cache.js";
 import { throttled } from "./throttle.js";
 
 export interface DashboardOptions {
@@ -80,7 +81,11 @@ ${STUDY_SECTIONS}
     if (page === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
     // Unchanged since the page's last poll: no body (the browser's cache hands the page its copy).
     if (request.headers["if-none-match"] === page.etag) return reply.code(304).header("etag", page.etag).send();
-    return reply.header("etag", page.etag).header("cache-control", "no-cache").type("application/json; charset=utf-8").send(page.json);
+    reply.header("etag", page.etag).header("cache-control", "no-cache").header("vary", "accept-encoding").type("application/json; charset=utf-8");
+    // Every page polling this study gets the one compression of this read, not a compression of its own.
+    const encoding = negotiate(request.headers["accept-encoding"] ?? "", PAGE_ENCODINGS);
+    if (encoding !== null) return reply.header("content-encoding", encoding).send(await page.encoded(encoding));
+    return reply.send(page.json);
   });
 
   app.get("/api/dashboard/workers", () => readWorkers());

@@ -30,7 +30,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   const { store } = options;
   const app = fastify({ logger: false });
   // Plotly (4.6 MB), Bull Board and the API compressed for a client that asks, always in zlib's thread pool
-  // (syncThreshold 0), never on the coordinator's event loop. The dashboard's polled data comes gzipped from
+  // (syncThreshold 0), never on the coordinator's event loop. The dashboard's polled data comes compressed from
   // its cache, once per read however many pages poll it.
   await app.register(compress, { global: true, syncThreshold: 0 });
   await guardAccess(app, options.token);

@@ -4,7 +4,7 @@ import { StudyConfig } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
 import { modelViews, type ModelViews } from "../src/plot-data/model-views.js";
 import { createModelRunner, type ModelRunner } from "../src/server/model-runner.js";
-import { StudyPageCache } from "../src/server/study-page-cache.js";
+import { readTrials, StudyPageCache } from "../src/server/study-page-cache.js";
 import { studyPredictions } from "../src/server/study-predictions.js";
 import { throttled } from "../src/server/throttle.js";
 
@@ -63,7 +63,7 @@ describe("throttled", () => {
 });
 
 describe("StudyPageCache", () => {
-  it("reads a study at most once per interval, and refits the model only when a trial finishes", async () => {
+  it("reads a study at most once per interval, then only its changed trials, and refits the model only when a trial finishes", async () => {
     const store = new MemoryStore();
     await store.createStudy(config);
     for (const trial of completeTrials(3)) {
@@ -71,7 +71,12 @@ describe("StudyPageCache", () => {
       await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
     }
     let reads = 0;
-    const counted = { ...store, getStudy: store.getStudy.bind(store), getTrials: (name: string) => (reads++, store.getTrials(name)) };
+    const trialReads: number[] = [];
+    const counted = {
+      getStudy: store.getStudy.bind(store),
+      getTrial: (name: string, number: number) => (trialReads.push(number), store.getTrial(name, number)),
+      getTrials: (name: string) => (reads++, store.getTrials(name)),
+    };
     const runner = countingRunner();
     let now = 0;
     const cache = new StudyPageCache(counted, runner, 1000, () => now);
@@ -85,16 +90,37 @@ describe("StudyPageCache", () => {
     expect(gunzipSync(await first[0]!.encoded("gzip")).toString()).toBe(first[0]!.json);
     expect(brotliDecompressSync(await first[1]!.encoded("br")).toString()).toBe(first[0]!.json);
     now = 1500;
-    // A progress report on a new running trial: read again, no refit.
+    // A progress report on a new running trial: read again (the new trial only: the three finished ones cannot change), no refit.
     await store.createTrial("s", completeTrials(4)[3]!.params, "sampler");
     await store.recordProgress({ kind: "progress", study: "s", trial: 3, rung: 0, step: 1, metrics: { loss: 1 } });
-    expect((await cache.get("s"))!.data.views.trials).toHaveLength(4);
-    expect([reads, runner.fits]).toEqual([2, 1]);
+    const second = (await cache.get("s"))!.data.views.trials;
+    expect(second.map((t) => t.state)).toEqual(["complete", "complete", "complete", "running"]);
+    expect([reads, runner.fits]).toEqual([1, 1]);
+    expect(trialReads.filter((n) => n < 3)).toEqual([]);
     now = 3000;
     await store.finishTrial({ study: "s", trial: 3, rung: 0, state: "failed", reason: "timeout" });
-    await cache.get("s");
-    expect([reads, runner.fits]).toEqual([3, 2]);
+    expect((await cache.get("s"))!.data.views.trials.map((t) => t.state)).toEqual(["complete", "complete", "complete", "failed"]);
+    expect([reads, runner.fits]).toEqual([1, 2]);
     expect(await cache.get("nope")).toBeUndefined();
+  });
+});
+
+describe("readTrials", () => {
+  it("reads a study recreated under the same name in full, not from the old study's trials", async () => {
+    const before = new MemoryStore();
+    const old = await before.createStudy(config);
+    for (const trial of completeTrials(3)) {
+      await before.createTrial("s", trial.params, "sampler");
+      await before.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
+    }
+    const known = { createdAt: old.createdAt, trials: await before.getTrials("s") };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const after = new MemoryStore();
+    const recreated = await after.createStudy(config);
+    await after.createTrial("s", completeTrials(1)[0]!.params, "sampler");
+    expect(await readTrials(after, recreated, known)).toEqual(await after.getTrials("s"));
+    // The same study: its three finished trials are taken from what was known.
+    expect(await readTrials(before, old, known)).toEqual(known.trials);
   });
 });
 
@@ -152,6 +178,50 @@ describe("StudyPageCache while a refit runs", () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     now = 4000;
     expect((await cache.get("s"))!.data.model).toEqual({ available: false, reason: "fit 2" });
+  });
+});
+
+describe("StudyPageCache when trials finish faster than the model fits", () => {
+  it("runs one fit at a time and serves each as it ends, instead of restarting the fit on every new result", async () => {
+    const store = new MemoryStore();
+    await store.createStudy(config);
+    const trials = completeTrials(6);
+    const finish = async (trial: StoredTrial) => {
+      await store.createTrial("s", trial.params, "sampler");
+      await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
+    };
+    for (const trial of trials.slice(0, 3)) await finish(trial);
+    const pending: Array<{ finished: number; resolve: (views: ModelViews) => void }> = [];
+    const slowRunner: Pick<ModelRunner, "views"> = {
+      views: (_config, seen) => new Promise<ModelViews>((resolve) => pending.push({ finished: seen.length, resolve })),
+    };
+    let now = 0;
+    const cache = new StudyPageCache(store, slowRunner, 1000, () => now);
+    const modelAt = async (t: number) => {
+      now = t;
+      return (await cache.get("s"))!.data.model;
+    };
+    const settle = async (reason: string) => {
+      pending.shift()!.resolve({ available: false, reason });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+
+    expect(await modelAt(0)).toEqual({ available: false, reason: expect.stringContaining("being fitted") });
+    // Two more results arrive while the first fit (of 3 trials) runs: no second fit is started.
+    await finish(trials[3]!);
+    await modelAt(1000);
+    await finish(trials[4]!);
+    await modelAt(2000);
+    expect(pending.map((p) => p.finished)).toEqual([3]);
+    await settle("fit of 3");
+    // The ended fit is served, and the next read fits the 5 trials finished by now.
+    expect(await modelAt(3000)).toEqual({ available: false, reason: "fit of 3" });
+    expect(pending.map((p) => p.finished)).toEqual([5]);
+    await finish(trials[5]!);
+    expect(await modelAt(4000)).toEqual({ available: false, reason: "fit of 3" });
+    await settle("fit of 5");
+    expect(await modelAt(5000)).toEqual({ available: false, reason: "fit of 5" });
+    expect(pending.map((p) => p.finished)).toEqual([6]);
   });
 });
 

@@ -18,3 +18,4 @@ export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { checkRedisDurability } from "./redis-durability.js";
 export { countTrialStates } from "./count-states.js";
 export { readWorkerPool, type PoolWorker, type WorkerPool } from "./worker-pool.js";
+export { refreshTrials } from "./refresh-trials.js";

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StudyConfigInput } from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
 import { StoreError, type StoreErrorCode } from "../src/errors.js";
+import { refreshTrials } from "../src/refresh-trials.js";
 import type { Store, StoredTrial } from "../src/store.js";
 
 export interface StoreFixture {
@@ -135,6 +136,33 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           [3, 4, "complete"],
           [4, 5, "running"],
         ]);
+      });
+
+      it("are brought up to date by refreshTrials, which reads again only the running and paused ones and the new ones", async () => {
+        await store.createStudy(studyConfig());
+        for (let i = 0; i < 4; i++) await store.createTrial("tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");
+        await finishComplete(0, 0.5);
+        await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "failed", reason: "out-of-memory" });
+        await finishComplete(3, 0.7, { pause: true });
+        const read: number[] = [];
+        const counted = {
+          getTrial: (study: string, number: number) => (read.push(number), store.getTrial(study, number)),
+          getTrials: () => Promise.reject(new Error("refreshTrials with known trials must not read them all")),
+        };
+        const known = await store.getTrials("tiny-lm");
+        expect(await refreshTrials(store, "tiny-lm")).toEqual(known);
+
+        // Trial 2 reports and finishes, 3 is promoted, and 40 new trials (more than one probe batch) appear.
+        await store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 2, rung: 0, step: 1, metrics: { loss: 0.9 } });
+        await finishComplete(2, 0.6);
+        await store.promoteTrial({ study: "tiny-lm", trial: 3, rung: 1 });
+        for (let i = 0; i < 40; i++) await store.createTrial("tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
+        const refreshed = await refreshTrials(counted, "tiny-lm", known);
+        expect(refreshed).toEqual(await store.getTrials("tiny-lm"));
+        expect(refreshed.map((t) => t.state).slice(0, 5)).toEqual(["complete", "failed", "complete", "running", "running"]);
+        // The finished trials 0 and 1 were not read again.
+        expect(read.filter((n) => n < 4).sort()).toEqual([2, 3]);
+        expect(Math.max(...read)).toBeLessThan(4 + 2 * 32);
       });
     });
 

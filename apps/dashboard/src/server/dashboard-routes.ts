@@ -5,12 +5,12 @@ import { countTrialStates, type Store, type WorkerPool } from "@bayestune/store"
 import { optimizationHistory } from "../plot-data/history.js";
 import { escapeHtml, page, plotlyBundlePath, STUDY_SECTIONS, studyPageScriptPath } from "../page/page-shell.js";
 import { createModelRunner, type ModelRunner } from "./model-runner.js";
-import { PAGE_ENCODINGS, StudyPageCache } from "./study-page-cache.js";
+import { PAGE_ENCODINGS, readTrials, StudyPageCache, type KnownTrials } from "./study-page-cache.js";
 import { throttled } from "./throttle.js";
 
 export interface DashboardOptions {
   /** Read only. */
-  readonly store: Pick<Store, "listStudies" | "getStudy" | "getTrials">;
+  readonly store: Pick<Store, "listStudies" | "getStudy" | "getTrial" | "getTrials">;
   /** The registered workers and their busy slots. */
   readonly readWorkers: () => Promise<WorkerPool>;
   /** Where the same server shows Bull Board, for the header's link. */
@@ -60,13 +60,15 @@ ${STUDY_SECTIONS}
   );
   app.get("/assets/study-page.js", async (_request, reply) => reply.type("text/javascript; charset=utf-8").send(createReadStream(studyPageScriptPath())));
 
+  const knownTrials = new Map<string, KnownTrials>();
   const listStudies = throttled(async () => {
     const names = await options.store.listStudies();
     const studies = [];
     for (const name of names) {
       const study = await options.store.getStudy(name);
       if (study === undefined) continue;
-      const trials = await options.store.getTrials(name);
+      const trials = await readTrials(options.store, study, knownTrials.get(name));
+      knownTrials.set(name, { createdAt: study.createdAt, trials });
       const best = optimizationHistory(trials, study.config).at(-1)?.bestSoFar;
       studies.push({ name, metric: study.config.metric, direction: study.config.direction, counts: countTrialStates(trials), best: best ?? null });
     }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { brotliCompress, constants, gzip } from "node:zlib";
-import type { Store, StoredTrial } from "@bayestune/store";
+import { refreshTrials, type Store, type StoredTrial } from "@bayestune/store";
 import type { StudyPageData } from "../report/report-data.js";
 import type { ModelViews } from "../plot-data/model-views.js";
 import { studyViews } from "../report/report-data.js";
@@ -25,11 +25,18 @@ export interface CachedPage {
   encoded(encoding: PageEncoding): Promise<Buffer>;
 }
 
+/** A study's trials as last read, to read again only what can have changed; `createdAt` tells a study recreated under the same name. */
+export interface KnownTrials {
+  readonly createdAt: number;
+  readonly trials: readonly StoredTrial[];
+}
+
 interface Entry {
   readAt: number;
   page: Promise<CachedPage | undefined>;
-  /** The model of the last finished-trial set seen, refitted only when that set changes. */
-  model?: { fingerprint: string; views: Promise<ModelViews>; settled?: ModelViews };
+  known?: KnownTrials;
+  /** The latest fit, of the finished-trial set `fingerprint`; `settled` once it has answered. */
+  model?: { fingerprint: string; settled?: ModelViews };
   /** The last model fit that finished: served while a newer one is being fitted. */
   lastModel?: ModelViews;
 }
@@ -45,7 +52,7 @@ function finishedFingerprint(trials: readonly StoredTrial[]): string {
 /**
  * Each study's page data, read from the store at most once per `minIntervalMs`
  * however many pages poll it, with the model refitted only after a trial
- * finishes (the previous model is served while the refit runs): the
+ * finishes, one fit at a time (the previous model is served while it runs): the
  * dashboard's load on Redis and on the CPU is bounded by the interval and the
  * number of studies watched, not by its viewers.
  */
@@ -53,7 +60,7 @@ export class StudyPageCache {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly store: Pick<Store, "getStudy" | "getTrials">,
+    private readonly store: Pick<Store, "getStudy" | "getTrial" | "getTrials">,
     private readonly models: Pick<ModelRunner, "views">,
     private readonly minIntervalMs: number,
     private readonly now: () => number = Date.now,
@@ -66,6 +73,7 @@ export class StudyPageCache {
     const next: Entry = {
       readAt: this.now(),
       page: Promise.resolve(undefined),
+      ...(entry?.known !== undefined ? { known: entry.known } : {}),
       ...(entry?.model !== undefined ? { model: entry.model } : {}),
       ...(entry?.lastModel !== undefined ? { lastModel: entry.lastModel } : {}),
     };
@@ -81,23 +89,27 @@ export class StudyPageCache {
   private async read(name: string, entry: Entry): Promise<CachedPage | undefined> {
     const study = await this.store.getStudy(name);
     if (study === undefined) return undefined;
-    const trials = await this.store.getTrials(name);
+    const trials = await readTrials(this.store, study, entry.known);
+    entry.known = { createdAt: study.createdAt, trials };
     const fingerprint = finishedFingerprint(trials);
-    if (entry.model?.fingerprint !== fingerprint) {
-      const model: NonNullable<Entry["model"]> = {
-        fingerprint,
-        views: this.models.views(study.config, trials).catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` })),
-      };
-      void model.views.then((views) => {
-        model.settled = views;
-      });
-      const previous = entry.model?.settled ?? entry.lastModel;
-      if (previous !== undefined) entry.lastModel = previous;
+    // One fit at a time per study: a set of finished trials that changes while a fit runs is fitted on the first
+    // read after that fit ends. (Starting a new fit on every change would never finish one on a study whose trials
+    // finish faster than its model fits.)
+    const fitting = entry.model !== undefined && entry.model.settled === undefined;
+    if (entry.model?.fingerprint !== fingerprint && !fitting) {
+      if (entry.model?.settled !== undefined) entry.lastModel = entry.model.settled;
+      const model: NonNullable<Entry["model"]> = { fingerprint };
+      void this.models
+        .views(study.config, trials)
+        .catch((error: unknown): ModelViews => ({ available: false, reason: `the model could not be fitted: ${(error as Error).message}` }))
+        .then((views) => {
+          model.settled = views;
+        });
       entry.model = model;
     }
     // While a fit runs (seconds on a long study), the previous model is served, or before the first one a note:
     // the trials' views never wait for the model.
-    const model = entry.model.settled ?? entry.lastModel ?? { available: false, reason: "the model is being fitted; it appears on a later update" };
+    const model = entry.model?.settled ?? entry.lastModel ?? { available: false, reason: "the model is being fitted; it appears on a later update" };
     const data: StudyPageData = { views: studyViews(study, trials), model };
     const json = JSON.stringify(data);
     const encodings = new Map<PageEncoding, Promise<Buffer>>();
@@ -110,4 +122,16 @@ export class StudyPageCache {
     };
     return { data, json, etag: `"${createHash("sha1").update(json).digest("base64url")}"`, encoded };
   }
+}
+
+/**
+ * The study's trials, reading again only those that can have changed since `known`
+ * (see refreshTrials): at thousands of trials a refresh reads a few, not all.
+ */
+export function readTrials(
+  store: Pick<Store, "getTrial" | "getTrials">,
+  study: { readonly name: string; readonly createdAt: number },
+  known: KnownTrials | undefined,
+): Promise<StoredTrial[]> {
+  return refreshTrials(store, study.name, known?.createdAt === study.createdAt ? known.trials : undefined);
 }

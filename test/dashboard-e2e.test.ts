@@ -241,6 +241,25 @@ describe("bayestune dashboard", () => {
     await page.close();
   });
 
+  it("draws the learning curves of many trials as one trace, and a selected trial's curve over it", async () => {
+    await store.createStudy({ ...moConfig, name: "dash-many", objectives: undefined, metric: "loss", direction: "minimize", maxTrials: 100 });
+    for (let n = 0; n < 40; n++) {
+      await store.createTrial("dash-many", { x: n / 40 }, "sampler");
+      for (const step of [1, 2, 3]) await store.recordProgress({ kind: "progress", study: "dash-many", trial: n, rung: 0, step, metrics: { loss: (n + 1) / step } });
+      await store.finishTrial({ study: "dash-many", trial: n, rung: 0, state: "complete", value: (n + 1) / 3 });
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${address}/studies/dash-many`);
+    await expect.poll(() => traces(page, "curves"), { timeout: 10_000 }).toBe(2);
+    // 40 curves of 3 points, each followed by a gap; then the (empty) promotions.
+    expect(await points(page, "curves", 0)).toBe(160);
+    await page.click('#trials tr[data-trial="5"]');
+    expect(await traces(page, "curves")).toBe(3);
+    const chosen = await page.evaluate(() => (document.getElementById("curves") as unknown as { data: Array<{ name: string; y: number[]; line: { width: number } }> }).data[1]!);
+    expect([chosen.name, chosen.y, chosen.line.width]).toEqual(["trial 5", [6, 3, 2], 4]);
+    await page.close();
+  });
+
   it("writes a report that draws the same plots offline", async () => {
     const output = join(ARTIFACTS, "report.html");
     const { code, stderr } = await bayestune(["export", "dash-lm", "--redis", REDIS_URL, "--prefix", prefix, "--format", "html", "--output", output], 60_000);
@@ -273,7 +292,7 @@ describe("bayestune dashboard", () => {
     const coordinator = await bayestune(["coordinator", "examples/sgd-regression/study.yaml", "--redis", REDIS_URL, "--prefix", prefix, "--port", "0", "--host", "::"], 30_000);
     expect(coordinator.code).toBe(2);
     expect(coordinator.stderr).toContain("refusing to serve on :: without a token");
-    expect(await store.listStudies()).toEqual(["dash-lm", "dash-mo"]);
+    expect(await store.listStudies()).toEqual(["dash-lm", "dash-many", "dash-mo"]);
   });
 });
 

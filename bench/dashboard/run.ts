@@ -15,23 +15,21 @@
  * The default size writes the section "dashboard" of docs/benchmarks.md; another
  * --trials writes a section of its own (docs/benchmarks.md has one for 2000).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { serveHttpApi } from "@bayestune/coordinator";
 import { Rng } from "@bayestune/core";
-import { StudyConfig } from "@bayestune/protocol";
 import { RedisStore } from "@bayestune/store";
 import { replaceSection } from "../doc-sections.js";
 import { quantile } from "../stats.js";
+import { addTrial, cpuModel, deleteKeys, STUDY, studyConfig } from "./bench-study.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const REDIS_URL = "redis://127.0.0.1:6379";
-const STUDY = "dashboard-bench";
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,46 +49,6 @@ const FINISH_EVERY_MS = Number(flags["finish-every-ms"]);
 const log = (message: string): void => {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 };
-
-const config = StudyConfig.parse({
-  name: STUDY,
-  space: {
-    lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
-    batch_size: { type: "int", low: 8, high: 256, log: true },
-    warmup: { type: "int", low: 0, high: 2000 },
-    dropout: { type: "float", low: 0, high: 0.3 },
-    beta2: { type: "float", low: 0.9, high: 0.999 },
-    weight_decay: { type: "float", low: 1e-6, high: 1e-1, log: true },
-  },
-  metric: "val_loss",
-  constraints: [{ metric: "memory_mb", max: 40_000 }],
-  maxTrials: TRIALS + 1000,
-  command: { argv: ["python", "train.py"] },
-});
-
-/** A plausible LM-tuning response: a bowl in log lr, mild effects of the rest, memory growing with the batch. */
-function outcome(params: Record<string, number>, rng: Rng): { loss: number; memory: number } {
-  const loss = 2 + 0.4 * (Math.log10(params["lr"]!) + 3) ** 2 + 0.5 * params["dropout"]! + 2 * (0.999 - params["beta2"]!) + 0.1 * (rng.uniform() - 0.5);
-  return { loss, memory: 100 * params["batch_size"]! + 5000 };
-}
-
-async function addTrial(store: RedisStore, rng: Rng): Promise<void> {
-  const params = {
-    lr: 10 ** (-5 + 4 * rng.uniform()),
-    batch_size: Math.round(8 * 32 ** rng.uniform()),
-    warmup: Math.floor(2001 * rng.uniform()),
-    dropout: 0.3 * rng.uniform(),
-    beta2: 0.9 + 0.099 * rng.uniform(),
-    weight_decay: 10 ** (-6 + 5 * rng.uniform()),
-  };
-  const trial = await store.createTrial(STUDY, params, "sampler");
-  const { loss, memory } = outcome(params, rng);
-  // Ten evaluations on the way down to the final loss: the learning curves' points.
-  for (let k = 1; k <= 10; k++) {
-    await store.recordProgress({ kind: "progress", study: STUDY, trial: trial.number, rung: 0, step: k * 100, metrics: { val_loss: loss + 2 / k } });
-  }
-  await store.finishTrial({ study: STUDY, trial: trial.number, rung: 0, state: "complete", value: loss, metrics: { val_loss: loss, memory_mb: memory } });
-}
 
 /**
  * The viewers: a child process polling the study's data as the page does, so that their own work is
@@ -188,14 +146,6 @@ async function measure(scenario: string, store: RedisStore, rng: Rng, dashboard:
   };
 }
 
-function cpuModel(): string {
-  try {
-    return execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
-  } catch {
-    return "unknown CPU";
-  }
-}
-
 async function main(): Promise<void> {
   const prefix = `bench-dashboard-${process.pid}`;
   process.env["BENCH_PREFIX"] = prefix;
@@ -203,7 +153,7 @@ async function main(): Promise<void> {
   const rng = new Rng(7);
   const wallStarted = Date.now();
   try {
-    await store.createStudy(config);
+    await store.createStudy(studyConfig(TRIALS + 1000));
     log(`writing ${TRIALS} trials with 10 learning-curve points each`);
     for (let i = 0; i < TRIALS; i++) await addTrial(store, rng);
     const runs: Measurement[] = [];
@@ -237,14 +187,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${body}\n`);
   } finally {
     await store.close();
-    const redis = new Redis(REDIS_URL);
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-    await redis.quit();
+    await deleteKeys(REDIS_URL, prefix);
   }
 }
 

@@ -35,10 +35,56 @@ function show(name: string, visible: boolean): void {
   if (section !== null) section.hidden = !visible;
 }
 
-function draw(target: HTMLElement | string, data: readonly object[], layout: object = {}): void {
+/** A plot that took t ms to draw is redrawn no sooner than this many t after: no plot holds the page for long. */
+const REDRAW_SPACING = 5;
+
+/** What a plot last drew, when, and at what cost; and the newest drawing that waits for its turn. */
+interface PlotState {
+  drawnKey?: string;
+  startedAt: number;
+  costMs: number;
+  pending?: (() => void) | undefined;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+}
+const plots = new WeakMap<HTMLElement, PlotState>();
+
+/**
+ * Draws a plot, or updates it in place. Plotly redraws a plot in full even for
+ * equal data, so an unchanged plot is left alone. A plot slow to draw (parallel
+ * coordinates of thousands of trials take seconds where WebGL has no GPU) is
+ * redrawn at most every REDRAW_SPACING times its last drawing time, with its
+ * newest data when its turn comes; `now` (a click) draws at once.
+ */
+function draw(target: HTMLElement | string, data: readonly object[], layout: object = {}, now = false): void {
   const el = typeof target === "string" ? element(target) : target;
   if (el === null) return;
-  void Plotly.react(el, data, { margin: MARGIN, ...layout }, PLOT_CONFIG);
+  const fullLayout = { margin: MARGIN, ...layout };
+  const key = JSON.stringify([data, fullLayout]);
+  const state = plots.get(el) ?? { startedAt: Number.NEGATIVE_INFINITY, costMs: 0 };
+  plots.set(el, state);
+  if (state.drawnKey === key) {
+    state.pending = undefined;
+    return;
+  }
+  const render = (): void => {
+    state.pending = undefined;
+    state.drawnKey = key;
+    state.startedAt = performance.now();
+    void Plotly.react(el, data, fullLayout, PLOT_CONFIG);
+    state.costMs = performance.now() - state.startedAt;
+  };
+  const wait = now ? 0 : state.startedAt + REDRAW_SPACING * state.costMs - performance.now();
+  if (wait <= 0) {
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    render();
+    return;
+  }
+  state.pending = render;
+  state.timer ??= setTimeout(() => {
+    state.timer = undefined;
+    state.pending?.();
+  }, wait);
 }
 
 /** The container's children, one div.plot per entry, created or removed to match `count`. */
@@ -115,25 +161,56 @@ function drawModel(views: StudyViews, model: ModelViews): void {
   });
 }
 
-function drawCurves(views: StudyViews): void {
+/** Up to this many learning curves, each is a trace of its own, named in the legend; beyond it they share one. */
+const MANY_CURVES = 30;
+
+type Curve = StudyViews["curves"][number];
+
+function curveTrace(c: Curve): { x: number[]; y: number[]; type: string; mode: string; name: string } {
+  return { x: c.points.map((p) => p.step), y: c.points.map((p) => p.value), type: "scatter", mode: "lines", name: `trial ${c.trial}` };
+}
+
+/**
+ * Every curve in one trace, broken by gaps, the trial in each point's hover text,
+ * with the selected trial's curve drawn over it: a trace per curve makes Plotly
+ * take seconds a redraw at a thousand trials, and their legend says nothing.
+ */
+function sharedCurveTraces(curves: readonly Curve[]): object[] {
+  const x: Array<number | null> = [];
+  const y: Array<number | null> = [];
+  const text: string[] = [];
+  for (const c of curves) {
+    for (const p of c.points) {
+      x.push(p.step);
+      y.push(p.value);
+      text.push(`trial ${c.trial}`);
+    }
+    x.push(null);
+    y.push(null);
+    text.push("");
+  }
+  const all = { x, y, text, type: "scatter", mode: "lines", name: `${curves.length} trials`, line: { width: 1, color: "rgba(31,119,180,0.35)" }, hoverinfo: "x+y+text" };
+  const chosen = curves.find((c) => c.trial === selection.trial);
+  return chosen === undefined ? [all] : [all, { ...curveTrace(chosen), line: { width: 4, color: "#d62728" } }];
+}
+
+function drawCurves(views: StudyViews, now = false): void {
   const curves = views.curves.filter((c) => c.points.length > 0);
   show("curves", curves.length > 0);
   const promotions = curves.flatMap((c) => c.promotions.map((p) => ({ step: p.step, value: c.points.find((q) => q.step === p.step && q.rung === p.rung)?.value })));
+  const lines =
+    curves.length > MANY_CURVES
+      ? sharedCurveTraces(curves)
+      : curves.map((c) => ({
+          ...curveTrace(c),
+          // The selected trial's curve stands out; the others step back while one is selected.
+          ...(selection.trial === undefined ? {} : c.trial === selection.trial ? { line: { width: 4 } } : { opacity: 0.3 }),
+        }));
   draw(
     "curves",
-    [
-      ...curves.map((c) => ({
-        x: c.points.map((p) => p.step),
-        y: c.points.map((p) => p.value),
-        type: "scatter",
-        mode: "lines",
-        name: `trial ${c.trial}`,
-        // The selected trial's curve stands out; the others step back while one is selected.
-        ...(selection.trial === undefined ? {} : c.trial === selection.trial ? { line: { width: 4 } } : { opacity: 0.3 }),
-      })),
-      { x: promotions.map((p) => p.step), y: promotions.map((p) => p.value), type: "scatter", mode: "markers", marker: { symbol: "triangle-up", size: 10, color: "black" }, name: "promotion" },
-    ],
+    [...lines, { x: promotions.map((p) => p.step), y: promotions.map((p) => p.value), type: "scatter", mode: "markers", marker: { symbol: "triangle-up", size: 10, color: "black" }, name: "promotion" }],
     { xaxis: axisTitle("step"), yaxis: axisTitle(views.metric) },
+    now,
   );
 }
 
@@ -169,6 +246,10 @@ function drawFeasibility(views: StudyViews): void {
 const sorting = { column: "trial", descending: false };
 /** The trial whose details are shown, kept across redraws. */
 const selection: { trial: number | undefined } = { trial: undefined };
+/** The views last drawn, for the table's click handlers: the table is not rebuilt while its rows stay the same. */
+let latest: StudyViews | undefined;
+/** The table's rows, sort and selection when it was last built. */
+let tableKey: string | undefined;
 
 type Cell = string | number | boolean | null;
 
@@ -195,6 +276,10 @@ function drawTrialsTable(views: StudyViews): void {
   const table = element("trials");
   if (table === null) return;
   const { columns, rows } = trialRows(views);
+  // Thousands of rows take a while to build: a refresh that changed none of them (progress reports) keeps the table.
+  const key = JSON.stringify([rows, sorting, selection.trial]);
+  if (key === tableKey) return;
+  tableKey = key;
   const k = Math.max(0, columns.indexOf(sorting.column));
   const sorted = [...rows].sort((a, b) => compareCells(a[k]!, b[k]!) * (sorting.descending ? -1 : 1));
   const head = document.createElement("tr");
@@ -205,7 +290,7 @@ function drawTrialsTable(views: StudyViews): void {
     th.addEventListener("click", () => {
       sorting.descending = sorting.column === column ? !sorting.descending : false;
       sorting.column = column;
-      drawTrialsTable(views);
+      drawTrialsTable(latest ?? views);
     });
     head.append(th);
   }
@@ -221,9 +306,10 @@ function drawTrialsTable(views: StudyViews): void {
     }
     tr.addEventListener("click", () => {
       selection.trial = selection.trial === trial ? undefined : trial;
-      drawTrialsTable(views);
-      drawTrialDetail(views);
-      drawCurves(views);
+      const current = latest ?? views;
+      drawTrialsTable(current);
+      drawTrialDetail(current);
+      drawCurves(current, true);
     });
     return tr;
   });
@@ -269,6 +355,7 @@ function drawSummary(views: StudyViews): void {
 /** Draws every view of one study; called again with newer data, it updates them in place. */
 export function drawStudyPage(data: StudyPageData): void {
   const { views, model } = data;
+  latest = views;
   const title = element("study-name");
   if (title !== null) title.textContent = views.name;
   drawSummary(views);

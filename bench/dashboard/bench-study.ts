@@ -1,9 +1,8 @@
 /* The study that the dashboard benches serve, and their shared helpers. */
-import { execFileSync } from "node:child_process";
-import { Redis } from "ioredis";
 import type { Rng } from "@bayestune/core";
 import { StudyConfig } from "@bayestune/protocol";
 import type { RedisStore } from "@bayestune/store";
+import { describeMachine } from "../machine.js";
 
 export const STUDY = "dashboard-bench";
 
@@ -51,22 +50,8 @@ export async function addTrial(store: RedisStore, rng: Rng): Promise<void> {
   await store.finishTrial({ study: STUDY, trial: trial.number, rung: 0, state: "complete", value: loss, metrics: { val_loss: loss, memory_mb: memory } });
 }
 
-export function cpuModel(): string {
-  try {
-    return execFileSync("sh", ["-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).toString().trim();
-  } catch {
-    return "unknown CPU";
-  }
-}
-
-/** Deletes every key under `prefix`: a bench leaves nothing in Redis. */
-export async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
-  await redis.quit();
+/** "2 CPUs, <model>, Node <version>": the machine, for a bench's header. */
+export function machineLine(): string {
+  const m = describeMachine({ python: null, optuna: null, torch: null, scipy: null });
+  return `${m.nproc} CPUs, ${m.cpuModel}, Node ${m.node}`;
 }

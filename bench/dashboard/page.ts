@@ -20,7 +20,8 @@ import { Rng } from "@bayestune/core";
 import { RedisStore } from "@bayestune/store";
 import { replaceSection } from "../doc-sections.js";
 import { quantile } from "../stats.js";
-import { addTrial, cpuModel, deleteKeys, STUDY, studyConfig } from "./bench-study.js";
+import { clearPrefix } from "../../test/support/redis-keys.js";
+import { addTrial, machineLine, STUDY, studyConfig } from "./bench-study.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -110,7 +111,7 @@ async function measure(trials: number): Promise<PageMeasurement> {
     await browser.close();
     await api.close();
     await store.close();
-    await deleteKeys(REDIS_URL, prefix);
+    await clearPrefix(REDIS_URL, prefix);
   }
 }
 
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     "<!-- Written by bench/dashboard/page.ts from a real run; do not edit by hand. -->",
     "",
     `- Command: \`npm run bench:dashboard-page -- --trials ${SIZES.join(",")} --seconds ${SECONDS}\``,
-    `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); 2 CPUs, ${cpuModel()}, Node ${process.version}, headless Debian Chromium with software WebGL (no GPU)`,
+    `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); ${machineLine()}, headless Debian Chromium with software WebGL (no GPU)`,
     `- A study of N complete trials (6 parameters, one constraint, 10 learning-curve points each) in Redis, served as \`bayestune coordinator --port\` serves it (refresh ${REFRESH_MS} ms), growing by one finished trial every ${FINISH_EVERY_MS / 1000} s while the page refreshes for ${SECONDS} s.`,
     "- First drawing: from navigation to the parallel coordinates drawn; model: to the importance drawn. Long tasks: main-thread work of over 50 ms (the page does not answer meanwhile), during the refreshes. Draw times: each plot's Plotly.react while refreshing, median / max over its calls (a plot whose data did not change is not redrawn, and not counted).",
     "",

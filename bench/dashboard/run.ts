@@ -26,7 +26,8 @@ import { Rng } from "@bayestune/core";
 import { RedisStore } from "@bayestune/store";
 import { replaceSection } from "../doc-sections.js";
 import { quantile } from "../stats.js";
-import { addTrial, cpuModel, deleteKeys, STUDY, studyConfig } from "./bench-study.js";
+import { clearPrefix } from "../../test/support/redis-keys.js";
+import { addTrial, machineLine, STUDY, studyConfig } from "./bench-study.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
       "<!-- Written by bench/dashboard/run.ts from a real run; do not edit by hand. -->",
       "",
       `- Command: \`npm run bench:dashboard -- --trials ${TRIALS} --seconds ${SECONDS} --viewers ${VIEWERS}\``,
-      `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); 2 CPUs, ${cpuModel()}, Node ${process.version}`,
+      `- Date: ${new Date().toISOString()} (wall time ${((Date.now() - wallStarted) / 60_000).toFixed(1)} min); ${machineLine()}`,
       `- A study of ${TRIALS} complete trials (6 parameters, one constraint, 10 learning-curve points each) in Redis, growing by one finished trial every ${FINISH_EVERY_MS / 1000} s (so the model is refitted), ${finalTrials} at the end. The API is served in this process, as \`bayestune coordinator --port\` serves it; ${VIEWERS} viewers in another process poll the study's page data every ${POLL_MS} ms for ${SECONDS} s.`,
       `- Event-loop delay: how late this process's timers ran (perf_hooks, 1 ms resolution): what a coordinator step would wait. Response: at the viewers, per request, decoding included; the viewers accept "${BROWSER_ENCODINGS}" as a browser does, except where the scenario says not. Sizes: the largest response, as page data and as bytes on the wire. The first request after start reads the whole study; every later read takes only the running, paused and new trials (finished ones never change): the first read is measured apart, before the viewers start. The first requests wait for the first model fit (there is no earlier model to serve): that is the p99; later refits serve the previous model meanwhile.`,
       "",
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${body}\n`);
   } finally {
     await store.close();
-    await deleteKeys(REDIS_URL, prefix);
+    await clearPrefix(REDIS_URL, prefix);
   }
 }
 

@@ -68,6 +68,25 @@ describe("learningCurves", () => {
     expect(curves[0]!.promotions).toEqual([]);
     expect(curves[2]!.state).toBe("failed");
   });
+
+  it("thins a long curve to about its cap, keeping its ends, both ends of each rung, and its spikes", () => {
+    // 10,000 reports: a smooth descent with a spike at step 5001 and a dip at 7003; promoted to rung 1 at step 6000.
+    const intermediate = Array.from({ length: 10_000 }, (_, i): IntermediateValue => {
+      const value = i === 5001 ? 50 : i === 7003 ? -5 : 10 / (1 + i / 100);
+      return { rung: i < 6000 ? 0 : 1, step: i, metrics: { loss: value } };
+    });
+    const [curve] = learningCurves([trial(0, { rung: 1, intermediate })], config, 250);
+    const steps = curve!.points.map((p) => p.step);
+    expect(steps.length).toBeGreaterThan(200);
+    expect(steps.length).toBeLessThanOrEqual(250 + 4);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(steps).toEqual(expect.arrayContaining([0, 5001, 5999, 6000, 7003, 9999]));
+    // Every point kept is one that was reported, and the promotion still finds its point.
+    for (const p of curve!.points) expect(p.value).toBe(intermediate[p.step]!.metrics["loss"]);
+    expect(curve!.promotions).toEqual([{ rung: 1, step: 6000 }]);
+    // A curve within the cap is left whole.
+    expect(learningCurves([trial(0, { intermediate: intermediate.slice(0, 250) })], config, 250)[0]!.points).toHaveLength(250);
+  });
 });
 
 describe("paretoPlot", () => {

@@ -10,9 +10,11 @@ import type { ModelRunner } from "./model-runner.js";
 /** The encodings the page data is served in: brotli at quality 4 (smaller and faster than gzip's default), gzip for plain HTTP, where browsers do not offer brotli. */
 export type PageEncoding = "br" | "gzip";
 export const PAGE_ENCODINGS: PageEncoding[] = ["br", "gzip"];
+const brotliAsync = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 const compressors: Record<PageEncoding, (json: string) => Promise<Buffer>> = {
-  br: (json) => promisify(brotliCompress)(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } }),
-  gzip: (json) => promisify(gzip)(json),
+  br: (json) => brotliAsync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } }),
+  gzip: (json) => gzipAsync(json),
 };
 
 /** A study's page data, serialised (and compressed) once per read however many pages fetch it, with its entity tag. */
@@ -112,14 +114,8 @@ export class StudyPageCache {
     const model = entry.model?.settled ?? entry.lastModel ?? { available: false, reason: "the model is being fitted; it appears on a later update" };
     const data: StudyPageData = { views: studyViews(study, trials), model };
     const json = JSON.stringify(data);
-    const encodings = new Map<PageEncoding, Promise<Buffer>>();
-    const encoded = (encoding: PageEncoding): Promise<Buffer> => {
-      const known = encodings.get(encoding);
-      if (known !== undefined) return known;
-      const compressed = compressors[encoding](json);
-      encodings.set(encoding, compressed);
-      return compressed;
-    };
+    const encodings: Partial<Record<PageEncoding, Promise<Buffer>>> = {};
+    const encoded = (encoding: PageEncoding): Promise<Buffer> => (encodings[encoding] ??= compressors[encoding](json));
     return { data, json, etag: `"${createHash("sha1").update(json).digest("base64url")}"`, encoded };
   }
 }

@@ -1,246 +1,62 @@
 /*
- * End-to-end tests of distributed mode: the built coordinator and worker run as real
- * processes (`npx tsc -b` first) against a real Redis, and are killed with SIGKILL,
- * cut off from Redis and fed bad input. The training script is
+ * End-to-end tests of distributed mode: `bayestune coordinator` and `bayestune worker`
+ * run as real processes (`npx tsc -b` first) against a real Redis, and are killed with
+ * SIGKILL, cut off from Redis and fed bad input. The training script is
  * test/fixtures/distributed-trial.mjs, whose marker files count executions per trial.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfigInput, type TrialResultInput } from "@bayestune/protocol";
-import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { resultsQueueName, signMessage, TRIALS_QUEUE, trialQueueIds, type TrialResultInput } from "@bayestune/protocol";
+import type { StoredTrial } from "@bayestune/store";
 import { SuccessiveHalving } from "@bayestune/core";
-import { clearPrefix } from "./support/redis-keys.js";
-import { startRedisServer, stopRedisServer, type RedisServer } from "./support/redis-server.js";
+import {
+  createCluster,
+  destroyCluster,
+  doneCounts,
+  expectDenseFinished,
+  expectExactlyOnce,
+  finished,
+  FIXTURE,
+  fixtureStudy,
+  readMarks,
+  sleep,
+  startCoordinator,
+  startWorker,
+  storedTrials,
+  tail,
+  waitFor,
+  writeConfig,
+  type Cluster,
+  type Mark,
+} from "./support/cluster.js";
+import { startRedisServer, stopRedisServer } from "./support/redis-server.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const COORDINATOR = join(root, "apps/coordinator/dist/main.js");
-const WORKER = join(root, "apps/worker/dist/main.js");
-const FIXTURE = join(root, "test/fixtures/distributed-trial.mjs");
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+let env: Cluster | undefined;
 
-/** Output kept per process: enough for the last few hundred log lines. */
-const OUTPUT_LIMIT = 1 << 20;
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-interface Env {
-  prefix: string;
-  dir: string;
-  marks: string;
-  redisUrl: string;
-  procs: Proc[];
-  redisServer?: RedisServer;
-}
-
-let env: Env | undefined;
-
-function setup(): Env {
-  const dir = mkdtempSync(join(tmpdir(), "bayestune-dist-"));
-  const marks = join(dir, "marks");
-  mkdirSync(marks);
-  env = { prefix: `test-${randomUUID()}`, dir, marks, redisUrl: REDIS_URL, procs: [] };
+function setup(): Cluster {
+  env = createCluster();
   return env;
 }
 
 afterEach(async () => {
   const e = env;
   env = undefined;
-  if (e === undefined) return;
-  for (const proc of e.procs) {
-    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGKILL");
-  }
-  killTrialGroups(e.marks);
-  await Promise.all(e.procs.map((p) => p.exited));
-  if (e.redisServer !== undefined) {
-    await stopRedisServer(e.redisServer, "SIGKILL");
-  } else {
-    await clearPrefix(e.redisUrl, e.prefix);
-  }
-  rmSync(e.dir, { recursive: true, force: true });
+  if (e !== undefined) await destroyCluster(e);
 });
-
-/** Trials lead their own process groups, so a worker killed with SIGKILL leaves them running. */
-function killTrialGroups(marks: string): void {
-  for (const { pid } of readMarks(marks)) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      // ESRCH: that group is gone already.
-    }
-  }
-}
-
-interface Mark {
-  trial: number;
-  worker: number;
-  pid: number;
-  kind: "start" | "done";
-}
-
-function readMarks(marks: string): Mark[] {
-  return readdirSync(marks).flatMap((file) => {
-    const m = /^t(\d+)-w(\d+)-p(\d+)\.(start|done)$/.exec(file);
-    return m === null ? [] : [{ trial: Number(m[1]), worker: Number(m[2]), pid: Number(m[3]), kind: m[4] as Mark["kind"] }];
-  });
-}
-
-/** Successful executions (final line reached) per trial number. */
-function doneCounts(marks: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const mark of readMarks(marks)) if (mark.kind === "done") counts.set(mark.trial, (counts.get(mark.trial) ?? 0) + 1);
-  return counts;
-}
-
-function spawnNode(e: Env, name: string, args: string[]): Proc {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let text = "";
-  const keep = (chunk: Buffer): void => {
-    text += chunk.toString("utf8");
-    if (text.length > OUTPUT_LIMIT) text = text.slice(-OUTPUT_LIMIT / 2);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  const proc: Proc = { name, child, output: () => text, exited };
-  e.procs.push(proc);
-  return proc;
-}
-
-function writeConfig(e: Env, config: StudyConfigInput): string {
-  const file = join(e.dir, `${config.name}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  return file;
-}
-
-function startCoordinator(e: Env, configFile: string, name = "coordinator"): Proc {
-  return spawnNode(e, name, [COORDINATOR, "--redis", e.redisUrl, "--config", configFile, "--prefix", e.prefix]);
-}
-
-function startWorker(e: Env, id: string, extra: string[] = []): Proc {
-  return spawnNode(e, id, [
-    WORKER,
-    "--redis",
-    e.redisUrl,
-    "--prefix",
-    e.prefix,
-    "--id",
-    id,
-    "--work-dir",
-    join(e.dir, "work"),
-    "--slots",
-    "1",
-    ...extra,
-  ]);
-}
-
-function studyConfig(e: Env, name: string, overrides: Partial<StudyConfigInput> & { sleepMs?: number } = {}): StudyConfigInput {
-  const { sleepMs = 20, ...rest } = overrides;
-  return {
-    name,
-    space: { x: { type: "float", low: 0, high: 1 } },
-    sampler: "sobol",
-    maxTrials: 10,
-    command: {
-      argv: [process.execPath, FIXTURE, "--x={x}"],
-      env: { MARK_DIR: e.marks, SLEEP_MS: String(sleepMs) },
-    },
-    trialTimeoutSeconds: 30,
-    ...rest,
-  };
-}
-
-/** Waits for the coordinator to exit and returns its summary line. */
-async function finished(proc: Proc, timeoutMs: number): Promise<{ finished: number; failed: number }> {
-  const exit = await withTimeout(proc.exited, timeoutMs, () => {
-    // Every process's full log, for the post-mortem of a hang.
-    for (const p of env?.procs ?? [proc]) writeFileSync(join(tmpdir(), `bayestune-${p.name}-fail.log`), p.output());
-    return `${proc.name} did not exit in ${timeoutMs} ms (full logs: ${tmpdir()}/bayestune-*-fail.log); output:\n${tail(proc)}`;
-  });
-  expect(exit, tail(proc)).toEqual({ code: 0, signal: null });
-  const summary = proc
-    .output()
-    .split("\n")
-    .filter((line) => line.startsWith('{"study"'))
-    .at(-1);
-  expect(summary, tail(proc)).toBeDefined();
-  return JSON.parse(summary as string) as { finished: number; failed: number };
-}
-
-function tail(proc: Proc): string {
-  return proc.output().slice(-4000);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function storedTrials(e: Env, study: string): Promise<StoredTrial[]> {
-  const store = new RedisStore({ redis: e.redisUrl, prefix: `${e.prefix}:bayestune` });
-  try {
-    // Before the coordinator has created the study there is nothing to read.
-    return (await store.getStudy(study)) === undefined ? [] : await store.getTrials(study);
-  } finally {
-    await store.close();
-  }
-}
-
-/** The invariants of every finished study: `n` trials numbered 0..n-1, none running. */
-function expectDenseFinished(trials: readonly StoredTrial[], n: number): void {
-  expect(trials.map((t) => t.number)).toEqual(Array.from({ length: n }, (_, i) => i));
-  expect(trials.filter((t) => t.state === "running")).toEqual([]);
-}
-
-/** Every complete trial ran to its final line exactly once, and no failed one did. */
-function expectExactlyOnce(e: Env, trials: readonly StoredTrial[]): void {
-  const counts = doneCounts(e.marks);
-  const wrong = trials
-    .map((t) => ({ trial: t.number, state: t.state, done: counts.get(t.number) ?? 0 }))
-    .filter(({ state, done }) => done !== (state === "complete" ? 1 : 0));
-  expect(wrong).toEqual([]);
-}
 
 describe("distributed mode: real coordinator and worker processes on Redis", () => {
   it("runs 200 trials on 8 worker processes, each trial exactly once, every worker busy", async () => {
     const e = setup();
-    const config = studyConfig(e, "eight-workers", { maxTrials: 200 });
+    const config = fixtureStudy(e, "eight-workers", { maxTrials: 200 });
     const workers = Array.from({ length: 8 }, (_, i) => startWorker(e, `w${i}`));
     const started = Date.now();
     const coordinator = startCoordinator(e, writeConfig(e, config));
-    const summary = await finished(coordinator, 80_000);
+    const summary = await finished(e, coordinator, 80_000);
     console.log(`200 trials on 8 workers: ${Date.now() - started} ms`);
-    expect(summary).toEqual({ study: "eight-workers", finished: 200, failed: 0, best: expect.any(Object) });
+    expect(summary).toEqual({ finished: 200, failed: 0 });
 
     const trials = await storedTrials(e, "eight-workers");
     expectDenseFinished(trials, 200);
@@ -256,18 +72,18 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("finishes the study after the coordinator is killed with SIGKILL mid-study and restarted", async () => {
     const e = setup();
-    const config = studyConfig(e, "coordinator-kill", { maxTrials: 30, sleepMs: 150 });
+    const config = fixtureStudy(e, "coordinator-kill", { maxTrials: 30, sleepMs: 150 });
     const file = writeConfig(e, config);
     for (let i = 0; i < 3; i++) startWorker(e, `w${i}`);
-    const first = startCoordinator(e, file, "coordinator-1");
+    const first = startCoordinator(e, file, "coordinator-1", ["--lease", "2000"]);
     await waitFor("8 finished trials", () => (doneCounts(e.marks).size >= 8));
     first.child.kill("SIGKILL");
     await first.exited;
     expect((await storedTrials(e, "coordinator-kill")).filter((t) => t.state === "complete").length).toBeLessThan(30);
     // Workers keep running their trials and posting results while no coordinator listens.
     await sleep(500);
-    const second = startCoordinator(e, file, "coordinator-2");
-    const summary = await finished(second, 40_000);
+    const second = startCoordinator(e, file, "coordinator-2", ["--lease", "2000"]);
+    const summary = await finished(e, second, 40_000);
     expect(summary.finished).toBe(30);
 
     const trials = await storedTrials(e, "coordinator-kill");
@@ -278,7 +94,7 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("keeps Hyperband's brackets and rungs across a SIGKILL of the coordinator", async () => {
     const e = setup();
-    const config = studyConfig(e, "hyperband-kill", {
+    const config = fixtureStudy(e, "hyperband-kill", {
       maxTrials: 18,
       sleepMs: 150,
       fidelity: { min: 1, max: 9 },
@@ -286,14 +102,14 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
     });
     const file = writeConfig(e, config);
     for (let i = 0; i < 3; i++) startWorker(e, `w${i}`);
-    const first = startCoordinator(e, file, "coordinator-1");
+    const first = startCoordinator(e, file, "coordinator-1", ["--lease", "2000"]);
     const promotedOnce = async (): Promise<boolean> => (await storedTrials(e, "hyperband-kill")).some((t) => t.rungs.length > 1);
     await waitFor("a promotion", promotedOnce);
     first.child.kill("SIGKILL");
     await first.exited;
     await sleep(500);
-    const second = startCoordinator(e, file, "coordinator-2");
-    const summary = await finished(second, 50_000);
+    const second = startCoordinator(e, file, "coordinator-2", ["--lease", "2000"]);
+    const summary = await finished(e, second, 50_000);
     expect(summary.finished).toBe(18);
 
     const trials = await storedTrials(e, "hyperband-kill");
@@ -315,8 +131,8 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("retries a trial whose worker was killed with SIGKILL on another worker, with the GP sampler", async () => {
     const e = setup();
-    const config = studyConfig(e, "worker-kill", { maxTrials: 10, sleepMs: 600, sampler: "gp" });
-    const workers = ["w0", "w1", "w2"].map((id) => startWorker(e, id, ["--lock-duration-ms", "1000"]));
+    const config = fixtureStudy(e, "worker-kill", { maxTrials: 10, sleepMs: 600, sampler: "gp" });
+    const workers = ["w0", "w1", "w2"].map((id) => startWorker(e, id, ["--lock-duration", "1000"]));
     const coordinator = startCoordinator(e, writeConfig(e, config));
     await waitFor("a trial running", () => readMarks(e.marks).some((m) => m.kind === "start"));
     // A lost machine: the worker and the trial it was running both die.
@@ -325,7 +141,7 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
     expect(victimWorker).toBeDefined();
     victimWorker?.child.kill("SIGKILL");
     process.kill(-(victim as Mark).pid, "SIGKILL");
-    const summary = await finished(coordinator, 50_000);
+    const summary = await finished(e, coordinator, 50_000);
     expect(summary).toMatchObject({ finished: 10, failed: 0 });
 
     const trials = await storedTrials(e, "worker-kill");
@@ -345,13 +161,13 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
     const { port, dir: redisDir } = server;
     e.redisServer = server;
     e.redisUrl = server.url;
-    const config = studyConfig(e, "redis-restart", { maxTrials: 24, sleepMs: 100 });
+    const config = fixtureStudy(e, "redis-restart", { maxTrials: 24, sleepMs: 100 });
     // The lock must outlive an outage (~2-4 s here), or a running trial's job is handed out again
     // and runs twice. It must also be short: a crash can lose the reply to a worker's fetch that
     // Redis ran and logged, leaving the job active under a lock nobody holds until it expires and
     // the stalled-job check hands it back; with the default 30 s that alone can pass 60 s.
-    startWorker(e, "w0", ["--lock-duration-ms", "10000"]);
-    startWorker(e, "w1", ["--lock-duration-ms", "10000"]);
+    startWorker(e, "w0", ["--lock-duration", "10000"]);
+    startWorker(e, "w1", ["--lock-duration", "10000"]);
     const coordinator = startCoordinator(e, writeConfig(e, config));
     const completeCount = async (): Promise<number> =>
       (await storedTrials(e, "redis-restart")).filter((t) => t.state === "complete").length;
@@ -375,7 +191,7 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
       expect(await completeCount()).toBeLessThan(24);
     }
 
-    const summary = await finished(coordinator, 60_000);
+    const summary = await finished(e, coordinator, 60_000);
     expect(summary.finished).toBe(24);
     for (const proc of e.procs.filter((p) => p.name !== "coordinator")) {
       expect(proc.child.exitCode, `${proc.name} exited:\n${tail(proc)}`).toBeNull();
@@ -397,7 +213,7 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
       writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${FIXTURE}" "$@"\n`);
       chmodSync(launcher, 0o755);
     }
-    const config = studyConfig(e, "bad-input", {
+    const config = fixtureStudy(e, "bad-input", {
       maxTrials: 18,
       space: { x: { type: "float", low: 0, high: 1 }, mode: { type: "categorical", choices: modes } },
       command: { argv: [join(bin, "{mode}"), "--x={x}", "--mode={mode}"], env: { MARK_DIR: e.marks, SLEEP_MS: "20" } },
@@ -408,22 +224,25 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
     const redis = new Redis(e.redisUrl, { maxRetriesPerRequest: null });
     const trialsQueue = new Queue(TRIALS_QUEUE, { connection: redis, prefix: e.prefix });
-    const resultsQueue = new Queue(RESULTS_QUEUE, { connection: redis, prefix: e.prefix });
+    const resultsQueue = new Queue(resultsQueueName("bad-input"), { connection: redis, prefix: e.prefix });
     try {
       await trialsQueue.add("trial", { hello: "world" }, { jobId: "malformed-job", attempts: 3 });
       await resultsQueue.add("result", { kind: "result", study: "bad-input", trial: -1 }, { jobId: "malformed-result" });
-      const summary = await finished(coordinator, 60_000);
+      await resultsQueue.add("result", signMessage(e.secret, "worker-message", { kind: "result", study: "bad-input", trial: -1 }), { jobId: "signed-malformed-result" });
+      const summary = await finished(e, coordinator, 60_000);
       expect(summary.finished).toBe(18);
 
       // Neither message crashed anything, each was logged with its reason, and the bad job was not retried.
       expect(workers.map((w) => w.child.exitCode)).toEqual([null, null]);
-      expect(coordinator.output()).toMatch(/"jobId":"malformed-result".*invalid worker message dropped/);
-      expect(workers.map((w) => w.output()).join("")).toMatch(/"jobId":"malformed-job".*invalid trial job/);
+      expect(coordinator.output()).toMatch(/"jobId":"malformed-result".*worker message refused: not signed/);
+      expect(coordinator.output()).toMatch(/"jobId":"signed-malformed-result".*invalid worker message dropped/);
+      expect(workers.map((w) => w.output()).join("")).toMatch(/"jobId":"malformed-job".*trial job refused/);
       const badJob = await trialsQueue.getJob("malformed-job");
       expect(await badJob?.getState()).toBe("failed");
       expect(badJob?.attemptsMade).toBe(1);
-      expect(badJob?.failedReason).toMatch(/study/);
-      expect(await (await resultsQueue.getJob("malformed-result"))?.getState()).toBe("completed");
+      expect(badJob?.failedReason).toMatch(/^refused: the job is not signed with this cluster's secret/);
+      expect(await (await resultsQueue.getJob("malformed-result"))?.getState()).toBe("failed");
+      expect(await (await resultsQueue.getJob("signed-malformed-result"))?.getState()).toBe("completed");
     } finally {
       await trialsQueue.close();
       await resultsQueue.close();
@@ -454,16 +273,17 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("ignores a result delivered twice", async () => {
     const e = setup();
-    const config = studyConfig(e, "duplicate", { maxTrials: 12, sleepMs: 300 });
+    const config = fixtureStudy(e, "duplicate", { maxTrials: 12, sleepMs: 300 });
     startWorker(e, "w0");
     const coordinator = startCoordinator(e, writeConfig(e, config));
     await waitFor("trial 0 complete", async () => (await storedTrials(e, "duplicate"))[0]?.state === "complete");
     const before = (await storedTrials(e, "duplicate"))[0] as StoredTrial;
 
     const redis = new Redis(e.redisUrl, { maxRetriesPerRequest: null });
-    const resultsQueue = new Queue(RESULTS_QUEUE, { connection: redis, prefix: e.prefix });
+    const resultsQueue = new Queue(resultsQueueName("duplicate"), { connection: redis, prefix: e.prefix });
     try {
-      const duplicate: TrialResultInput = {
+      // Signed as a worker signs it: a redelivery, not a forgery.
+      const duplicate = signMessage(e.secret, "worker-message", {
         kind: "result",
         study: "duplicate",
         trial: 0,
@@ -472,15 +292,16 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
         value: 1234.5,
         metrics: { loss: 1234.5 },
         durationSeconds: 1,
-        worker: "impostor",
-      };
+        worker: "w0",
+      } satisfies TrialResultInput);
       // Once under the worker's own job ID (BullMQ drops it) and once under a new one (the store must).
-      await resultsQueue.add("result", duplicate, { jobId: "duplicate-0-0-result" });
-      const again = await resultsQueue.add("result", duplicate, { jobId: "duplicate-0-0-result-again" });
+      const resultId = trialQueueIds(e.secret, "duplicate", 0, 0).result;
+      await resultsQueue.add("result", duplicate, { jobId: resultId });
+      const again = await resultsQueue.add("result", duplicate, { jobId: `${resultId}-again` });
       await waitFor("the duplicate consumed", async () => (await again.getState()) === "completed", 20_000);
       expect(await storedTrials(e, "duplicate").then((t) => t[0])).toEqual(before);
 
-      const summary = await finished(coordinator, 40_000);
+      const summary = await finished(e, coordinator, 40_000);
       expect(summary).toMatchObject({ finished: 12, failed: 0 });
     } finally {
       await resultsQueue.close();

@@ -79,6 +79,7 @@ interface Inspection {
   fidelity: number | null;
   checkpoint: string | null;
   trial_dir: string;
+  checkpoint_dir: string;
   should_stop: boolean;
 }
 
@@ -176,7 +177,7 @@ describe("params()", () => {
   });
 });
 
-describe("trial(), fidelity(), checkpoint(), trial_dir(), should_stop()", () => {
+describe("trial(), fidelity(), checkpoint(), trial_dir(), checkpoint_dir(), should_stop()", () => {
   it("read the worker's variables, with numbers as numbers", async () => {
     const stopFile = join(dir, "stop");
     const seen = await inspect({
@@ -187,9 +188,11 @@ describe("trial(), fidelity(), checkpoint(), trial_dir(), should_stop()", () => 
         [CHILD_ENV.fidelity]: "1500.5",
         [CHILD_ENV.checkpoint]: "/ckpt/gpt-tiny/17/rung-1.pt",
         [CHILD_ENV.trialDir]: dir,
+        [CHILD_ENV.checkpointDir]: "/shared/ckpt/gpt-tiny/17",
         [CHILD_ENV.stopFile]: stopFile,
       },
     });
+    expect(seen.checkpoint_dir).toBe("/shared/ckpt/gpt-tiny/17");
     expect(seen.trial).toEqual({ study: "gpt-tiny", number: 17, rung: 2 });
     expect(seen.fidelity).toBe(1500.5);
     expect(seen.checkpoint).toBe("/ckpt/gpt-tiny/17/rung-1.pt");
@@ -205,6 +208,7 @@ describe("trial(), fidelity(), checkpoint(), trial_dir(), should_stop()", () => 
     expect(seen.fidelity).toBeNull();
     expect(seen.checkpoint).toBeNull();
     expect(seen.trial_dir).toBe(dir);
+    expect(seen.checkpoint_dir).toBe(dir);
     expect(seen.should_stop).toBe(false);
   });
 

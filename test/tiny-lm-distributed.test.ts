@@ -50,15 +50,18 @@ it("runs the tiny-LM study through BullMQ on a coordinator and two workers, with
     .replace('--eval-every, "50"', '--eval-every, "10"');
   const file = join(dir, "study.yaml");
   await writeFile(file, config);
+  // The coordinator and its workers share a secret: workers run only the jobs it signed.
+  const env = { ...process.env, BAYESTUNE_SECRET: "tiny-lm-distributed-test-secret" };
   for (const name of ["gpu-box-1", "gpu-box-2"]) {
     workers.push(
-      spawn(process.execPath, [cliPath, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "1", "--work-dir", join(dir, name)], { cwd: root, stdio: "ignore" }),
+      spawn(process.execPath, [cliPath, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "1", "--work-dir", join(dir, name)], { cwd: root, stdio: "ignore", env }),
     );
   }
   const port = await freePort();
   const coordinator = promisify(execFile)(process.execPath, [cliPath, "coordinator", file, "--redis", REDIS_URL, "--prefix", prefix, "--port", String(port)], {
     cwd: root,
     timeout: 120_000,
+    env,
   });
   // While the study runs, Bull Board and the API answer on 127.0.0.1.
   let board: Response | undefined;

@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startCoordinator } from "@bayestune/coordinator";
 import { StudyConfig, type SchedulerSpec, type TrialJob } from "@bayestune/protocol";
-import { cleanUp, startSimulatedWorkers, uniquePrefix } from "../../test/support/simulated-workers.js";
+import { cleanUp, startSimulatedWorkers, TEST_SECRET, uniquePrefix } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import type { CurveProblem } from "./curve-problem.js";
@@ -136,7 +136,7 @@ async function runEngine(problem: CurveProblem, engine: Engine, slots: number, s
   };
   const workers = startSimulatedWorkers({ prefix, slots, delayMs: (job) => Math.max(1, (newSteps(job) / problem.maxSteps) * FULL_RUN_MS), evaluate });
   const startedAt = Date.now();
-  const coordinator = await startCoordinator({ redis: "redis://127.0.0.1:6379", prefix, config, logger: pino({ level: "error" }), pollIntervalMs: 20 });
+  const coordinator = await startCoordinator({ redis: "redis://127.0.0.1:6379", prefix, secret: TEST_SECRET, config, logger: pino({ level: "error" }), pollIntervalMs: 20 });
   try {
     await Promise.race([coordinator.done, capReached]);
   } finally {

@@ -60,7 +60,7 @@ export function renderOrchestratorReport(c: OrchestratorReportContext): string {
   out.push(`- Date: ${c.date} (wall time ${c.wallMinutes.toFixed(1)} min)`);
   out.push(`- Machine: ${m.nproc} CPUs, ${m.cpuModel}, ${m.os}, Node ${m.node}; Redis on 127.0.0.1. The coordinator, every worker process, every simulated trial and Redis share these CPUs.`);
   out.push(
-    `- Setup: the real coordinator (\`startCoordinator\`, in the bench's process) and real worker processes (\`apps/worker/dist/main.js\`, one per ${c.gpusPerWorker} slots, slots given as fake GPUs). ` +
+    `- Setup: the real coordinator (\`startCoordinator\`, in the bench's process) and real worker processes (\`bayestune worker\`, one per ${c.gpusPerWorker} slots, slots given as fake GPUs). ` +
       "Each trial runs `bench/orchestrator/simulated-trial.sh`: it sleeps its duration (±20% per trial) in 5 steps, printing a learning curve (5 progress messages through Redis) and a final loss, and records its own start and end. " +
       "The space is LLM-like (lr log, batch size int log, warmup int, dropout, Adam β2, weight decay log: d = 6).",
   );

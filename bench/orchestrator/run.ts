@@ -22,9 +22,10 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { createStudy } from "@bayestune/core";
 import { startCoordinator } from "@bayestune/coordinator";
-import type { StudyConfigInput } from "@bayestune/protocol";
+import { SECRET_ENV, type StudyConfigInput } from "@bayestune/protocol";
 import { readWorkerPool } from "@bayestune/store";
 import { clearPrefix } from "../../test/support/redis-keys.js";
+import { TEST_SECRET } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import { median, quantile } from "../stats.js";
@@ -32,7 +33,7 @@ import { renderOrchestratorReport, type AskLatency, type Scenario, type Scenario
 import { parseTrialEvents, slotUsage } from "./slot-usage.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const WORKER = join(root, "apps/worker/dist/main.js");
+const CLI = join(root, "apps/cli/dist/main.js");
 const TRIAL_SCRIPT = join(root, "bench/orchestrator/simulated-trial.sh");
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Slots per worker process: one 8-GPU machine each. */
@@ -112,8 +113,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   try {
     for (let w = 0; w < workerCount; w++) {
       const gpus = Array.from({ length: Math.min(GPUS_PER_WORKER, scenario.slots - w * GPUS_PER_WORKER) }, (_, g) => g);
-      const args = [WORKER, "--redis", REDIS_URL, "--prefix", prefix, "--id", `w${w}`, "--work-dir", join(dir, `w${w}`), "--gpus", gpus.join(",")];
-      workers.push(spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] }));
+      const args = [CLI, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--id", `w${w}`, "--work-dir", join(dir, `w${w}`), "--gpus", gpus.join(",")];
+      workers.push(spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, [SECRET_ENV]: TEST_SECRET } }));
     }
     await waitForSlots(redis, prefix, scenario.slots);
 
@@ -143,6 +144,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const coordinator = await startCoordinator({
       redis: REDIS_URL,
       prefix,
+      secret: TEST_SECRET,
       config: config as never,
       queueAhead: scenario.queueAhead,
       logger: pino({ level: "debug" }, capture),

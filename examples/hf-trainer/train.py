@@ -17,7 +17,7 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
-from bayestune_client import checkpoint, fidelity, params, trial_dir  # noqa: E402
+from bayestune_client import checkpoint, checkpoint_dir, fidelity, params  # noqa: E402
 from bayestune_client.hf import BayestuneCallback  # noqa: E402
 
 CONTEXT = 64
@@ -58,7 +58,9 @@ def main() -> None:
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(vocab_size=256, n_positions=CONTEXT, n_embd=args.width, n_layer=args.layers, n_head=2))
     training = TrainingArguments(
-        output_dir=os.path.join(trial_dir(), "hf"),
+        # The trial's checkpoint directory: shared by the workers when they have a --checkpoint-dir,
+        # so that a promotion landing on another machine resumes from it.
+        output_dir=os.path.join(checkpoint_dir(), "hf"),
         max_steps=steps,
         learning_rate=float(p["learning_rate"]),
         warmup_steps=int(p["warmup_steps"]),

@@ -1,6 +1,4 @@
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
 
 /** Deletes every key under `${prefix}:`, a test's private namespace, with SCAN (never KEYS). */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
@@ -12,15 +10,10 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
   } while (cursor !== "0");
 }
 
-/** Removes everything a study run left under `prefix`: both BullMQ queues (obliterated) and every other key. */
+/** Removes everything a study run left under `prefix`: every queue (each study has its own results queue) and every other key. */
 export async function clearPrefix(redisUrl: string, prefix: string): Promise<void> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   try {
-    for (const name of [TRIALS_QUEUE, RESULTS_QUEUE]) {
-      const queue = new Queue(name, { connection, prefix });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
     await deleteKeysWithPrefix(connection, prefix);
   } finally {
     await connection.quit();

@@ -7,11 +7,22 @@ import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
-import { RESULTS_QUEUE, TRIALS_QUEUE, workerRegistrationKey, type StudyConfigInput, type TrialJob, type TrialResultInput } from "@bayestune/protocol";
+import {
+  resultsQueueName,
+  signMessage,
+  TRIALS_QUEUE,
+  trialQueueIds,
+  workerRegistrationKey,
+  type StudyConfigInput,
+  type TrialJob,
+  type TrialResultInput,
+} from "@bayestune/protocol";
 import { StudyConfig } from "@bayestune/protocol";
 import { clearPrefix } from "./redis-keys.js";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
+/** The shared secret of the coordinators and simulated workers of the tests and benches. */
+export const TEST_SECRET = "test-secret-of-the-simulated-cluster";
 
 /** The objective the simulated training computes; its minimum 0 is at x = 0.3, y = 0. */
 export function objective(params: Readonly<Record<string, unknown>>): number {
@@ -63,7 +74,12 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
   void registry.set(workerRegistrationKey(prefix, workerId), String(options.slots), "EX", 60);
   const resultsConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const results = new Queue(RESULTS_QUEUE, { connection: resultsConnection, prefix });
+  const resultsQueues = new Map<string, Queue>();
+  const resultsQueue = (study: string): Queue => {
+    let queue = resultsQueues.get(study);
+    if (queue === undefined) resultsQueues.set(study, (queue = new Queue(resultsQueueName(study), { connection: resultsConnection, prefix })));
+    return queue;
+  };
   const worker = new Worker<TrialJob>(
     TRIALS_QUEUE,
     async (job) => {
@@ -92,8 +108,10 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
         ...(checkpoint === undefined ? {} : { checkpoint }),
       };
       completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
-      await results.add("result", result, { jobId: `${job.id}-result` });
-      if (options.duplicateResults) await results.add("result", result, { jobId: `${job.id}-result-again` });
+      const signed = signMessage(TEST_SECRET, "worker-message", result);
+      const resultId = trialQueueIds(TEST_SECRET, job.data.study, job.data.trial, job.data.rung).result;
+      await resultsQueue(job.data.study).add("result", signed, { jobId: resultId });
+      if (options.duplicateResults) await resultsQueue(job.data.study).add("result", signed, { jobId: `${resultId}-again` });
     },
     { connection: workerConnection, prefix, concurrency: options.slots },
   );
@@ -102,7 +120,7 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
     jobs,
     async close() {
       await worker.close(true);
-      await results.close();
+      for (const queue of resultsQueues.values()) await queue.close();
       await Promise.all([registry.quit(), resultsConnection.quit(), workerConnection.quit()]);
     },
   };

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "@bayestune/coordinator";
 import { DashboardAccessError } from "@bayestune/dashboard";
+import { StudyLeaseError } from "@bayestune/store";
 import { coordinatorCommand } from "./commands/coordinator-command.js";
 import { dashboardCommand } from "./commands/dashboard-command.js";
 import { endpointTrialCommand } from "./commands/endpoint-trial-command.js";
@@ -40,6 +41,8 @@ program
   .option("--host <address>", "where --port listens; anything but loopback needs --token", "127.0.0.1")
   .option("--token <token>", "required on every request to --port (default: $BAYESTUNE_DASHBOARD_TOKEN)")
   .option("--queue-ahead <n>", "jobs kept waiting beyond the free worker slots, so a freed slot starts at once (default: 0)")
+  .option("--secret-file <file>", "the cluster's shared secret, which signs every job (default: $BAYESTUNE_SECRET)")
+  .option("--lease <ms>", "how long the study's lease lives unrenewed: a restart after a crash waits up to this, a second coordinator is refused within it (default: 10000)")
   .action(coordinatorCommand);
 
 program
@@ -61,6 +64,11 @@ program
   .option("--slots <n>", "CPU slots, when no --gpus (default: 1)")
   .option("--work-dir <dir>", "where each trial gets its folder", ".bayestune/runs")
   .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
+  .option("--id <id>", "this worker's name in results, logs and the dashboard (default: <hostname>-<pid>)")
+  .option("--lock-duration <ms>", "how long a job's lock lives unrenewed; a dead worker's job is retried after 1-3 times this (default: 30000)")
+  .option("--secret-file <file>", "the cluster's shared secret: only jobs signed with it run (default: $BAYESTUNE_SECRET)")
+  .option("--checkpoint-dir <dir>", "shared by every worker (a network file system): each trial saves its checkpoints under it, so a promotion resumes on any machine (default: under --work-dir, this machine's alone)")
+  .option("--progress-interval <ms>", "least time between two progress reports posted per trial; the newest is kept (default: 1000)")
   .action(workerCommand);
 
 program
@@ -100,7 +108,7 @@ try {
   if (error instanceof CommanderError) {
     // Commander has printed its message already; --help and --version exit 0, a misused flag is the user's to fix.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof DashboardAccessError) {
+  } else if (error instanceof DashboardAccessError || error instanceof StudyLeaseError) {
     console.error(`bayestune: ${error.message}`);
     process.exitCode = 2;
   } else if (error instanceof ConfigError) {

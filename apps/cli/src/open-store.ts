@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { redactRedisUrl } from "@bayestune/protocol";
 import { RedisStore, StoreError, type StoredStudy } from "@bayestune/store";
 import { ConfigError } from "@bayestune/coordinator";
 
@@ -13,16 +14,18 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/** How long a first connection may take before Redis counts as unreachable (ioredis waits 10 s). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
- * Opens the RedisStore that a coordinator started with the same `--redis` and
- * `--prefix` writes to (key prefix `${prefix}:bayestune`).
- *
- * A read-only command must fail at once on a Redis that is down rather than wait
- * for it, which is what ioredis' default reconnection would do.
+ * A connection that never reconnects, or a ConfigError naming the URL (without
+ * its password) and the cause when Redis cannot be reached or refuses it (a wrong
+ * port, host, password or TLS setting): with ioredis' default reconnection a
+ * command would wait for such a Redis for ever.
  */
-export async function openStore(redis: string, prefix: string): Promise<OpenedStore> {
-  const connection = new Redis(redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  // The event carries the cause (ECONNREFUSED, ...) that connect()'s own rejection ("Connection is closed") hides.
+async function connectOnce(redis: string): Promise<Redis> {
+  const connection = new Redis(redis, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // The event carries the cause (ECONNREFUSED, NOAUTH, ...) that connect()'s own rejection ("Connection is closed") hides.
   let cause: unknown;
   connection.on("error", (error: unknown) => {
     cause = error;
@@ -32,8 +35,27 @@ export async function openStore(redis: string, prefix: string): Promise<OpenedSt
   } catch (error) {
     connection.disconnect();
     cause ??= error;
-    throw new Error(`cannot reach Redis at ${redis}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new ConfigError(`cannot reach Redis at ${redactRedisUrl(redis)}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
+  return connection;
+}
+
+/**
+ * Fails with the one-line ConfigError of {@link connectOnce} when Redis cannot be
+ * reached; checked before a coordinator or a worker opens its own connections,
+ * which wait out an outage once they have started.
+ */
+export async function checkRedisReachable(redis: string): Promise<void> {
+  (await connectOnce(redis)).disconnect();
+}
+
+/**
+ * Opens the RedisStore that a coordinator started with the same `--redis` and
+ * `--prefix` writes to (key prefix `${prefix}:bayestune`). A read-only command
+ * fails at once on a Redis that is down rather than wait for it.
+ */
+export async function openStore(redis: string, prefix: string): Promise<OpenedStore> {
+  const connection = await connectOnce(redis);
   const store = new RedisStore({ redis: connection, prefix: `${prefix}:bayestune` });
   return {
     store,

@@ -30,10 +30,17 @@ it("`bayestune coordinator` and `bayestune worker` run a study to its end; the w
     config,
     JSON.stringify({ name: "cli-e2e", maxTrials: 4, sampler: "sobol", space: { x: { type: "float", low: 0, high: 1 } }, command: { argv: [process.execPath, script, "{x}"] } }),
   );
-  const worker = spawn(process.execPath, [cliPath, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "2", "--work-dir", join(dir, "runs")], { stdio: "ignore" });
+  // The shared secret from the environment for the worker, from a file for the coordinator.
+  const secret = "a-secret-shared-by-the-coordinator-and-worker";
+  const secretFile = join(dir, "secret");
+  writeFileSync(secretFile, `${secret}\n`);
+  const worker = spawn(process.execPath, [cliPath, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--slots", "2", "--work-dir", join(dir, "runs")], {
+    stdio: "ignore",
+    env: { ...process.env, BAYESTUNE_SECRET: secret },
+  });
   const workerExit = new Promise<number | null>((resolve) => worker.once("exit", resolve));
   try {
-    const { stdout } = await run(process.execPath, [cliPath, "coordinator", config, "--redis", REDIS_URL, "--prefix", prefix], { timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [cliPath, "coordinator", config, "--redis", REDIS_URL, "--prefix", prefix, "--secret-file", secretFile], { timeout: 30_000 });
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toBe("cli-e2e: 4 trials finished, 0 failed");
     const best = /^best trial (\d): loss = (\S+)$/.exec(lines[1] ?? "");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StudyConfig, workerRegistrationKey } from "@bayestune/protocol";
+import { SECRET_ENV, StudyConfig, workerRegistrationKey } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 import { bayestune } from "../../../test/support/run-cli.js";
@@ -356,6 +356,24 @@ describe("bad flags and configs exit 2", () => {
     const both = await bayestune(["worker", "--redis", REDIS_URL, "--gpus", "0,1", "--slots", "2"], 30_000);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe("bayestune: --gpus and --slots exclude each other (one slot per GPU), got --gpus 0,1 --slots 2\n");
+  });
+
+  it("worker and coordinator: no shared secret, or one too short, and nothing starts", async () => {
+    const config = join(dir, "ok.json");
+    writeFileSync(config, JSON.stringify({ name: "ok", maxTrials: 1, space: { x: { type: "float", low: 0, high: 1 } }, command: { argv: ["true"] } }));
+    const { [SECRET_ENV]: _secret, ...withoutSecret } = process.env;
+    for (const args of [["worker", "--redis", REDIS_URL], ["coordinator", config, "--redis", REDIS_URL, "--prefix", prefix]]) {
+      const none = await bayestune(args, 30_000, withoutSecret);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(new RegExp(`^bayestune: bayestune ${args[0]} needs the cluster's shared secret .*set BAYESTUNE_SECRET or --secret-file FILE`));
+      expect(none.stderr.trimEnd().split("\n")).toHaveLength(1);
+
+      const shortFile = join(dir, "short-secret");
+      writeFileSync(shortFile, "tiny\n");
+      const short = await bayestune([...args, "--secret-file", shortFile], 30_000);
+      expect(short.code).toBe(2);
+      expect(short.stderr).toBe("bayestune: the shared secret must be at least 16 characters, got 4; make one with `openssl rand -hex 32`\n");
+    }
   });
 
   it("coordinator: a config missing its required fields, and a bad --port", async () => {

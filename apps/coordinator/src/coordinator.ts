@@ -9,31 +9,39 @@
  * RungSchedule); a complete rung below the top pauses its trial instead of
  * finishing it, and the core only hears of trials once they are complete or failed.
  *
- * Assumptions: exactly one coordinator runs per study (trial numbers come from the
- * store and are checked against the core's, which only holds with one writer),
- * and one coordinator per BullMQ prefix consumes the results queue (messages of
- * another study are logged and dropped).
+ * Any number of studies share one Redis, one prefix and one pool of workers: jobs
+ * of every study go to the one trials queue, and each study's results come back on
+ * a queue of its own ({@link resultsQueueName}). Jobs are signed with the cluster's
+ * secret (workers run nothing else) and so are results (nothing else is applied).
+ *
+ * Exactly one coordinator runs per study, which the study's lease (StudyLease)
+ * ensures: trial numbers come from the store and are checked against the core's,
+ * which only holds with one writer.
  */
 import { performance } from "node:perf_hooks";
-import { Queue, QueueEvents, WaitingError, Worker, type Job } from "bullmq";
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
 import { replayStudy, rungLadder, tellOutcomeOf } from "@bayestune/core";
 import { bestTrial, paretoTrials } from "./best-trial.js";
 import {
+  checkSecret,
   formatZodIssues,
-  RESULTS_QUEUE,
+  hasValidSignature,
+  RedisOutageLog,
+  resultsQueueName,
+  signMessage,
   StudyConfig,
   TRIALS_QUEUE,
+  TrialJob,
   trialJobFor,
-  trialJobId,
+  trialQueueIds,
   WorkerMessage,
   ProgressEvent,
   TrialResult,
-  type TrialJob,
 } from "@bayestune/protocol";
-import { checkRedisDurability, RedisStore, StoreError, type Store, type StoredTrial } from "@bayestune/store";
+import { checkRedisDurability, RedisStore, StoreError, StudyLease, type Store, type StoredTrial } from "@bayestune/store";
 
 import { nextConfiguration } from "./next-configuration.js";
 import { RungSchedule } from "./rung-schedule.js";
@@ -46,6 +54,8 @@ export interface CoordinatorOptions {
   /** BullMQ prefix; workers must use the same. @defaultValue "bull" */
   prefix?: string;
   config: StudyConfig;
+  /** The cluster's shared secret (BAYESTUNE_SECRET): every job is signed with it, and only results signed with it are applied. */
+  secret: string;
   /** Where trials are recorded; `close()` leaves a store passed in open. @defaultValue a RedisStore on `redis` with key prefix `${prefix}:bayestune` */
   store?: Store;
   /** @defaultValue pino() on stdout */
@@ -60,6 +70,13 @@ export interface CoordinatorOptions {
    * @defaultValue 0
    */
   queueAhead?: number;
+  /**
+   * How long the study's lease lives unrenewed, in ms (see StudyLease): a
+   * coordinator restarted after a kill -9 of the last one waits up to this, and
+   * one started beside a live one is refused within it. At least 300.
+   * @defaultValue 10000
+   */
+  leaseMs?: number;
 }
 
 export interface CoordinatorOutcome {
@@ -72,7 +89,7 @@ export interface CoordinatorOutcome {
 }
 
 export interface Coordinator {
-  /** Resolves once `maxTrials` trials are finished; rejects when a step keeps failing with Redis up after STEP_ATTEMPTS replays of the store (a broken invariant); waits out Redis outages; never settles if `close()` comes first. */
+  /** Resolves once `maxTrials` trials are finished; rejects when a step keeps failing with Redis up after STEP_ATTEMPTS replays of the store (a broken invariant), or with a StudyLeaseError once another coordinator took the study over; waits out Redis outages; never settles if `close()` comes first. */
   readonly done: Promise<CoordinatorOutcome>;
   /** Stops consuming and filling, and closes every connection it opened. Running jobs keep running. */
   close(): Promise<void>;
@@ -116,11 +133,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const parsed = StudyConfig.safeParse(options.config);
   if (!parsed.success) throw new RangeError(formatZodIssues(parsed.error, "study config"));
   const config = parsed.data;
+  const { secret } = options;
+  checkSecret(secret);
   const logger = (options.logger ?? pino()).child({ study: config.name });
+  const lease = new StudyLease({ prefix: `${prefix}:bayestune`, study: config.name, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) });
+  const outages = new RedisOutageLog(options.redis, logger);
 
   const connections: Redis[] = [];
   const track = (redis: Redis): Redis => {
     connections.push(redis);
+    outages.watch(redis, "Redis connection error");
     return redis;
   };
   // BullMQ needs maxRetriesPerRequest: null on the connections it blocks on; what it sends
@@ -130,12 +152,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const redis = track(new Redis(options.redis, STORE_CONNECTION_OPTIONS));
   const ownsStore = options.store === undefined;
   const store = options.store ?? new RedisStore({ redis, prefix: `${prefix}:bayestune` });
-  for (const warning of await checkRedisDurability(redis)) logger.warn(warning);
+  /** A start that fails closes what it opened: an open connection would keep the process from ever exiting. */
+  const abandonStart = async (error: unknown): Promise<never> => {
+    await lease.release();
+    for (const connection of connections) connection.disconnect();
+    throw error;
+  };
+  for (const warning of await checkRedisDurability(redis).catch(abandonStart)) logger.warn(warning);
 
-  await store.createStudy(config);
+  await store.createStudy(config).catch(abandonStart);
+  // Before anything of the study is read or queued: a study that another live coordinator runs is not this one's.
+  const previous = await lease.acquire(redis).catch(abandonStart);
+  if (previous !== undefined) logger.warn({ previous }, "study lease taken over: its last holder stopped renewing it");
   // Replaced by a fresh replay of the store after a step fails (see `serial`).
-  let study = await replayStudy(config, await store.getTrials(config.name));
+  let study = await store
+    .getTrials(config.name)
+    .then((trials) => replayStudy(config, trials))
+    .catch(abandonStart);
   const trialsQueue = new Queue<TrialJob>(TRIALS_QUEUE, { connection: connect(), prefix });
+  outages.watch(trialsQueue, "trials queue error");
 
   let closed = false;
   let resolveDone!: (outcome: CoordinatorOutcome) => void;
@@ -146,6 +181,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   // Callers may only await `done` after a close; an unobserved rejection must not kill the process.
   done.catch(() => undefined);
+  // Another coordinator runs the study now: this one stops filling and consuming at once.
+  void lease.lost.then((error) => {
+    closed = true;
+    logger.error({ holder: error.holder }, "study lease lost to another coordinator; stopping");
+    rejectDone(error);
+  });
 
   // With a scheduler the rungs decide each job's budget; without one every job trains at the full budget.
   const schedule = config.scheduler === undefined ? undefined : new RungSchedule(config);
@@ -157,8 +198,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       ...(trial.fidelity !== undefined ? { fidelity: trial.fidelity } : {}),
       ...(trial.rung > 0 && trial.checkpoint !== undefined ? { checkpoint: trial.checkpoint } : {}),
     });
-    const jobId = trialJobId(config.name, trial.number, trial.rung);
-    await trialsQueue.add("trial", job, { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
+    const jobId = trialQueueIds(secret, config.name, trial.number, trial.rung).job;
+    await trialsQueue.add("trial", signMessage(secret, "trial-job", job), { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
   };
   const addRunningJobs = async (): Promise<void> => {
     for (const trial of await store.getTrials(config.name)) if (trial.state === "running") await addJob(trial);
@@ -277,23 +318,27 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     for (const job of await trialsQueue.getFailed()) await checkFailedJob(job);
   };
 
-  const checkFailedJob = async (job: Job<TrialJob> | undefined): Promise<void> => {
-    if (job === undefined || job.data.study !== config.name) return;
-    const { trial, rung } = job.data;
-    if (job.id !== trialJobId(config.name, trial, rung)) return;
+  /** The trials queue is shared by every study and writable by anyone with Redis access: only this study's own signed jobs count. */
+  const checkFailedJob = async (job: Job<unknown> | undefined): Promise<void> => {
+    if (job === undefined || !hasValidSignature(secret, "trial-job", job.data)) return;
+    const data = TrialJob.safeParse(job.data);
+    if (!data.success || data.data.study !== config.name) return;
+    const { trial, rung } = data.data;
+    if (job.id !== trialQueueIds(secret, config.name, trial, rung).job) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const stored = await store.getTrial(config.name, trial);
     if (stored?.state !== "running" || stored.rung !== rung) return;
     await finishLost(trial, rung, job.failedReason ?? "the job failed", job.attemptsMade);
   };
 
+  /** Handles a message whose signature was checked; one the schema refuses is logged and dropped. */
   const handleMessage = async (data: unknown, jobId: string | undefined): Promise<void> => {
     const message = WorkerMessage.safeParse(data);
     if (!message.success) {
       logger.error({ jobId, issues: describeInvalidMessage(data, message.error) }, "invalid worker message dropped");
       return;
     }
-    const msg = message.data;
+    const { signature: _signature, ...msg } = message.data;
     if (msg.study !== config.name) {
       logger.warn({ jobId, other: msg.study }, "message of another study dropped");
       return;
@@ -349,7 +394,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           if (outage) failures = 0;
           else if (++failures >= STEP_ATTEMPTS) throw error;
           stale = true;
-          logger.warn({ err: error, attempt, outage }, "coordinator step failed; replaying the store and retrying");
+          // The outage itself is logged once by `outages`; a retry per backoff during it is no news.
+          if (outage && attempt > 1) logger.debug({ err: error, attempt }, "coordinator step failed during a Redis outage; retrying");
+          else logger.warn({ err: error, attempt, outage }, "coordinator step failed; replaying the store and retrying");
           await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(attempt, 5))));
         }
       }
@@ -366,11 +413,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   // Restart: re-add the job of every running trial; BullMQ ignores an ID it has.
-  await addRunningJobs();
+  await addRunningJobs().catch(abandonStart);
 
   const resultsWorker = new Worker(
-    RESULTS_QUEUE,
+    resultsQueueName(config.name),
     async (job, token) => {
+      // Checked before the chain: a forged message must neither run a step nor be retried.
+      if (!hasValidSignature(secret, "worker-message", job.data)) {
+        logger.warn({ jobId: job.id }, "worker message refused: not signed with this cluster's secret");
+        throw new UnrecoverableError("refused: not signed with this cluster's secret");
+      }
       // A message the coordinator is closing before handling goes back to wait for the next one;
       // returning would mark it done, and its result would be lost.
       if (!(await serial(() => handleMessage(job.data, job.id)))) {
@@ -380,8 +432,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
     { connection: connect(), prefix, concurrency: 1, ...RESULTS_WORKER_OPTIONS },
   );
-  resultsWorker.on("error", (error) => logger.error({ err: error }, "results worker error"));
+  outages.watch(resultsWorker, "results worker error");
   const queueEvents = new QueueEvents(TRIALS_QUEUE, { connection: connect(), prefix });
+  outages.watch(queueEvents, "trial events error");
   queueEvents.on("failed", ({ jobId }) => {
     void serial(async () => checkFailedJob(await trialsQueue.getJob(jobId))).catch(() => undefined);
   });
@@ -408,6 +461,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await queueEvents.close();
       await chain;
       await trialsQueue.close();
+      await lease.release();
       if (ownsStore) await store.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },

@@ -6,6 +6,7 @@ import type { Queue } from "bullmq";
 import { fastify, type FastifyInstance } from "fastify";
 import type { Params } from "@bayestune/core";
 import { createModelRunner, guardAccess, registerDashboard, type DashboardOptions } from "@bayestune/dashboard";
+import { redactCommandEnv } from "@bayestune/protocol";
 import { countTrialStates, type Store } from "@bayestune/store";
 
 export interface HttpApiOptions {
@@ -23,8 +24,9 @@ export interface HttpApiOptions {
  * A read-only view of the studies (`/api/studies`, `/api/studies/:name`,
  * `/api/studies/:name/trials`, `/api/studies/:name/predictions`), Bull Board at
  * `/queues`, and optionally the dashboard at `/`. Every route is GET (anything
- * else is 405), and with a token every request must carry it. The caller
- * listens and closes it.
+ * else is 405), and with a token every request must carry it. The values of a
+ * command's environment (API keys, tokens) never leave: a config and a job's
+ * data show their keys only. The caller listens and closes it.
  */
 export async function createHttpApi(options: HttpApiOptions): Promise<FastifyInstance> {
   const { store } = options;
@@ -53,7 +55,7 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
     const study = await store.getStudy(request.params.name);
     if (study === undefined) return reply.code(404).send({ error: `no study named ${request.params.name}` });
     const counts = countTrialStates(await store.getTrials(study.name));
-    return { name: study.name, config: study.config, createdAt: study.createdAt, counts };
+    return { name: study.name, config: redactCommandEnv(study.config), createdAt: study.createdAt, counts };
   });
 
   app.get<{ Params: { name: string } }>("/api/studies/:name/trials", async (request, reply) => {
@@ -87,10 +89,13 @@ export async function createHttpApi(options: HttpApiOptions): Promise<FastifyIns
   if (queues.length > 0) {
     const board = new FastifyAdapter();
     board.setBasePath("/queues");
-    createBullBoard({
-      queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
-      serverAdapter: board,
+    const adapters = queues.map((queue) => {
+      const adapter = new BullMQAdapter(queue, { readOnlyMode: true });
+      // A trial job carries the study's command, env included.
+      adapter.setFormatter("data", redactCommandEnv);
+      return adapter;
     });
+    createBullBoard({ queues: adapters, serverAdapter: board });
     await app.register(board.registerPlugin(), { prefix: "/queues" });
   }
   return app;

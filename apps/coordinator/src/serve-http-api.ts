@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { checkBind } from "@bayestune/dashboard";
-import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
+import { RedisOutageLog, resultsQueueName, TRIALS_QUEUE, type OutageLogger } from "@bayestune/protocol";
 import { readWorkerPool, RedisStore } from "@bayestune/store";
 import { createHttpApi } from "./http-api.js";
 
@@ -19,10 +19,19 @@ export interface ServeHttpApiOptions {
   fitInProcess?: boolean | undefined;
 }
 
+/** The served API logs to stderr, as the dashboard command's other lines; the fields are the message's detail. */
+const STDERR_LOG: OutageLogger = {
+  warn: (_fields, message) => console.error(`bayestune: ${message}`),
+  info: (_fields, message) => console.error(`bayestune: ${message}`),
+  error: (fields, message) => console.error(`bayestune: ${message}`, fields),
+};
+
 /**
  * The read-only HTTP API, Bull Board and the dashboard on host:port, on
  * connections of their own, so that closing them, or a slow read, leaves the
- * coordinator's alone.
+ * coordinator's alone. Bull Board shows the trials queue and the results queue
+ * of each study stored when it starts (a study created later shows after a
+ * restart; its trials show on the dashboard at once).
  * @throws DashboardAccessError (before listening) for a public host without a token.
  * @returns the address it listens on and a close function.
  */
@@ -33,26 +42,25 @@ export async function serveHttpApi(options: ServeHttpApiOptions): Promise<{ addr
   // Reads only, so a read that a lost connection left unanswered fails at once (the page retries) instead of queueing.
   const connection = new Redis(redis, { maxRetriesPerRequest: 0 });
   const store = new RedisStore({ redis: connection, prefix: `${prefix}:bayestune` });
-  const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection: { url: redis, maxRetriesPerRequest: null }, prefix }));
+  // One connection for every queue that Bull Board shows, however many studies there are.
+  const queueConnection = new Redis(redis, { maxRetriesPerRequest: null });
+  const queues: Queue[] = [];
   // Said once per outage, not once per reconnection attempt; the requests meanwhile answer 503.
-  let reachable = true;
-  const onError = (error: Error): void => {
-    if (!reachable) return;
-    reachable = false;
-    console.error(`bayestune: Redis at ${redis} is unreachable (${error.message}); the API answers 503 until it is back`);
-  };
-  connection.on("error", onError);
-  connection.on("ready", () => {
-    if (!reachable) console.error(`bayestune: Redis at ${redis} is reachable again`);
-    reachable = true;
-  });
-  for (const queue of queues) queue.on("error", onError);
+  const outages = new RedisOutageLog(redis, STDERR_LOG);
+  outages.watch(connection, "Redis connection error");
+  outages.watch(queueConnection, "Bull Board connection error");
   const close = async (): Promise<void> => {
     for (const queue of queues) await queue.close();
     await store.close();
     connection.disconnect();
+    queueConnection.disconnect();
   };
   try {
+    for (const name of [TRIALS_QUEUE, ...(await store.listStudies()).map(resultsQueueName)]) {
+      const queue = new Queue(name, { connection: queueConnection, prefix });
+      outages.watch(queue, "Bull Board queue error");
+      queues.push(queue);
+    }
     const app = await createHttpApi({
       store,
       queues,

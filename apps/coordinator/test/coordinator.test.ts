@@ -6,15 +6,17 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { RESULTS_QUEUE, TRIALS_QUEUE, type StudyConfig, type TrialJob } from "@bayestune/protocol";
+import { resultsQueueName, SECRET_ENV, signMessage, TRIALS_QUEUE, type StudyConfig, type TrialJob } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import { startCoordinator, type Coordinator } from "../src/coordinator.js";
+import { cliPath } from "../../../test/support/run-cli.js";
 import {
   capturingLogger,
   cleanUp,
   objective,
   REDIS_URL,
   startSimulatedWorkers,
+  TEST_SECRET,
   testConfig,
   uniquePrefix,
   type SimulatedWorkers,
@@ -60,7 +62,7 @@ describe("startCoordinator", () => {
     const config = testConfig("thirty", { maxTrials: 30 });
     const workers = open(startSimulatedWorkers({ prefix, slots: 4, delayMs: 20 }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     const outcome = await coordinator.done;
     expect(outcome.finished).toBe(30);
     expect(outcome.failed).toBe(0);
@@ -78,7 +80,7 @@ describe("startCoordinator", () => {
     const evaluate = (job: TrialJob) => ({ value: objective(job.params), metrics: { memory_gb: 100 * (job.params["x"] as number) } });
     open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 5, evaluate }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50 }));
     const outcome = await coordinator.done;
     const trials = await storedTrials(config);
     const feasible = trials.filter((t) => (t.metrics?.["memory_gb"] as number) <= 20);
@@ -107,7 +109,7 @@ describe("startCoordinator", () => {
     };
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 5, evaluate }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50 }));
     const outcome = await coordinator.done;
     expect(outcome.best).toBeUndefined();
     const trials = await storedTrials(config);
@@ -126,7 +128,7 @@ describe("startCoordinator", () => {
     const config = testConfig("budget", { maxTrials: 4, fidelity: { min: 100, max: 1000 } });
     open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 10 }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50 }));
     expect(await coordinator.done).toMatchObject({ finished: 4, failed: 0 });
     expect((await storedTrials(config)).map((t) => t.fidelity)).toEqual([1000, 1000, 1000, 1000]);
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -145,12 +147,12 @@ describe("startCoordinator", () => {
     const config = testConfig("asha", { maxTrials: 12, fidelity: { min: 10, max: 90 }, scheduler: { type: "asha" } });
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 30 }));
     const { logger } = capturingLogger();
-    const first = await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 });
+    const first = await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50 });
     // Stop it mid-study, once a promotion has happened, and start another on the same study.
     const deadline = Date.now() + 20_000;
     while (!workers.jobs.some((j) => j.rung > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await first.close();
-    const second = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50 }));
+    const second = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50 }));
     const outcome = await second.done;
     expect(outcome).toMatchObject({ finished: 12, failed: 0 });
 
@@ -190,7 +192,7 @@ describe("startCoordinator", () => {
     await registry.set(`${prefix}:bayestune:worker:idle`, "2", "EX", 60);
     await registry.quit();
     const { logger } = capturingLogger();
-    open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 50, queueAhead: 3 }));
+    open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 50, queueAhead: 3 }));
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const trialsQueue = new Queue(TRIALS_QUEUE, { connection, prefix });
     try {
@@ -209,7 +211,7 @@ describe("startCoordinator", () => {
   it("refuses a negative or fractional queueAhead", async () => {
     prefix = uniquePrefix();
     for (const queueAhead of [-1, 1.5]) {
-      await expect(startCoordinator({ redis: REDIS_URL, prefix, config: testConfig("bad"), queueAhead })).rejects.toThrow(/queueAhead/);
+      await expect(startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config: testConfig("bad"), queueAhead })).rejects.toThrow(/queueAhead/);
     }
   });
 
@@ -218,7 +220,7 @@ describe("startCoordinator", () => {
     const config = testConfig("twice", { maxTrials: 12 });
     const workers = open(startSimulatedWorkers({ prefix, slots: 3, delayMs: 20, duplicateResults: true }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     const outcome = await coordinator.done;
     expect(outcome).toMatchObject({ finished: 12, failed: 0 });
     // The late duplicates of the last trials must not break anything either.
@@ -226,23 +228,31 @@ describe("startCoordinator", () => {
     expectAllComplete(await storedTrials(config), 12, workers);
   });
 
-  it("logs and drops an invalid message on the results queue, and goes on", async () => {
+  it("refuses an unsigned message and a forged result, drops a signed one that fails its schema, and goes on", async () => {
     prefix = uniquePrefix();
     const config = testConfig("invalid", { maxTrials: 6 });
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const results = new Queue(RESULTS_QUEUE, { connection, prefix });
-    await results.add("result", { kind: "result", study: "invalid", trial: -1 }, { jobId: "garbage" });
-    await results.close();
-    await connection.quit();
+    const results = new Queue(resultsQueueName("invalid"), { connection, prefix });
+    const forged = { kind: "result", study: "invalid", trial: 0, rung: 0, state: "complete", value: -12345, durationSeconds: 1, worker: "impostor" };
+    await results.add("result", null, { jobId: "null" });
+    await results.add("result", forged, { jobId: "unsigned" });
+    await results.add("result", signMessage("another-cluster-secret", "worker-message", forged), { jobId: "other-secret" });
+    await results.add("result", signMessage(TEST_SECRET, "worker-message", { kind: "result", study: "invalid", trial: -1 }), { jobId: "garbage" });
     const { logger, records } = capturingLogger();
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     expect(await coordinator.done).toMatchObject({ finished: 6, failed: 0 });
+    const refused = records.filter((r) => r["msg"] === "worker message refused: not signed with this cluster's secret");
+    expect(refused.map((r) => r["jobId"]).sort()).toEqual(["null", "other-secret", "unsigned"]);
+    for (const jobId of ["null", "other-secret", "unsigned"]) expect(await (await results.getJob(jobId))?.getState()).toBe("failed");
     const dropped = records.filter((r) => r["msg"] === "invalid worker message dropped");
     expect(dropped).toHaveLength(1);
     expect(dropped[0]?.["jobId"]).toBe("garbage");
     expect(String(dropped[0]?.["issues"])).toContain("trial");
+    // Trial 0 holds its own result, not the forged -12345.
     expectAllComplete(await storedTrials(config), 6, workers);
+    await results.close();
+    await connection.quit();
   });
 
   it("fails a trial whose job exhausts its attempts as worker-lost, and finishes the study", async () => {
@@ -250,7 +260,7 @@ describe("startCoordinator", () => {
     const config = testConfig("crashing", { maxTrials: 8, maxAttempts: 2 });
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20, crashing: new Set([3]) }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     expect(await coordinator.done).toMatchObject({ finished: 8, failed: 1 });
     const trials = await storedTrials(config);
     expect(trials).toHaveLength(8);
@@ -270,7 +280,7 @@ describe("startCoordinator", () => {
     await store.close();
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
     const { logger } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     expect(await coordinator.done).toMatchObject({ finished: 5, failed: 0, best: { number: 0, value: 0 } });
     expectAllComplete(await storedTrials(config), 5, workers);
   });
@@ -303,7 +313,7 @@ describe("startCoordinator", () => {
     });
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
     const { logger, records } = capturingLogger();
-    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, store: flaky, pollIntervalMs: 100 }));
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, store: flaky, pollIntervalMs: 100 }));
     expect(await coordinator.done).toMatchObject({ finished: 12, failed: 0 });
     expectAllComplete(await storedTrials(config), 12, workers);
     expect(records.filter((record) => record["msg"] === "coordinator step failed; replaying the store and retrying")).toHaveLength(2);
@@ -319,11 +329,11 @@ describe("startCoordinator", () => {
     await writeFile(configFile, JSON.stringify(config));
     const workers = open(startSimulatedWorkers({ prefix, slots: 4, delayMs: 60 }));
 
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "apps/coordinator/src/main.ts", "--redis", REDIS_URL, "--config", configFile, "--prefix", prefix],
-      { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] },
-    );
+    const child = spawn(process.execPath, [cliPath, "coordinator", configFile, "--redis", REDIS_URL, "--prefix", prefix], {
+      cwd: repoRoot,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, [SECRET_ENV]: TEST_SECRET },
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
@@ -338,30 +348,11 @@ describe("startCoordinator", () => {
     expect(before.length).toBeLessThan(maxTrials);
 
     const { logger } = capturingLogger();
-    const coordinator: Coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, config, logger, pollIntervalMs: 100 }));
+    const coordinator: Coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 100 }));
     expect(await coordinator.done).toMatchObject({ finished: maxTrials, failed: 0 });
     const after = await storedTrials(config);
     expectAllComplete(after, maxTrials, workers);
     // The trials stored before the kill keep their params: the restart replays them, it does not redraw them.
     for (const trial of before) expect(after[trial.number]?.params).toEqual(trial.params);
-  });
-
-  it("main exits 2 with one message for a config that does not validate", async () => {
-    prefix = uniquePrefix();
-    const dir = await mkdtemp(join(tmpdir(), "bayestune-coordinator-"));
-    open({ close: () => rm(dir, { recursive: true, force: true }) });
-    const configFile = join(dir, "study.yaml");
-    await writeFile(configFile, "name: bad study\nmaxTrials: 3\n");
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/coordinator/src/main.ts", "--redis", REDIS_URL, "--config", configFile], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    expect(code).toBe(2);
-    expect(stderr).toContain(configFile);
-    expect(stderr).toContain("name");
-    expect(stderr).not.toContain("    at ");
   });
 });

@@ -1,9 +1,9 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
-import { RESULTS_QUEUE, TRIALS_QUEUE } from "@bayestune/protocol";
-import { MemoryStore } from "@bayestune/store";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { REDACTED, resultsQueueName, TRIALS_QUEUE, trialJobFor } from "@bayestune/protocol";
+import { MemoryStore, RedisStore } from "@bayestune/store";
 import { createHttpApi } from "../src/http-api.js";
 import { serveHttpApi } from "../src/serve-http-api.js";
 import { startRedisServer, stopRedisServer } from "../../../test/support/redis-server.js";
@@ -20,7 +20,8 @@ afterEach(async () => {
 async function apiWithOneStudy(extra: { token?: string } = {}) {
   prefix = uniquePrefix();
   const store = new MemoryStore();
-  const config = testConfig("api-study", { maxTrials: 5 });
+  // The command's environment holds secrets that must not leave through the API or Bull Board.
+  const config = testConfig("api-study", { maxTrials: 5, command: { argv: ["python", "train.py"], env: { HF_TOKEN: "hf-secret-value" } } });
   await store.createStudy(config);
   const t0 = await store.createTrial("api-study", { x: 0.5, y: 0 }, "enqueued");
   await store.createTrial("api-study", { x: 0.1, y: 0.2 }, "sampler");
@@ -28,7 +29,7 @@ async function apiWithOneStudy(extra: { token?: string } = {}) {
   await store.finishTrial({ study: "api-study", trial: t0.number, rung: 0, state: "complete", value: 0.04 });
   await store.finishTrial({ study: "api-study", trial: 1, rung: 0, state: "failed", reason: "timeout" });
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queues = [TRIALS_QUEUE, RESULTS_QUEUE].map((name) => new Queue(name, { connection, prefix }));
+  const queues = [TRIALS_QUEUE, resultsQueueName("api-study")].map((name) => new Queue(name, { connection, prefix }));
   const readWorkers = async () => ({ workers: [{ id: "w1", slots: 2, busy: 1, host: "box", gpus: ["0", "1"], startedAt: 0 }], slots: 2, busy: 1 });
   const app = await createHttpApi({ store, queues, dashboard: { readWorkers, refreshMs: 50 }, ...extra });
   cleanups.push(async () => {
@@ -40,13 +41,15 @@ async function apiWithOneStudy(extra: { token?: string } = {}) {
 }
 
 describe("createHttpApi", () => {
-  it("lists studies, and gives a study's config, counts and trials", async () => {
+  it("lists studies, and gives a study's config (its command's env values redacted), counts and trials", async () => {
     const { app, config } = await apiWithOneStudy();
     expect((await app.inject({ url: "/api/studies" })).json()).toEqual({ studies: ["api-study"] });
 
     const study = await app.inject({ url: "/api/studies/api-study" });
     expect(study.statusCode).toBe(200);
-    expect(study.json()).toMatchObject({ name: "api-study", config, counts: { running: 1, complete: 1, failed: 1 } });
+    const redacted = { ...config, command: { ...config.command, env: { HF_TOKEN: REDACTED } } };
+    expect(study.json()).toMatchObject({ name: "api-study", config: redacted, counts: { running: 1, complete: 1, failed: 1 } });
+    expect(study.body).not.toContain("hf-secret-value");
 
     const trials = (await app.inject({ url: "/api/studies/api-study/trials" })).json() as { trials: Array<Record<string, unknown>> };
     expect(trials.trials.map((t) => [t["number"], t["state"]])).toEqual([
@@ -89,15 +92,31 @@ describe("createHttpApi", () => {
     }
   });
 
-  it("serves Bull Board with both queues at /queues", async () => {
-    const { app } = await apiWithOneStudy();
+  it("serves Bull Board with its queues at /queues, a job's command env values redacted", async () => {
+    const { app, config, queues } = await apiWithOneStudy();
     const page = await app.inject({ url: "/queues" });
     expect(page.statusCode).toBe(200);
     expect(page.headers["content-type"]).toContain("text/html");
-    const queues = await app.inject({ url: "/queues/api/queues" });
-    expect(queues.statusCode).toBe(200);
-    const names = (queues.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
-    expect(names).toEqual([RESULTS_QUEUE, TRIALS_QUEUE].sort());
+    const listed = await app.inject({ url: "/queues/api/queues" });
+    expect(listed.statusCode).toBe(200);
+    const names = (listed.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
+    expect(names).toEqual([resultsQueueName("api-study"), TRIALS_QUEUE].sort());
+
+    await queues[0]!.add("trial", trialJobFor(config, 3, { x: 0.2, y: 0 }), { jobId: "api-study-3-0" });
+    const job = await app.inject({ url: `/queues/api/queues/${TRIALS_QUEUE}/api-study-3-0` });
+    expect(job.statusCode).toBe(200);
+    expect((job.json() as { job: { data: { command: unknown } } }).job.data.command).toEqual({ argv: ["python", "train.py"], env: { HF_TOKEN: REDACTED } });
+    const waiting = await app.inject({ url: `/queues/api/queues?activeQueue=${TRIALS_QUEUE}&status=waiting&page=1&jobsPerPage=10` });
+    expect(waiting.body).toContain("api-study-3-0");
+    for (const body of [job.body, waiting.body]) expect(body).not.toContain("hf-secret-value");
+  });
+
+  it("answers only a loopback Host without a token, so that a rebound DNS name reads nothing", async () => {
+    const { app } = await apiWithOneStudy();
+    for (const url of ["/", "/api/studies/api-study", "/queues/api/queues", "/api/dashboard/studies"]) {
+      expect((await app.inject({ url, headers: { host: "rebind.attacker.example:8080" } })).statusCode, url).toBe(403);
+      expect((await app.inject({ url, headers: { host: "127.0.0.1:8080" } })).statusCode, url).toBe(200);
+    }
   });
 
   it("serves the dashboard's pages, their scripts and the data they poll", async () => {
@@ -201,10 +220,25 @@ describe("createHttpApi", () => {
     expect((await app.inject({ url: "/queues/api/queues", cookies: { bayestune_token: "nope" } })).statusCode).toBe(401);
   });
 
-  it("answers 503 while Redis is away, without crashing, and serves again once it is back", async () => {
-    let redis = await startRedisServer();
+  it("shows in Bull Board the trials queue and the results queue of every stored study", async () => {
+    prefix = uniquePrefix();
+    const store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
+    cleanups.push(() => store.close());
+    for (const name of ["study-a", "study-b"]) await store.createStudy(testConfig(name));
+    const api = await serveHttpApi({ redis: REDIS_URL, prefix, port: 0 });
+    cleanups.push(() => api.close());
+    const response = await fetch(`${api.address}/queues/api/queues`, { signal: AbortSignal.timeout(10_000) });
+    const names = ((await response.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
+    expect(names).toEqual([resultsQueueName("study-a"), resultsQueueName("study-b"), TRIALS_QUEUE].sort());
+  });
+
+  it("answers 503 while Redis is away, without crashing, and serves again once it is back; the log hides the password", async () => {
+    const password = "outage-password-1234";
+    let redis = await startRedisServer(["--requirepass", password]);
     const { port, dir } = redis;
-    const api = await serveHttpApi({ redis: redis.url, prefix: "outage", port: 0 });
+    const consoleError = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    cleanups.push(async () => consoleError.mockRestore());
+    const api = await serveHttpApi({ redis: `redis://:${password}@127.0.0.1:${port}`, prefix: "outage", port: 0 });
     cleanups.push(() => api.close());
     cleanups.push(() => stopRedisServer(redis));
     const get = async (path: string) => {
@@ -220,7 +254,11 @@ describe("createHttpApi", () => {
       expect(answer.body["error"], path).toMatch(/^cannot answer now: /);
     }
 
-    redis = await startRedisServer([], { port, dir });
+    redis = await startRedisServer(["--requirepass", password], { port, dir });
     await expect.poll(async () => (await get("/api/studies")).status, { timeout: 10_000 }).toBe(200);
+    const logged = consoleError.mock.calls.map((args) => args.join(" ")).join("\n");
+    expect(logged).toContain(`Redis at redis://:${REDACTED}@127.0.0.1:${port} unreachable`);
+    expect(logged).toContain(`Redis at redis://:${REDACTED}@127.0.0.1:${port} is back`);
+    expect(logged).not.toContain(password);
   });
 });

@@ -7,10 +7,13 @@ export type WorkerErrorCode = "INVALID_JOB" | "INVALID_OPTIONS";
 /** Base of the worker's typed errors; messages say what must hold and what was received. */
 export class WorkerError extends Error {
   readonly code: WorkerErrorCode;
+  /** The message without its "bayestune worker: " namespace, for a front end that prints its own. */
+  readonly detail: string;
   constructor(code: WorkerErrorCode, message: string, options?: { cause?: unknown }) {
     super(`bayestune worker: ${message}`, options);
     this.name = new.target.name;
     this.code = code;
+    this.detail = message;
   }
 }
 

@@ -4,11 +4,17 @@ import { fileURLToPath } from "node:url";
 
 /** What runTrial reports of the process groups it starts and reaps. */
 export interface ProcessGroupTracker {
-  add(pgid: number): void;
+  /** `tag`: the job's process tag (trial-processes.ts), carried also by the processes that left the group. */
+  add(pgid: number, tag: string): void;
   remove(pgid: number): void;
 }
 
 export interface OrphanGuard extends ProcessGroupTracker {
+  /**
+   * Resolves once the guard listens (or failed to start): a process that dies before
+   * then leaves its trials unguarded, so start none before it.
+   */
+  ready: Promise<void>;
   /** Ends the guard without killing anything: the worker stopped its trials itself. */
   close(): void;
 }
@@ -21,8 +27,14 @@ const GUARD_SCRIPT = fileURLToPath(new URL("./orphan-guard-process.js", import.m
  * there is no guard and the tracker does nothing.
  */
 export function startOrphanGuard(): OrphanGuard {
-  if (!existsSync(GUARD_SCRIPT)) return { add() {}, remove() {}, close() {} };
+  if (!existsSync(GUARD_SCRIPT)) return { ready: Promise.resolve(), add() {}, remove() {}, close() {} };
   const guard: ChildProcess = fork(GUARD_SCRIPT, [], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  // A guard that boots after its worker died sees neither the groups nor the channel close.
+  const ready = new Promise<void>((resolve) => {
+    guard.once("message", () => resolve());
+    guard.once("exit", () => resolve());
+    guard.once("error", () => resolve());
+  });
   // Neither the guard nor its channel may keep the worker's event loop alive.
   guard.unref();
   guard.channel?.unref();
@@ -30,7 +42,8 @@ export function startOrphanGuard(): OrphanGuard {
     if (guard.connected) guard.send(message, () => undefined);
   };
   return {
-    add: (pgid) => send({ add: pgid }),
+    ready,
+    add: (pgid, tag) => send({ add: pgid, tag }),
     remove: (pgid) => send({ remove: pgid }),
     close() {
       send({ bye: true });

@@ -29,30 +29,28 @@ export function parseMetricLine(text: string): ParsedMetricLine | undefined {
   const raw = parseJsonAllowingNonFinite(trimmed);
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
 
+  // Every line of a script that reports each step passes here (millions of them), so the
+  // parsed object is edited in place and read with for-in: no entries arrays, no copies.
+  const fields = raw as Record<string, unknown>;
   const nonFinite: Record<string, string> = {};
-  const candidate: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key in fields) {
+    const value = fields[key];
     if (typeof value === "number" && !Number.isFinite(value)) {
       nonFinite[key] = String(value);
-      candidate[key] = null;
-    } else {
-      candidate[key] = value;
+      fields[key] = null;
     }
   }
-  const parsed = MetricLine.safeParse(candidate);
+  const parsed = MetricLine.safeParse(fields);
   if (!parsed.success) return undefined;
 
   const metrics: Record<string, number | null> = {};
-  for (const [key, value] of Object.entries(parsed.data)) {
-    if (!RESERVED_KEYS.has(key)) metrics[key] = value as number | null;
+  for (const key in parsed.data) {
+    if (!RESERVED_KEYS.has(key)) metrics[key] = parsed.data[key] as number | null;
   }
-  return {
-    ...(parsed.data.step === undefined ? {} : { step: parsed.data.step }),
-    final: parsed.data.final === true,
-    ...(parsed.data.checkpoint === undefined ? {} : { checkpoint: parsed.data.checkpoint }),
-    metrics,
-    nonFinite,
-  };
+  const line: ParsedMetricLine = { final: parsed.data.final === true, metrics, nonFinite };
+  if (parsed.data.step !== undefined) line.step = parsed.data.step;
+  if (parsed.data.checkpoint !== undefined) line.checkpoint = parsed.data.checkpoint;
+  return line;
 }
 
 function parseJsonAllowingNonFinite(text: string): unknown {

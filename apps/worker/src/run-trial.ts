@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
+import { join, resolve as resolvePath } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
   formatZodIssues,
@@ -17,14 +18,21 @@ import type { ProcessGroupTracker } from "./orphan-guard.js";
 import { TailBuffer } from "./tail-buffer.js";
 import { prepareTrialDir } from "./trial-dir.js";
 import { buildTrialEnv } from "./trial-env.js";
+import { newProcessTag, signalTaggedProcesses } from "./trial-processes.js";
 
 export interface RunTrialOptions {
   /** Worker id, written into the result. */
   worker: string;
   /** GPU(s) assigned to the trial; becomes CUDA_VISIBLE_DEVICES. @defaultValue unset, the parent's value is kept */
   gpu?: string;
-  /** A per-job directory is created under it, holding params.json and the script's checkpoints. */
+  /** A per-job directory is created under it, holding params.json and the script's own files. */
   workDir: string;
+  /**
+   * Each trial gets a checkpoint directory of its own under it (BAYESTUNE_CHECKPOINT_DIR).
+   * A promotion may run on another machine, so on a cluster it is a directory every
+   * worker shares (a network file system). @defaultValue `${workDir}/checkpoints`: this machine's alone
+   */
+  checkpointDir?: string;
   /** Called for every stdout metric line with a `step`; what it throws is swallowed, never failing the run. */
   onProgress?: (event: ProgressEvent) => void;
   /** Told each process group the trial leads, when it starts and once it is reaped (the worker's orphan guard). */
@@ -48,7 +56,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 const PIPE_DRAIN_MS = 2_000;
 
-type ResolvedOptions = Required<Pick<RunTrialOptions, "worker" | "workDir" | "killGraceMs" | "maxLineBytes" | "stderrTailBytes">> &
+type ResolvedOptions = Required<
+  Pick<RunTrialOptions, "worker" | "workDir" | "checkpointDir" | "killGraceMs" | "maxLineBytes" | "stderrTailBytes">
+> &
   Pick<RunTrialOptions, "gpu" | "onProgress" | "signal" | "groups">;
 
 /**
@@ -60,7 +70,12 @@ type ResolvedOptions = Required<Pick<RunTrialOptions, "worker" | "workDir" | "ki
  *   or its command template ("invalid-job", nothing spawned).
  * - The child leads its own process group; on timeout or abort the whole group gets
  *   SIGTERM, then SIGKILL after `killGraceMs`; when the child exits, members it left
- *   behind are killed too, so no GPU memory outlives the trial.
+ *   behind are killed too, so no GPU memory outlives the trial. On Linux the same
+ *   holds for descendants that left the group (setsid): every process of the job
+ *   carries its process tag (trial-processes.ts).
+ * - A job that names a checkpoint this machine does not have fails "checkpoint-missing"
+ *   before anything is spawned: starting over from scratch would silently waste the
+ *   rungs already trained.
  * - No timer or listener survives the returned promise.
  *
  * @throws InvalidOptionsError when an option is out of range.
@@ -112,16 +127,28 @@ export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise
     if (error instanceof InvalidJobError) return failed({ state: "failed", reason: "invalid-job", message: error.message });
     throw error;
   }
+  const cwd = valid.command.cwd ?? process.cwd();
+  if (valid.checkpoint !== undefined && !(await exists(resolvePath(cwd, valid.checkpoint)))) {
+    return failed({
+      state: "failed",
+      reason: "checkpoint-missing",
+      message:
+        `checkpoint ${JSON.stringify(valid.checkpoint)} to resume rung ${valid.rung} from does not exist on worker ${opts.worker}: ` +
+        "the previous rung most likely ran on another machine. Give every worker the same shared --checkpoint-dir " +
+        "(a network file system) and save checkpoints under BAYESTUNE_CHECKPOINT_DIR",
+    });
+  }
   if (opts.signal?.aborted === true) {
     return failed({ state: "failed", reason: "cancelled", message: "cancelled before the process was started" });
   }
 
-  const paths = await prepareTrialDir(opts.workDir, valid);
-  const env = buildTrialEnv(valid, paths, opts.gpu, process.env);
+  const paths = await prepareTrialDir(opts.workDir, opts.checkpointDir, valid);
+  const processTag = newProcessTag();
+  const env = buildTrialEnv(valid, paths, opts.gpu, processTag, process.env);
   const nul = findNul(argv, env);
   // spawn() would throw on it; it comes from the job (a param value, command.env), not from the worker.
   if (nul !== undefined) return failed({ state: "failed", reason: "invalid-job", message: `${nul} must not contain a NUL character` });
-  const supervised = await supervise(argv, { cwd: valid.command.cwd ?? process.cwd(), env }, valid, opts);
+  const supervised = await supervise(argv, { cwd, env }, processTag, valid, opts);
 
   if (supervised.kind === "spawn-failed") {
     const program = argv[0] ?? "";
@@ -154,6 +181,7 @@ type Supervised =
 function supervise(
   argv: readonly string[],
   spawnOptions: { cwd: string; env: NodeJS.ProcessEnv },
+  processTag: string,
   job: TrialJob,
   opts: ResolvedOptions,
 ): Promise<Supervised> {
@@ -197,22 +225,27 @@ function supervise(
     let timeoutTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
+    // The sweep of the job's tagged processes once the child has exited; the result waits for it.
+    let swept: Promise<unknown> = Promise.resolve();
 
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
+    /** The child's process group, and the processes of the job that left it. */
+    const killJob = (signal: NodeJS.Signals): Promise<unknown> => {
+      if (child.pid === undefined) return Promise.resolve();
       try {
         process.kill(-child.pid, signal);
       } catch {
         // ESRCH: the group is already gone.
       }
+      // The group's members got the signal already; a second SIGTERM could cut short their own shutdown.
+      return signalTaggedProcesses(processTag, signal, child.pid);
     };
     const stop = (reason: NonNullable<ProcessOutcome["stoppedBy"]>): void => {
       if (stoppedBy !== undefined || exit !== undefined) return;
       stoppedBy = reason;
-      killGroup("SIGTERM");
+      void killJob("SIGTERM");
       graceTimer = setTimeout(() => {
         sentSigkill = true;
-        killGroup("SIGKILL");
+        void killJob("SIGKILL");
       }, opts.killGraceMs);
     };
     const onAbort = (): void => stop("cancelled");
@@ -233,7 +266,7 @@ function supervise(
       cleanUp();
       if (child.pid !== undefined) opts.groups?.remove(child.pid);
       stdout.end();
-      resolve({
+      const ended: Supervised = {
         kind: "ended",
         outcome: {
           ...exit,
@@ -245,7 +278,8 @@ function supervise(
           stderrTail: stderr.toString(),
         },
         checkpoint,
-      });
+      };
+      void swept.then(() => resolve(ended));
     };
 
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -269,13 +303,13 @@ function supervise(
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
       // Members the leader left behind (a data loader, a torchrun worker) would hold the GPU and the pipes.
-      killGroup("SIGKILL");
+      swept = killJob("SIGKILL");
       drainTimer = setTimeout(settle, PIPE_DRAIN_MS);
     });
     child.once("close", settle);
 
     if (child.pid !== undefined) {
-      opts.groups?.add(child.pid);
+      opts.groups?.add(child.pid, processTag);
       timeoutTimer = setTimeout(() => stop("timeout"), Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       // An abort during the awaits before the spawn fired no listener.
@@ -285,9 +319,13 @@ function supervise(
 }
 
 function resolveOptions(options: RunTrialOptions): ResolvedOptions {
+  if (typeof options.workDir !== "string" || options.workDir.length === 0) {
+    throw new InvalidOptionsError(`workDir must be a non-empty path, got ${JSON.stringify(options.workDir)}`);
+  }
   const resolved: ResolvedOptions = {
     worker: options.worker,
     workDir: options.workDir,
+    checkpointDir: options.checkpointDir ?? join(options.workDir, "checkpoints"),
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
     maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes,
     stderrTailBytes: options.stderrTailBytes ?? DEFAULTS.stderrTailBytes,
@@ -299,8 +337,8 @@ function resolveOptions(options: RunTrialOptions): ResolvedOptions {
   if (typeof resolved.worker !== "string" || resolved.worker.length === 0) {
     throw new InvalidOptionsError(`worker must be a non-empty string, got ${JSON.stringify(resolved.worker)}`);
   }
-  if (typeof resolved.workDir !== "string" || resolved.workDir.length === 0) {
-    throw new InvalidOptionsError(`workDir must be a non-empty path, got ${JSON.stringify(resolved.workDir)}`);
+  if (typeof resolved.checkpointDir !== "string" || resolved.checkpointDir.length === 0) {
+    throw new InvalidOptionsError(`checkpointDir must be a non-empty path when given, got ${JSON.stringify(resolved.checkpointDir)}`);
   }
   if (resolved.gpu !== undefined && resolved.gpu.length === 0) {
     throw new InvalidOptionsError(`gpu must be a non-empty string such as "0" or "0,1" when given, got ""`);
@@ -323,6 +361,13 @@ async function assertDirectory(path: string): Promise<void> {
     () => false,
   );
   if (!isDirectory) throw new InvalidJobError(`command.cwd must be an existing directory, got ${JSON.stringify(path)}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function findNul(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {

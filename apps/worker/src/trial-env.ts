@@ -1,11 +1,13 @@
 import { CHILD_ENV, CHILD_PARAM_PREFIX, childParamVariable, type TrialJob } from "@bayestune/protocol";
 import { formatParamValue } from "./command-template.js";
 import type { TrialPaths } from "./trial-dir.js";
+import { PROCESS_TAG_ENV } from "./trial-processes.js";
 
 /**
  * The training process's environment: the worker's own, then `command.env`, then
  * what the worker owns (the CHILD_ENV variables, one `BAYESTUNE_PARAM_*` per
- * parameter, `CUDA_VISIBLE_DEVICES` when a GPU is assigned), later ones winning.
+ * parameter, `CUDA_VISIBLE_DEVICES` when a GPU is assigned, the job's process tag),
+ * later ones winning.
  *
  * Trial variables inherited from the worker's environment are removed first, so a
  * worker started from inside a trial never leaks, say, a stale checkpoint.
@@ -16,6 +18,7 @@ export function buildTrialEnv(
   job: TrialJob,
   paths: TrialPaths,
   gpu: string | undefined,
+  processTag: string,
   parentEnv: Readonly<NodeJS.ProcessEnv>,
 ): NodeJS.ProcessEnv {
   const trialVariables = new Set<string>(Object.values(CHILD_ENV));
@@ -35,7 +38,9 @@ export function buildTrialEnv(
   if (job.checkpoint !== undefined) env[CHILD_ENV.checkpoint] = job.checkpoint;
   env[CHILD_ENV.trialDir] = paths.trialDir;
   env[CHILD_ENV.stopFile] = paths.stopFile;
+  env[CHILD_ENV.checkpointDir] = paths.checkpointDir;
   for (const [name, value] of Object.entries(job.params)) env[childParamVariable(name)] = formatParamValue(value);
   if (gpu !== undefined) env["CUDA_VISIBLE_DEVICES"] = gpu;
+  env[PROCESS_TAG_ENV] = processTag;
   return env;
 }

@@ -1,13 +1,18 @@
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import {
+  checkSecret,
   formatZodIssues,
-  RESULTS_QUEUE,
+  redactRedisUrl,
+  RedisOutageLog,
+  resultsQueueName,
+  signMessage,
   TRIALS_QUEUE,
   TrialJob,
-  trialJobId,
+  trialQueueIds,
   type ProgressEvent,
   type TrialResult,
   type WorkerMessage,
@@ -15,7 +20,10 @@ import {
   workerRegistrationKey,
 } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
+import { screenJob } from "./screen-job.js";
+import { checkCheckpointRoot } from "./checkpoint-root.js";
 import { startOrphanGuard } from "./orphan-guard.js";
+import { ProgressCoalescer } from "./progress-coalescer.js";
 import { runTrial } from "./run-trial.js";
 
 export interface StartWorkerOptions {
@@ -29,6 +37,24 @@ export interface StartWorkerOptions {
   slots?: number;
   /** A per-job directory is created under it. */
   workDir: string;
+  /**
+   * The root of the trials' checkpoint directories (BAYESTUNE_CHECKPOINT_DIR), shared by
+   * every worker of the cluster (a network file system), so that a promoted rung resumes
+   * on whichever machine it lands. Checked at start: it must exist and be writable.
+   * @defaultValue `${workDir}/checkpoints`: this machine's alone; a promotion landing on another worker fails "checkpoint-missing"
+   */
+  checkpointDir?: string;
+  /**
+   * Least time between two progress reports posted for one trial: a script may print a
+   * metric line per step, and only the newest of each interval is posted (the last one
+   * always, before the result). @defaultValue 1000
+   */
+  progressIntervalMs?: number;
+  /**
+   * The cluster's shared secret (BAYESTUNE_SECRET): the worker runs only trial jobs the
+   * coordinator signed with it, and signs its own progress reports and results with it.
+   */
+  secret: string;
   /** Written into every result and into the registration key ({@link workerRegistrationKey}). @defaultValue `${hostname()}-${process.pid}` */
   id?: string;
   /** JSON-lines logger. @defaultValue pino to stdout */
@@ -55,17 +81,30 @@ const REGISTRATION_REFRESH_MS = 5_000;
  * stalled-job checker; more and it is most likely the job that kills its worker, and it fails.
  */
 const MAX_STALLED_COUNT = 2;
+/**
+ * Progress is posted with a BullMQ priority and results without: BullMQ hands out the
+ * plain wait list before any prioritized job, so that a result never waits behind
+ * progress, however much of it is queued. A trial's last report is posted plain, just
+ * before its result, so that the two keep their order.
+ */
+const PROGRESS_PRIORITY = 1;
 
 /**
  * Starts a worker that pulls trial jobs from TRIALS_QUEUE, runs each with {@link runTrial}
- * on a free slot, and posts progress and results to RESULTS_QUEUE.
+ * on a free slot, and posts progress and results to the study's results queue
+ * ({@link resultsQueueName}), all of them signed with the shared secret.
  *
  * Contract:
- * - The result is added (job ID `${trialJobId}-result`) before the trial job completes:
- *   delivery is at least once, and a result posted twice is deduplicated by its ID.
- * - A payload that fails the TrialJob schema but names its study, trial and rung gets a
- *   failed result with reason "invalid-job"; one that does not fails with an
- *   UnrecoverableError, never retried. Neither stops the worker.
+ * - Only a job signed with the secret, under the ID {@link trialQueueIds} gives it, is
+ *   run; any other (hand-made, edited, copied under another ID, unreadable) is refused:
+ *   logged once and failed with an UnrecoverableError, no result posted, so that it can
+ *   neither run a program nor fail the trial it names.
+ * - The result is added (job ID `trialQueueIds(...).result`, kept after it is consumed)
+ *   before the trial job completes: delivery is at least once, and a result posted twice
+ *   is deduplicated by its ID. A job whose result exists already (a job handed out again
+ *   after its lock expired in a Redis outage) completes without running its command again.
+ * - A signed payload that fails the TrialJob schema (a coordinator of another version) gets
+ *   a failed result with reason "invalid-job". Nothing of the above stops the worker.
  * - A job whose worker dies is moved back to wait by BullMQ's stalled-job checker (run by
  *   every worker every `lockDurationMs`) and retried by another worker.
  * - While it runs, the worker keeps a {@link WorkerRegistration} under
@@ -76,9 +115,24 @@ const MAX_STALLED_COUNT = 2;
  */
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
   const opts = resolveOptions(options);
+  if (opts.checkpointDir !== undefined) await checkCheckpointRoot(opts.checkpointDir);
   const logger = (options.logger ?? pino()).child({ worker: opts.id });
   const connection: ConnectionOptions = { url: opts.redis, maxRetriesPerRequest: null };
-  const results = new Queue<WorkerMessage>(RESULTS_QUEUE, { connection, prefix: opts.prefix });
+  // One connection for every study's results queue, however many studies share the pool.
+  const resultsConnection = new Redis(opts.redis, { maxRetriesPerRequest: null });
+  // Every connection's errors go to it: an outage is logged once, not once per reconnection attempt.
+  const outages = new RedisOutageLog(opts.redis, logger);
+  outages.watch(resultsConnection, "results connection error");
+  const resultsQueues = new Map<string, Queue<WorkerMessage>>();
+  const resultsQueue = (study: string): Queue<WorkerMessage> => {
+    let queue = resultsQueues.get(study);
+    if (queue === undefined) {
+      queue = new Queue<WorkerMessage>(resultsQueueName(study), { connection: resultsConnection, prefix: opts.prefix });
+      outages.watch(queue, `results queue error (study ${study})`);
+      resultsQueues.set(study, queue);
+    }
+    return queue;
+  };
   const freeGpus = [...opts.gpus];
   const running = new Set<AbortController>();
   // Jobs on this worker's slots, from BullMQ handing one over until it is handed back.
@@ -87,12 +141,27 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   // Kills the trials' process groups if this process dies without stopping them (kill -9).
   const guard = startOrphanGuard();
 
-  const post = async (name: "progress" | "result", message: WorkerMessage, jobId: string): Promise<void> => {
-    await results.add(name, message, { jobId });
+  /** Results stay in the queue once consumed: a result there means the (trial, rung) must not run again. */
+  const post = async (name: "progress" | "result", message: WorkerMessage, jobId: string, priority?: number): Promise<void> => {
+    const signed = signMessage(opts.secret, "worker-message", message);
+    const keep = name === "result" ? { removeOnComplete: false } : { removeOnComplete: true };
+    await resultsQueue(message.study).add(name, signed, { jobId, ...keep, ...(priority === undefined ? {} : { priority }) });
   };
 
   const runJob = async (job: Job, token?: string): Promise<{ state: TrialResult["state"]; value?: number }> => {
     if (closing) return requeue(job, token);
+    const screened = screenJob(job.id, job.data, opts.secret);
+    if (screened.kind === "refused") {
+      logger.warn({ jobId: job.id, why: screened.why }, "trial job refused");
+      throw new JobRefusedError(`refused: ${screened.why}`);
+    }
+    const ids = trialQueueIds(opts.secret, screened.study, screened.trial, screened.rung);
+    const earlier = await resultsQueue(screened.study).getJob(ids.result);
+    if (earlier !== undefined) {
+      logger.info({ jobId: job.id, study: screened.study, trial: screened.trial, rung: screened.rung }, "trial has a result already; not run again");
+      const { state, value } = earlier.data as TrialResult;
+      return value === undefined ? { state } : { state, value };
+    }
     const parsed = TrialJob.safeParse(job.data);
     if (!parsed.success) {
       logger.warn({ jobId: job.id, issues: formatZodIssues(parsed.error, "trial job") }, "invalid trial job");
@@ -100,7 +169,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     const gpu = freeGpus.pop();
     const controller = new AbortController();
     running.add(controller);
-    const pendingProgress = new Set<Promise<void>>();
+    const progress = new ProgressCoalescer({
+      intervalMs: opts.progressIntervalMs,
+      // The trial's last report goes without a priority, in order before its result, under an
+      // ID of its own: the same report may wait in the queue with a priority already.
+      post: (event, last) =>
+        last ? post("progress", event, `${ids.progress(event.step)}-last`) : post("progress", event, ids.progress(event.step), PROGRESS_PRIORITY),
+      onError: (error, event) => logger.warn({ jobId: job.id, step: event.step, err: error }, "progress not posted"),
+    });
     const startedAt = performance.now();
     const identity = parsed.success ? { study: parsed.data.study, trial: parsed.data.trial, rung: parsed.data.rung } : {};
     if (parsed.success) logger.info({ jobId: job.id, ...identity, gpu, attempt: job.attemptsMade + 1 }, "trial started");
@@ -111,17 +187,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       result = await runTrial(parsed.success ? parsed.data : (job.data as TrialJob), {
         worker: opts.id,
         workDir: opts.workDir,
+        ...(opts.checkpointDir === undefined ? {} : { checkpointDir: opts.checkpointDir }),
         signal: controller.signal,
         groups: guard,
         ...(gpu === undefined ? {} : { gpu }),
-        onProgress: (event: ProgressEvent) => {
-          const id = `${trialJobId(event.study, event.trial, event.rung)}-p${event.step}`;
-          const posting = post("progress", event, id).catch((error: unknown) => {
-            logger.warn({ jobId: job.id, step: event.step, err: error }, "progress not posted");
-          });
-          pendingProgress.add(posting);
-          void posting.finally(() => pendingProgress.delete(posting));
-        },
+        onProgress: (event: ProgressEvent) => progress.report(event),
       });
     } catch (error) {
       if (error instanceof InvalidJobError) {
@@ -133,14 +203,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     } finally {
       running.delete(controller);
       if (gpu !== undefined) freeGpus.push(gpu);
+      await progress.flush();
     }
-    await Promise.all(pendingProgress);
 
     if (closing && result.state === "failed" && result.reason === "cancelled") {
       logger.info({ jobId: job.id, ...identity }, "trial cancelled by shutdown; job put back to wait");
       return requeue(job, token);
     }
-    await post("result", result, `${trialJobId(result.study, result.trial, result.rung)}-result`);
+    await post("result", result, ids.result);
     logger.info(
       {
         jobId: job.id,
@@ -180,20 +250,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     maxStalledCount: MAX_STALLED_COUNT,
     autorun: false,
   });
-  // Without a listener, an EventEmitter 'error' (a lost connection) would crash the process.
-  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  outages.watch(worker, "worker error");
   worker.on("failed", (job, error) => {
-    if (job !== undefined) logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, err: error }, "trial job failed");
+    // A refused job was logged when it was refused.
+    if (job !== undefined && !(error instanceof JobRefusedError)) logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, err: error }, "trial job failed");
   });
 
-  // BullMQ's own client of the results queue, so that the worker needs no Redis library of its own.
-  const redis = await results.getBackend().client;
+  const redis = resultsConnection;
   const key = workerRegistrationKey(opts.prefix, opts.id);
   const startedAt = Date.now();
   const host = hostname();
   const register = async (): Promise<void> => {
     const registration: WorkerRegistration = { slots: opts.slots, busy, host, gpus: opts.gpus, startedAt };
-    await redis.set(key, JSON.stringify(registration), { PX: REGISTRATION_TTL_MS });
+    await redis.set(key, JSON.stringify(registration), "PX", REGISTRATION_TTL_MS);
   };
   // One write at a time, in order, so that an older busy count never lands after a newer one;
   // close() waits for the chain, so that no write brings the key back after its delete. At most
@@ -213,6 +282,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   };
   // Before the first job can start: a worker that cannot register does not start.
   await register();
+  await guard.ready;
   const heartbeat = setInterval(refreshRegistration, REGISTRATION_REFRESH_MS);
 
   void worker.run().catch((error: unknown) => logger.error({ err: error }, "worker stopped"));
@@ -229,13 +299,19 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     for (const controller of running) controller.abort();
     await workerClosed;
     guard.close();
-    await results.close();
+    for (const queue of resultsQueues.values()) await queue.close();
+    await resultsConnection.quit().catch(() => resultsConnection.disconnect());
     logger.info("worker closed");
   };
   return {
     id: opts.id,
     close: () => (closed ??= close()),
   };
+}
+
+/** A job the worker will not run (see screenJob); failed for good, never retried. */
+class JobRefusedError extends UnrecoverableError {
+  override readonly name = "JobRefusedError";
 }
 
 /**
@@ -253,8 +329,11 @@ interface ResolvedOptions {
   gpus: string[];
   slots: number;
   workDir: string;
+  secret: string;
   id: string;
   lockDurationMs: number;
+  checkpointDir: string | undefined;
+  progressIntervalMs: number;
 }
 
 function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
@@ -265,11 +344,14 @@ function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
     gpus,
     slots: gpus.length > 0 ? gpus.length : (options.slots ?? 1),
     workDir: options.workDir,
+    secret: options.secret,
     id: options.id ?? `${hostname()}-${process.pid}`,
     lockDurationMs: options.lockDurationMs ?? 30_000,
+    checkpointDir: options.checkpointDir,
+    progressIntervalMs: options.progressIntervalMs ?? 1_000,
   };
   if (typeof resolved.redis !== "string" || !/^rediss?:\/\//.test(resolved.redis)) {
-    throw new InvalidOptionsError(`redis must be a redis:// or rediss:// URL, got ${JSON.stringify(resolved.redis)}`);
+    throw new InvalidOptionsError(`redis must be a redis:// or rediss:// URL, got ${JSON.stringify(typeof resolved.redis === "string" ? redactRedisUrl(resolved.redis) : resolved.redis)}`);
   }
   if (typeof resolved.prefix !== "string" || resolved.prefix.length === 0) {
     throw new InvalidOptionsError(`prefix must be a non-empty string, got ${JSON.stringify(resolved.prefix)}`);
@@ -288,11 +370,25 @@ function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
   if (typeof resolved.workDir !== "string" || resolved.workDir.length === 0) {
     throw new InvalidOptionsError(`workDir must be a non-empty path, got ${JSON.stringify(resolved.workDir)}`);
   }
+  if (typeof resolved.secret !== "string") {
+    throw new InvalidOptionsError(`secret must be the cluster's shared secret (a string), got ${typeof resolved.secret}`);
+  }
+  try {
+    checkSecret(resolved.secret);
+  } catch (error) {
+    throw new InvalidOptionsError((error as Error).message, { cause: error });
+  }
   if (typeof resolved.id !== "string" || resolved.id.length === 0) {
     throw new InvalidOptionsError(`id must be a non-empty string, got ${JSON.stringify(resolved.id)}`);
   }
   if (!Number.isInteger(resolved.lockDurationMs) || resolved.lockDurationMs < 500) {
     throw new InvalidOptionsError(`lockDurationMs must be an integer >= 500, got ${resolved.lockDurationMs}`);
+  }
+  if (resolved.checkpointDir !== undefined && (typeof resolved.checkpointDir !== "string" || resolved.checkpointDir.length === 0)) {
+    throw new InvalidOptionsError(`checkpointDir must be a non-empty path when given, got ${JSON.stringify(resolved.checkpointDir)}`);
+  }
+  if (!Number.isFinite(resolved.progressIntervalMs) || resolved.progressIntervalMs < 0) {
+    throw new InvalidOptionsError(`progressIntervalMs must be a finite number >= 0, got ${resolved.progressIntervalMs}`);
   }
   return resolved;
 }

@@ -1,5 +1,5 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { getEventListeners } from "node:events";
 import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
@@ -7,9 +7,11 @@ import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isDead } from "../../../test/support/processes.js";
 import { CHILD_ENV, TrialResult, type ProgressEvent, type TrialJob, type TrialJobInput } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "../src/errors.js";
 import { runTrial, type RunTrialOptions } from "../src/run-trial.js";
+import { PROCESS_TAG_ENV } from "../src/trial-processes.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const node = (script: string, ...args: string[]): string[] => [process.execPath, fixture(script), ...args];
@@ -41,27 +43,16 @@ async function run(trialJob: TrialJob, options: Partial<RunTrialOptions> = {}): 
   return result;
 }
 
-/**
- * Dead means no such process, or a zombie: when the grandchild's parent dies first it
- * is reparented to PID 1, and in some containers PID 1 never reaps, so its zombie
- * stays visible to kill(pid, 0) though it holds no memory and runs nothing.
- */
-function isDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") === true;
-  } catch {
-    return true;
-  }
-}
 
 async function waitForFile(path: string): Promise<string> {
   for (let i = 0; i < 200 && !existsSync(path); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   return readFile(path, "utf8");
+}
+
+/** Polls for a process's end: a SIGKILL is delivered asynchronously. */
+async function diesSoon(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && !isDead(pid); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+  return isDead(pid);
 }
 
 const activeTimers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
@@ -106,10 +97,12 @@ describe("runTrial", () => {
     const cwd = await mkdtemp(join(tmpdir(), "bayestune-cwd-"));
     try {
       const argv = ["python3", fixture("echo-params.py"), "--lr={lr}", "--bs={batch_size}", "--opt={opt.name}", "--tie={tie}", "--warmup={warmup}", "--steps={fidelity}", "{{literal}}"];
+      const checkpoint = join(cwd, "rung0.pt");
+      await writeFile(checkpoint, "");
       const trialJob = job(argv, {
         params,
         fidelity: 1500,
-        checkpoint: "/ckpt/rung0",
+        checkpoint,
         rung: 2,
         command: { argv, cwd, env: { EXTRA: "yes", CUDA_VISIBLE_DEVICES: "7" } },
       });
@@ -136,14 +129,16 @@ describe("runTrial", () => {
         [CHILD_ENV.trial]: "7",
         [CHILD_ENV.rung]: "2",
         [CHILD_ENV.fidelity]: "1500",
-        [CHILD_ENV.checkpoint]: "/ckpt/rung0",
+        [CHILD_ENV.checkpoint]: checkpoint,
         [CHILD_ENV.trialDir]: trialDir,
+        [CHILD_ENV.checkpointDir]: join(workDir, "checkpoints", "s1", "7"),
         [CHILD_ENV.paramsFile]: join(trialDir, "params.json"),
         [CHILD_ENV.stopFile]: join(trialDir, "STOP"),
         CUDA_VISIBLE_DEVICES: "1,3",
         EXTRA: "yes",
         PYTHONUNBUFFERED: "1",
       });
+      expect(seen.env[PROCESS_TAG_ENV]).toMatch(/^[0-9a-f]{32}$/);
       expect(seen.cwd).toBe(cwd);
     } finally {
       await rm(cwd, { recursive: true, force: true });
@@ -188,18 +183,40 @@ describe("runTrial", () => {
     }
   });
 
-  it("does not wait for a grandchild that left the process group and holds stdout open", async () => {
+  it("does not wait for a grandchild that left the process group and holds stdout open, and kills it", async () => {
     const pidFile = join(workDir, "escaped.pid");
     try {
       const startedAt = Date.now();
       const result = await run(job(node("escape-group.mjs", pidFile)));
       expect(result).toMatchObject({ state: "complete", value: 0.5 });
       expect(Date.now() - startedAt).toBeLessThan(5000);
+      expect(await diesSoon(Number(await waitForFile(pidFile)))).toBe(true);
     } finally {
       const escaped = Number(await waitForFile(pidFile));
       if (escaped > 0 && !isDead(escaped)) process.kill(escaped, "SIGKILL");
     }
   });
+
+  it.runIf(process.platform === "linux").each(["exit", "timeout"] as const)(
+    "kills a grandchild that called setsid when the trial ends by its %s",
+    async (end) => {
+      const infoFile = join(workDir, "setsid.info");
+      const argv = ["/bin/sh", fixture("setsid-grandchild.sh"), infoFile, end === "exit" ? "exit" : "hang"];
+      let pid = 0;
+      try {
+        const result = await run(job(argv, end === "exit" ? {} : { timeoutSeconds: 1 }));
+        expect(result).toMatchObject(end === "exit" ? { state: "complete" } : { state: "failed", reason: "timeout" });
+        // "pid pgrp": leading a group of its own proves it left the trial's.
+        const [escaped, group] = (await waitForFile(infoFile)).trim().split(" ").map(Number);
+        pid = escaped ?? 0;
+        expect(pid).toBeGreaterThan(0);
+        expect(group).toBe(pid);
+        expect(await diesSoon(pid), "the setsid grandchild outlived the trial").toBe(true);
+      } finally {
+        if (pid > 0 && !isDead(pid)) process.kill(pid, "SIGKILL");
+      }
+    },
+  );
 
   it("kills the whole process group at the timeout, grandchild included, and leaks no timer", async () => {
     const pidFile = join(workDir, "grandchild.pid");
@@ -218,12 +235,13 @@ describe("runTrial", () => {
 
   it("escalates to SIGKILL after the grace period when the child ignores SIGTERM", async () => {
     const pidFile = join(workDir, "grandchild.pid");
-    const result = await run(job(node("hang-with-grandchild.mjs", pidFile, "ignore-sigterm"), { timeoutSeconds: 0.3 }), {
+    // A timeout long enough for node to start and install its handler on a loaded machine.
+    const result = await run(job(node("hang-with-grandchild.mjs", pidFile, "ignore-sigterm"), { timeoutSeconds: 1.5 }), {
       killGraceMs: 200,
     });
     expect(result).toMatchObject({ state: "failed", reason: "timeout" });
-    expect(result.message).toBe("killed after the 0.3 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
-    expect(result.durationSeconds).toBeGreaterThanOrEqual(0.5);
+    expect(result.message).toBe("killed after the 1.5 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
+    expect(result.durationSeconds).toBeGreaterThanOrEqual(1.7);
     expect(isDead(Number(await readFile(pidFile, "utf8")))).toBe(true);
   });
 
@@ -397,6 +415,41 @@ describe("runTrial", () => {
       "killGraceMs must be a finite number >= 0, got -1",
     );
     await expect(runTrial(job(["true"]), { worker: "w", workDir, maxLineBytes: 0 })).rejects.toThrow(/maxLineBytes/);
+  });
+
+  it("fails checkpoint-missing, spawning nothing, when the checkpoint to resume from is not on this machine", async () => {
+    const marker = join(workDir, "ran");
+    const result = await run(job(node("touch-file.mjs", marker), { rung: 1, checkpoint: join(workDir, "elsewhere", "step.txt") }), {
+      worker: "gpu-7",
+    });
+    expect(result).toMatchObject({ state: "failed", reason: "checkpoint-missing", rung: 1, worker: "gpu-7" });
+    expect(result.message).toContain(`checkpoint ${JSON.stringify(join(workDir, "elsewhere", "step.txt"))}`);
+    expect(result.message).toContain("does not exist on worker gpu-7");
+    expect(result.message).toContain("Give every worker the same shared --checkpoint-dir");
+    expect(existsSync(marker)).toBe(false);
+
+    // A relative checkpoint is the script's: it is looked up from the command's cwd.
+    await writeFile(join(workDir, "step.txt"), "10");
+    const resumed = await run(job(node("touch-file.mjs", marker), { rung: 1, checkpoint: "step.txt", command: { argv: node("touch-file.mjs", marker), cwd: workDir } }));
+    expect(resumed.reason).not.toBe("checkpoint-missing");
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it("gives each trial one checkpoint directory under checkpointDir, the same for all its rungs", async () => {
+    const shared = await mkdtemp(join(tmpdir(), "bayestune-checkpoints-"));
+    try {
+      const argv = ["python3", fixture("echo-params.py")];
+      const seen = async (rung: number): Promise<string | undefined> => {
+        await run(job(argv, { rung, ...(rung > 0 ? { checkpoint: shared } : {}) }), { checkpointDir: shared });
+        const written = JSON.parse(await readFile(join(workDir, `s1-7-${rung}`, "seen.json"), "utf8")) as { env: Record<string, string> };
+        return written.env[CHILD_ENV.checkpointDir];
+      };
+      expect(await seen(0)).toBe(join(shared, "s1", "7"));
+      expect(await seen(1)).toBe(join(shared, "s1", "7"));
+      expect(existsSync(join(shared, "s1", "7"))).toBe(true);
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
   });
 
   it("removes a stop file left by an earlier attempt of the same job", async () => {

@@ -1,5 +1,5 @@
 // Real Redis (127.0.0.1:6379) and real worker processes: each test spawns
-// `node apps/worker/dist/main.js`, the build output, so run `npx tsc -b` first.
+// `bayestune worker` (apps/cli/dist/main.js), the build output, so run `npx tsc -b` first.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -10,11 +10,14 @@ import { fileURLToPath } from "node:url";
 import { Queue, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { isDead } from "../../../test/support/processes.js";
 import {
   parseWorkerRegistration,
-  RESULTS_QUEUE,
+  resultsQueueName,
+  SECRET_ENV,
+  signMessage,
   TRIALS_QUEUE,
-  trialJobId,
+  trialQueueIds,
   workerRegistrationKey,
   type ProgressEvent,
   type TrialJobInput,
@@ -23,9 +26,12 @@ import {
 } from "@bayestune/protocol";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../cli/dist/main.js", import.meta.url));
 const SRC = fileURLToPath(new URL("../src", import.meta.url));
 const BUILD_INFO = fileURLToPath(new URL("../dist/.tsbuildinfo", import.meta.url));
+const SECRET = "worker-process-test-secret";
+/** The queue ID of trial `trial` (rung 0) of study "s", and of its result. */
+const ids = (trial: number) => trialQueueIds(SECRET, "s", trial, 0);
 const FIXTURE = fileURLToPath(new URL("./fixtures/sleep-then-report.mjs", import.meta.url));
 
 interface WorkerHandle {
@@ -47,8 +53,8 @@ let workers: WorkerHandle[];
 beforeAll(() => {
   // The processes run the build, not the sources: a stale build would test old code.
   const newestSource = Math.max(...readdirSync(SRC).map((name) => statSync(join(SRC, name)).mtimeMs));
-  if (!existsSync(MAIN) || !existsSync(BUILD_INFO) || statSync(BUILD_INFO).mtimeMs < newestSource) {
-    throw new Error(`${MAIN} must be built from the current sources: run \`npx tsc -b\` first`);
+  if (!existsSync(CLI) || !existsSync(BUILD_INFO) || statSync(BUILD_INFO).mtimeMs < newestSource) {
+    throw new Error(`${CLI} must be built from the current sources: run \`npx tsc -b\` first`);
   }
 });
 
@@ -59,7 +65,7 @@ beforeEach(async () => {
   await mkdir(pidDir);
   const connection = { url: REDIS_URL, maxRetriesPerRequest: null };
   trials = new Queue(TRIALS_QUEUE, { connection, prefix });
-  results = new Queue<WorkerMessage>(RESULTS_QUEUE, { connection, prefix });
+  results = new Queue<WorkerMessage>(resultsQueueName("s"), { connection, prefix });
   redis = new Redis(REDIS_URL);
   workers = [];
 });
@@ -88,8 +94,8 @@ afterEach(async () => {
 function startWorkerProcess(id: string, ...flags: string[]): Promise<WorkerHandle> {
   const child = spawn(
     process.execPath,
-    [MAIN, "--redis", REDIS_URL, "--prefix", prefix, "--work-dir", workDir, "--id", id, ...flags],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    [CLI, "worker", "--redis", REDIS_URL, "--prefix", prefix, "--work-dir", workDir, "--id", id, ...flags],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [SECRET_ENV]: SECRET } },
   );
   const handle: WorkerHandle = { id, child, logs: [], stderr: [] };
   workers.push(handle);
@@ -114,19 +120,6 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
-/** Gone, or a zombie: an orphan is reparented to PID 1, which in some containers never reaps. */
-function isDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
@@ -148,16 +141,17 @@ function trialJob(trial: number, params: Record<string, number>): TrialJobInput 
 }
 
 async function addTrial(job: TrialJobInput): Promise<void> {
-  await trials.add("trial", job, { jobId: trialJobId(job.study, job.trial, job.rung ?? 0), attempts: 3 });
+  await trials.add("trial", signMessage(SECRET, "trial-job", job), { jobId: trialQueueIds(SECRET, job.study, job.trial, job.rung ?? 0).job, attempts: 3 });
 }
 
 async function messages(name: "result" | "progress"): Promise<Job<WorkerMessage>[]> {
-  const jobs = await results.getJobs(["wait"]);
+  // Progress goes with a priority (after results), but for each trial's last report.
+  const jobs = await results.getJobs(["wait", "prioritized"]);
   return jobs.filter((job) => job.name === name);
 }
 
 describe("worker process", () => {
-  it("two workers with two slots each run 20 trials: one correct result per trial, progress for every step", async () => {
+  it("two workers with two slots each run 20 trials: one correct result per trial, the first and the last progress report", async () => {
     await Promise.all([startWorkerProcess("A", "--slots", "2"), startWorkerProcess("B", "--slots", "2")]);
     for (let trial = 0; trial < 20; trial += 1) {
       await addTrial(trialJob(trial, { x: trial, ms: 50 + ((trial * 37) % 150), steps: 2 }));
@@ -169,23 +163,28 @@ describe("worker process", () => {
     const byTrial = new Map(resultJobs.map((job) => [(job.data as TrialResult).trial, job]));
     for (let trial = 0; trial < 20; trial += 1) {
       const job = byTrial.get(trial);
-      expect(job?.id).toBe(`s-${trial}-0-result`);
+      expect(job?.id).toBe(ids(trial).result);
       expect(job?.data).toMatchObject({ kind: "result", state: "complete", value: 2 * trial + 1, rung: 0 });
       expect(["A", "B"]).toContain((job?.data as TrialResult).worker);
     }
 
+    // Steps 0 and 1 come in one breath: the first is posted at once with a priority, the
+    // newest is flushed before the result, plain.
     const progressJobs = await messages("progress");
     expect(progressJobs.map((job) => job.id).sort()).toEqual(
-      Array.from({ length: 20 }, (_, trial) => [`s-${trial}-0-p0`, `s-${trial}-0-p1`]).flat().sort(),
+      Array.from({ length: 20 }, (_, trial) => [ids(trial).progress(0), `${ids(trial).progress(1)}-last`]).flat().sort(),
     );
-    const progress = progressJobs.find((job) => job.id === "s-7-0-p1")?.data as ProgressEvent;
-    expect(progress).toEqual({ kind: "progress", study: "s", trial: 7, rung: 0, step: 1, metrics: { loss: 99 } });
+    expect(progressJobs.filter((job) => job.opts.priority === undefined || job.opts.priority === 0).map((job) => job.id).sort()).toEqual(
+      Array.from({ length: 20 }, (_, trial) => `${ids(trial).progress(1)}-last`).sort(),
+    );
+    const progress = progressJobs.find((job) => job.id === `${ids(7).progress(1)}-last`)?.data as ProgressEvent;
+    expect(progress).toEqual({ kind: "progress", study: "s", trial: 7, rung: 0, step: 1, metrics: { loss: 99 }, signature: expect.any(String) });
   });
 
   it("a trial whose worker is killed with SIGKILL is retried by another worker, with exactly one result", async () => {
-    const a = await startWorkerProcess("A", "--lock-duration-ms", "1000");
+    const a = await startWorkerProcess("A", "--lock-duration", "1000");
     await addTrial(trialJob(0, { x: 5, ms: 4000 }));
-    await waitFor(() => a.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === "s-0-0"), 10_000, "A to start the trial");
+    await waitFor(() => a.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === ids(0).job), 10_000, "A to start the trial");
     await waitFor(async () => (await readdir(pidDir)).length === 1, 5_000, "the trial to write its pid");
     const orphan = Number((await readdir(pidDir))[0]);
     expect(isDead(orphan)).toBe(false);
@@ -195,34 +194,65 @@ describe("worker process", () => {
     // (It had seconds of its 4 s left; without the guard it would still be running.)
     await waitFor(() => isDead(orphan), 2_000, "the orphaned trial to be killed");
 
-    const b = await startWorkerProcess("B", "--lock-duration-ms", "1000");
-    await waitFor(async () => (await trials.getJob("s-0-0"))?.finishedOn !== undefined, 20_000, "the trial to finish on B");
+    const b = await startWorkerProcess("B", "--lock-duration", "1000");
+    await waitFor(async () => (await trials.getJob(ids(0).job))?.finishedOn !== undefined, 20_000, "the trial to finish on B");
 
-    expect(b.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === "s-0-0")).toBe(true);
-    expect(await trials.getJobState("s-0-0")).toBe("completed");
+    expect(b.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === ids(0).job)).toBe(true);
+    expect(await trials.getJobState(ids(0).job)).toBe("completed");
     const resultJobs = await messages("result");
     expect(resultJobs.map((job) => job.data)).toMatchObject([{ trial: 0, state: "complete", value: 11, worker: "B" }]);
   });
 
-  it("an invalid payload fails as invalid-job, an unreadable one for good, and the worker goes on", async () => {
+  it.runIf(process.platform === "linux")("a worker killed with SIGKILL leaves no trial process behind, not even one that called setsid", async () => {
+    const a = await startWorkerProcess("A", "--lock-duration", "1000");
+    const infoFile = join(workDir, "setsid.info");
+    const setsidGrandchild = fileURLToPath(new URL("./fixtures/setsid-grandchild.sh", import.meta.url));
+    await addTrial({ ...trialJob(0, {}), command: { argv: ["/bin/sh", setsidGrandchild, infoFile, "hang"] } });
+    await waitFor(() => existsSync(infoFile) && readFileSync(infoFile, "utf8").endsWith("\n"), 10_000, "the trial's setsid grandchild to start");
+    // "pid pgrp": leading a group of its own, it is out of the trial's process group.
+    const [escaped, group] = readFileSync(infoFile, "utf8").trim().split(" ").map(Number);
+    expect(group).toBe(escaped);
+    a.child.kill("SIGKILL");
+    await exited(a.child);
+    try {
+      await waitFor(() => isDead(escaped ?? 0), 5_000, "the orphan guard to kill the setsid grandchild");
+    } finally {
+      if (escaped !== undefined && !isDead(escaped)) process.kill(escaped, "SIGKILL");
+    }
+  });
+
+  it("a signed payload that fails its schema fails as invalid-job; unsigned, forged and copied jobs are refused unrun; the worker goes on", async () => {
     const worker = await startWorkerProcess("A");
-    await trials.add("trial", { study: "s", trial: 1, rung: 0, params: "oops" }, { jobId: "s-1-0", attempts: 3 });
+    const touched = join(workDir, "touched");
+    const intruder = { ...trialJob(3, { x: 1, ms: 10 }), command: { argv: ["/bin/sh", "-c", `id > ${touched}`] } };
+    await trials.add("trial", signMessage(SECRET, "trial-job", { study: "s", trial: 1, rung: 0, params: "oops" }), { jobId: ids(1).job, attempts: 3 });
     await trials.add("trial", { nothing: "readable" }, { jobId: "junk", attempts: 3 });
+    await trials.add("trial", null, { jobId: "null", attempts: 3 });
+    await trials.add("trial", intruder, { jobId: ids(3).job, attempts: 3 });
+    await trials.add("trial", signMessage("someone-else-s-secret", "trial-job", intruder), { jobId: "other-secret", attempts: 3 });
+    await trials.add("trial", signMessage(SECRET, "trial-job", trialJob(4, { x: 1, ms: 10 })), { jobId: "copied-under-another-id", attempts: 3 });
     await addTrial(trialJob(2, { x: 1, ms: 10 }));
-    await waitFor(async () => (await trials.getJobState("s-2-0")) === "completed", 10_000, "the valid trial to complete");
+    await waitFor(async () => (await trials.getJobState(ids(2).job)) === "completed", 10_000, "the valid trial to complete");
+    const refusedIds = ["junk", "null", ids(3).job, "other-secret", "copied-under-another-id"];
+    await waitFor(async () => (await trials.getFailedCount()) === refusedIds.length, 10_000, "the refused jobs to fail");
 
     const resultJobs = await messages("result");
-    const invalid = resultJobs.find((job) => job.id === "s-1-0-result")?.data as TrialResult;
+    const invalid = resultJobs.find((job) => job.id === ids(1).result)?.data as TrialResult;
     expect(invalid).toMatchObject({ kind: "result", study: "s", trial: 1, rung: 0, state: "failed", reason: "invalid-job", worker: "A" });
     expect(invalid.message).toMatch(/params/);
-    expect(resultJobs.find((job) => job.id === "s-2-0-result")?.data).toMatchObject({ state: "complete", value: 3 });
+    expect(resultJobs.find((job) => job.id === ids(2).result)?.data).toMatchObject({ state: "complete", value: 3 });
+    // A refused job posts no result, so it cannot fail the trial it names.
     expect(resultJobs).toHaveLength(2);
 
-    // UnrecoverableError: failed at its first attempt though two more were allowed.
-    const junk = await trials.getJob("junk");
-    expect(await trials.getJobState("junk")).toBe("failed");
-    expect(junk?.attemptsMade).toBe(1);
-    expect(junk?.failedReason).toMatch(/trial job/);
+    // UnrecoverableError: failed at its first attempt though two more were allowed, each logged once.
+    for (const jobId of refusedIds) {
+      const job = await trials.getJob(jobId);
+      expect({ jobId, state: await trials.getJobState(jobId), attempts: job?.attemptsMade }).toEqual({ jobId, state: "failed", attempts: 1 });
+      expect(job?.failedReason).toMatch(/^refused: /);
+      expect(worker.logs.filter((log) => log["jobId"] === jobId).map((log) => log["msg"])).toEqual(["trial job refused"]);
+    }
+    expect((await trials.getJob("copied-under-another-id"))?.failedReason).toMatch(/a copy of a signed job/);
+    expect(existsSync(touched)).toBe(false);
     expect(worker.child.exitCode).toBeNull();
   });
 
@@ -238,16 +268,14 @@ describe("worker process", () => {
     await waitFor(() => worker.logs.some((log) => log["msg"] === "trial started"), 10_000, "the trial to start");
     await waitFor(async () => (await readdir(pidDir)).length === 1, 10_000, "the trial to write its pid");
     const [trialPid] = await readdir(pidDir);
-    const sentAt = Date.now();
     worker.child.kill("SIGTERM");
     expect(await exited(worker.child)).toEqual({ code: 0, signal: null });
-    expect(Date.now() - sentAt).toBeLessThan(5_000);
 
     expect(await redis.exists(key)).toBe(0);
     // The trial's process group was killed, and the job waits for another worker without a spent attempt.
     await waitFor(() => isDead(Number(trialPid)), 2_000, "the trial process to die");
-    expect(await trials.getJobState("s-0-0")).toBe("waiting");
-    expect((await trials.getJob("s-0-0"))?.attemptsMade).toBe(0);
+    expect(await trials.getJobState(ids(0).job)).toBe("waiting");
+    expect((await trials.getJob(ids(0).job))?.attemptsMade).toBe(0);
     expect(await messages("result")).toHaveLength(0);
   });
 
@@ -267,26 +295,15 @@ describe("worker process", () => {
     await waitFor(() => worker.logs.some((log) => log["msg"] === "trial started"), 10_000, "the trial to start");
     await waitFor(async () => (await registration())?.busy === 1, 1_000, "busy 1 while the trial runs");
     expect(worker.logs.some((log) => log["msg"] === "trial ended")).toBe(false);
-    expect(await trials.getJobState("s-0-0")).toBe("active");
+    expect(await trials.getJobState(ids(0).job)).toBe("active");
 
     await waitFor(() => worker.logs.some((log) => log["msg"] === "trial ended"), 10_000, "the trial to end");
     await waitFor(async () => (await registration())?.busy === 0, 1_000, "busy 0 once the trial ended");
     expect(await registration()).toEqual(idle);
-    expect(await trials.getJobState("s-0-0")).toBe("completed");
+    expect(await trials.getJobState(ids(0).job)).toBe("completed");
 
     worker.child.kill("SIGTERM");
     expect(await exited(worker.child)).toEqual({ code: 0, signal: null });
     expect(await redis.exists(key)).toBe(0);
-  });
-
-  it("exits 2 with one message on a bad flag", async () => {
-    const child = spawn(process.execPath, [MAIN, "--redis", REDIS_URL, "--slots", "two"], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    expect(await exited(child)).toEqual({ code: 2, signal: null });
-    expect(stderr).toMatch(/^bayestune worker: --slots must be an integer, got "two"\n/);
-
-    const noRedis = spawn(process.execPath, [MAIN, "--gpus", "0,0"], { stdio: "ignore" });
-    expect(await exited(noRedis)).toEqual({ code: 2, signal: null });
   });
 });

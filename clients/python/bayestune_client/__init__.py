@@ -50,6 +50,7 @@ __all__ = [
     "fidelity",
     "checkpoint",
     "trial_dir",
+    "checkpoint_dir",
     "report",
     "report_final",
     "report_checkpoint",
@@ -67,6 +68,7 @@ _PARAMS_FILE = "BAYESTUNE_PARAMS_FILE"
 _FIDELITY = "BAYESTUNE_FIDELITY"
 _CHECKPOINT = "BAYESTUNE_CHECKPOINT"
 _TRIAL_DIR = "BAYESTUNE_TRIAL_DIR"
+_CHECKPOINT_DIR = "BAYESTUNE_CHECKPOINT_DIR"
 _STOP_FILE = "BAYESTUNE_STOP_FILE"
 
 # Keys of a metric line that are not metrics (MetricLine in trial-messages.ts).
@@ -196,12 +198,24 @@ def checkpoint() -> Optional[str]:
 
 
 def trial_dir() -> str:
-    """Return a directory private to this trial, for checkpoints and logs.
+    """Return a directory private to this run of the trial (this rung), for logs and scratch files.
 
     Outside a trial it is the current working directory, where a script run by
     hand would write anyway; nothing is created.
     """
     return _env(_TRIAL_DIR) or os.getcwd()
+
+
+def checkpoint_dir() -> str:
+    """Return the directory to save this trial's checkpoints in; it exists already.
+
+    It is private to the trial and the same for all its rungs. On a cluster whose
+    workers share a ``--checkpoint-dir`` it lies there, so a promoted rung that
+    lands on another machine still finds the checkpoint its previous rung
+    reported; a checkpoint saved elsewhere (``trial_dir()``) stays on the machine
+    that wrote it. Outside a trial it is ``trial_dir()``.
+    """
+    return _env(_CHECKPOINT_DIR) or trial_dir()
 
 
 def should_stop() -> bool:

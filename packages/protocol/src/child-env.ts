@@ -17,8 +17,14 @@ export const CHILD_ENV = {
   fidelity: "BAYESTUNE_FIDELITY",
   /** Checkpoint to resume from, when the trial was promoted from one. */
   checkpoint: "BAYESTUNE_CHECKPOINT",
-  /** A directory private to this trial, for checkpoints and logs. */
+  /** A directory private to this job (study, trial, rung), for logs and scratch files. */
   trialDir: "BAYESTUNE_TRIAL_DIR",
+  /**
+   * A directory private to the trial (study, trial), the same for each of its rungs, to
+   * save checkpoints in: under the worker's shared --checkpoint-dir when it has one, so
+   * that a promotion landing on another machine finds them.
+   */
+  checkpointDir: "BAYESTUNE_CHECKPOINT_DIR",
   /** When this file exists, the script should stop early (the trial was pruned or cancelled). */
   stopFile: "BAYESTUNE_STOP_FILE",
 } as const;

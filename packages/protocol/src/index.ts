@@ -10,7 +10,21 @@ export {
   type SpaceSpecInput,
 } from "./param-spec.js";
 export { formatZodIssues } from "./format-zod-issues.js";
-export { StudyName, TRIALS_QUEUE, RESULTS_QUEUE, trialJobId } from "./names.js";
+export { REDACTED, redactCommandEnv, redactRedisUrl } from "./redact-secrets.js";
+export { RedisOutageLog, type OutageLogger, type RedisEventSource } from "./redis-outage-log.js";
+export { StudyName, TRIALS_QUEUE, TrialRef, resultsQueueName, trialJobId } from "./names.js";
+export {
+  canonicalJson,
+  checkSecret,
+  hasValidSignature,
+  MIN_SECRET_LENGTH,
+  SECRET_ENV,
+  signMessage,
+  trialQueueIds,
+  type Signed,
+  type TrialQueueIds,
+  type SignaturePurpose,
+} from "./message-signature.js";
 export { CommandSpec, ConstraintConfig, FidelitySpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
 export {
   TrialJob,

@@ -11,8 +11,15 @@ export type StudyName = z.infer<typeof StudyName>;
 
 /** BullMQ queue of trial jobs, filled by the coordinator, drained by workers. */
 export const TRIALS_QUEUE = "bayestune-trials";
-/** BullMQ queue of trial results and progress, filled by workers, drained by the coordinator. */
-export const RESULTS_QUEUE = "bayestune-results";
+/**
+ * The BullMQ queue of one study's results and progress, filled by workers, drained by
+ * that study's coordinator alone: studies that share a Redis, a prefix and a pool of
+ * workers never see each other's messages.
+ */
+export function resultsQueueName(study: StudyName): string {
+  StudyName.parse(study);
+  return `bayestune-results-${study}`;
+}
 
 /**
  * The one way to name a trial job: `${study}-${trial}-${rung}`. BullMQ ignores an
@@ -24,3 +31,7 @@ export function trialJobId(study: StudyName, trial: number, rung: number): strin
   if (!Number.isInteger(rung) || rung < 0) throw new RangeError(`rung must be an integer >= 0, got ${rung}`);
   return `${study}-${trial}-${rung}`;
 }
+
+/** What names one run of a trial: its study, number and rung (the fields every job and message carries). */
+export const TrialRef = z.object({ study: StudyName, trial: z.number().int().nonnegative(), rung: z.number().int().nonnegative() });
+export type TrialRef = z.infer<typeof TrialRef>;

@@ -27,6 +27,8 @@ export const TrialJob = z
     /** Final-metrics keys of the study's constraints: a final line without one of them fails the trial (no-metric). */
     constraintMetrics: z.array(z.string().min(1)).optional(),
     timeoutSeconds: z.number().positive(),
+    /** The coordinator's HMAC over the other fields (see signMessage); a worker runs no job without a valid one. */
+    signature: z.string().optional(),
   })
   .strict();
 export type TrialJob = z.infer<typeof TrialJob>;
@@ -43,6 +45,8 @@ export const FailureReason = z.enum([
   "cancelled",
   "worker-lost",
   "invalid-job",
+  /** The checkpoint a promoted rung resumes from is not on this worker (no shared --checkpoint-dir). */
+  "checkpoint-missing",
 ]);
 export type FailureReason = z.infer<typeof FailureReason>;
 
@@ -57,6 +61,8 @@ export const ProgressEvent = z
     rung: Rung,
     step: z.number().int().nonnegative(),
     metrics: Metrics,
+    /** The worker's HMAC over the other fields (see signMessage). */
+    signature: z.string().optional(),
   })
   .strict();
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
@@ -82,6 +88,8 @@ export const TrialResult = z
     /** The last few KB of the process's stderr. */
     stderrTail: z.string().default(""),
     worker: z.string().min(1),
+    /** The worker's HMAC over the other fields (see signMessage); the coordinator applies no result without a valid one. */
+    signature: z.string().optional(),
   })
   .strict()
   .superRefine((result, ctx) => {

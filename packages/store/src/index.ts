@@ -19,3 +19,4 @@ export { checkRedisDurability } from "./redis-durability.js";
 export { countTrialStates } from "./count-states.js";
 export { readWorkerPool, type PoolWorker, type WorkerPool } from "./worker-pool.js";
 export { refreshTrials } from "./refresh-trials.js";
+export { StudyLease, StudyLeaseError, type LeaseHolder, type StudyLeaseErrorCode, type StudyLeaseOptions } from "./study-lease.js";

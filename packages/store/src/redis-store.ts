@@ -15,6 +15,8 @@
  *                                                     finishedAt, worker
  *   {prefix}:study:{name}:trial:{n}:progress  hash    "{rung}-{step}" -> {rung, step, metrics} JSON
  *   {prefix}:study:{name}:done                set     "{trial}-{rung}" of every applied finish
+ *   {prefix}:study:{name}:lease               string  the live coordinator's lease: its owner, host, pid,
+ *                                                     since (JSON), with a TTL it renews (./study-lease.ts)
  *
  * Numbers are written with String(x) (the shortest string that parses back to the
  * same float64) and read with Number(), so they round-trip exactly. Every write

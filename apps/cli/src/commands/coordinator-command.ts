@@ -1,10 +1,12 @@
 import { pino } from "pino";
 import { checkBind } from "@bayestune/dashboard";
-import { loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
+import { ConfigError, loadStudyConfig, serveHttpApi, startCoordinator, type CoordinatorOutcome } from "@bayestune/coordinator";
+import { StoreError } from "@bayestune/store";
 import { integerFlag } from "../integer-flag.js";
 import { TOKEN_ENV } from "./dashboard-command.js";
-import { DEFAULT_PREFIX } from "../open-store.js";
+import { checkRedisReachable, DEFAULT_PREFIX } from "../open-store.js";
 import { printBestTrials, rankedTrial } from "../print-front.js";
+import { readSharedSecret } from "../shared-secret.js";
 
 export interface CoordinatorCommandOptions {
   redis: string;
@@ -13,6 +15,8 @@ export interface CoordinatorCommandOptions {
   host: string;
   token?: string;
   queueAhead?: string;
+  secretFile?: string;
+  lease?: string;
 }
 
 /**
@@ -23,18 +27,27 @@ export interface CoordinatorCommandOptions {
 export async function coordinatorCommand(configFile: string, options: CoordinatorCommandOptions): Promise<void> {
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
   const queueAhead = options.queueAhead === undefined ? undefined : integerFlag("--queue-ahead", options.queueAhead, 0);
+  const leaseMs = options.lease === undefined ? undefined : integerFlag("--lease", options.lease, 300);
   const token = options.token ?? process.env[TOKEN_ENV];
   // Refused before the study starts, not after.
   if (port !== undefined) checkBind(options.host, token);
   const config = await loadStudyConfig(configFile);
+  const secret = await readSharedSecret("coordinator", options.secretFile);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  await checkRedisReachable(options.redis);
   // The log goes to stderr so that stdout holds the summary alone.
   const coordinator = await startCoordinator({
     redis: options.redis,
     prefix,
     config,
+    secret,
     logger: pino(pino.destination(2)),
     ...(queueAhead !== undefined ? { queueAhead } : {}),
+    ...(leaseMs !== undefined ? { leaseMs } : {}),
+  }).catch((error: unknown) => {
+    // A config changed under a study's name is the user's to fix: the stored config, or a new name.
+    if (error instanceof StoreError && error.code === "STUDY_EXISTS") throw new ConfigError(error.message, { cause: error });
+    throw error;
   });
   let api: Awaited<ReturnType<typeof serveHttpApi>> | undefined;
   let onSignal = (): void => {};

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { InvalidOptionsError, startWorker } from "@bayestune/worker";
 import { ConfigError } from "@bayestune/coordinator";
 import { integerFlag } from "../integer-flag.js";
-import { DEFAULT_PREFIX } from "../open-store.js";
+import { checkRedisReachable, DEFAULT_PREFIX } from "../open-store.js";
+import { readSharedSecret } from "../shared-secret.js";
 
 export interface WorkerCommandOptions {
   redis: string;
@@ -10,6 +11,11 @@ export interface WorkerCommandOptions {
   slots?: string;
   workDir: string;
   prefix?: string;
+  id?: string;
+  lockDuration?: string;
+  secretFile?: string;
+  checkpointDir?: string;
+  progressInterval?: string;
 }
 
 /** `bayestune worker`: pulls trial jobs from Redis and runs them until SIGINT/SIGTERM. */
@@ -20,17 +26,26 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const gpus = options.gpus?.split(",").map((gpu) => gpu.trim());
   if (gpus !== undefined && gpus.some((gpu) => gpu === "")) throw new ConfigError(`--gpus must be a comma-separated list of GPU ids, got ${JSON.stringify(options.gpus)}`);
   const slots = options.slots === undefined ? undefined : integerFlag("--slots", options.slots, 1);
+  const lockDurationMs = options.lockDuration === undefined ? undefined : integerFlag("--lock-duration", options.lockDuration, 500);
+  const progressIntervalMs = options.progressInterval === undefined ? undefined : integerFlag("--progress-interval", options.progressInterval, 0);
+  const secret = await readSharedSecret("worker", options.secretFile);
+  await checkRedisReachable(options.redis);
   let worker;
   try {
     worker = await startWorker({
       redis: options.redis,
       prefix: options.prefix ?? DEFAULT_PREFIX,
       workDir: resolve(options.workDir),
+      secret,
+      ...(options.id !== undefined ? { id: options.id } : {}),
+      ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
+      ...(progressIntervalMs !== undefined ? { progressIntervalMs } : {}),
+      ...(options.checkpointDir !== undefined ? { checkpointDir: resolve(options.checkpointDir) } : {}),
       ...(gpus !== undefined ? { gpus } : {}),
       ...(slots !== undefined ? { slots } : {}),
     });
   } catch (error) {
-    if (error instanceof InvalidOptionsError) throw new ConfigError(error.message, { cause: error });
+    if (error instanceof InvalidOptionsError) throw new ConfigError(error.detail, { cause: error });
     throw error;
   }
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {

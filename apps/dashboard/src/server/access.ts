@@ -34,6 +34,18 @@ export function checkBind(host: string, token: string | undefined): void {
   }
 }
 
+/**
+ * The host name of a Host header (`localhost:8080`, `[::1]:80`, `127.0.0.1`)
+ * without its port, lower case, brackets dropped; "" for a header that is absent.
+ */
+function hostHeaderName(header: string | undefined): string {
+  const host = (header ?? "").trim().toLowerCase();
+  if (host.startsWith("[")) return host.slice(1, host.indexOf("]") === -1 ? undefined : host.indexOf("]"));
+  const colon = host.lastIndexOf(":");
+  // More than one colon and no brackets: an IPv6 address without a port.
+  return colon !== -1 && host.indexOf(":") === colon ? host.slice(0, colon) : host;
+}
+
 /** Compares through fixed-length digests, so that neither the length nor a prefix of the token leaks through timing. */
 function sameToken(offered: string, token: string): boolean {
   const digest = (text: string) => createHash("sha256").update(text).digest();
@@ -50,7 +62,12 @@ function bearer(header: string | undefined): string | undefined {
  * no route, Bull Board's included, can change a queue or a study) and, with a
  * token, refuses a request that carries none of: `Authorization: Bearer T`,
  * `?token=T` (which also sets an HttpOnly cookie for the rest of the visit), or
- * that cookie. Register it on the root instance before any route.
+ * that cookie. Without a token (a loopback bind, see checkBind) it answers only
+ * requests whose Host header names loopback (403 otherwise): a web page from
+ * elsewhere whose name the attacker re-points at 127.0.0.1 (DNS rebinding)
+ * would otherwise read the studies through the visitor's browser. With a token
+ * the token guards the server whatever the name it was reached by (a reverse
+ * proxy's, a public bind's). Register it on the root instance before any route.
  */
 export async function guardAccess(app: FastifyInstance, token: string | undefined): Promise<void> {
   await app.register(cookie);
@@ -58,7 +75,12 @@ export async function guardAccess(app: FastifyInstance, token: string | undefine
     if (request.method !== "GET" && request.method !== "HEAD") {
       return reply.code(405).header("allow", "GET, HEAD").send({ error: "the dashboard is read-only" });
     }
-    if (token === undefined) return;
+    if (token === undefined) {
+      if (isLoopbackHost(hostHeaderName(request.headers.host))) return;
+      return reply.code(403).send({
+        error: `the Host header must name this machine (localhost, 127.x.x.x or [::1]) on a dashboard without a token, got ${JSON.stringify(request.headers.host ?? "")}; open it as http://localhost:PORT/, or serve it with --token`,
+      });
+    }
     const fromQuery = (request.query as Record<string, unknown> | undefined)?.["token"];
     const offered = bearer(request.headers.authorization) ?? (typeof fromQuery === "string" ? fromQuery : undefined) ?? request.cookies[TOKEN_COOKIE];
     if (offered !== undefined && sameToken(offered, token)) {

@@ -106,6 +106,25 @@ describe("a cluster on a Redis with users and TLS", () => {
     ]);
   });
 
+  it("refuses, in one line naming the fix, to start a coordinator or a worker as a user that may not run INFO (which BullMQ needs)", async () => {
+    const port = await freePort();
+    const c = createCluster(`redis://bob:${PASSWORD}@127.0.0.1:${port}`);
+    cluster = c;
+    c.redisServer = await startRedisServer(["--user", "default", "off", "--user", "bob", "on", `>${PASSWORD}`, "~*", "&*", "+@all", "-@dangerous"], { port });
+    const shown = `redis://bob:${REDACTED}@127.0.0.1:${port}`;
+    const withSecret = { ...process.env, [SECRET_ENV]: c.secret };
+    const config = writeConfig(c, fixtureStudy(c, "no-info"));
+    const refusals = await Promise.all([
+      bayestune(["coordinator", config, "--redis", c.redisUrl, "--prefix", c.prefix], 30_000, withSecret),
+      bayestune(["worker", "--redis", c.redisUrl, "--prefix", c.prefix, "--work-dir", c.dir], 30_000, withSecret),
+    ]);
+    const line = `bayestune: the Redis user of ${shown} must be allowed INFO, which BullMQ runs on every connection (ACL SETUSER <user> +info), got: NOPERM this user has no permissions to run the 'info' command\n`;
+    expect(refusals).toEqual([
+      { code: 2, stdout: "", stderr: line },
+      { code: 2, stdout: "", stderr: line },
+    ]);
+  });
+
   it("runs a study over rediss:// with a private CA given in NODE_EXTRA_CA_CERTS, and refuses a server it cannot verify", async () => {
     const tlsPort = await freePort();
     const c = createCluster(`rediss://alice:${PASSWORD}@localhost:${tlsPort}`);

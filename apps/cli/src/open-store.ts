@@ -24,7 +24,14 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * command would wait for such a Redis for ever.
  */
 async function connectOnce(redis: string): Promise<Redis> {
-  const connection = new Redis(redis, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // No ready check: it runs INFO, and a user refused INFO is diagnosed by checkRedisReachable.
+  const connection = new Redis(redis, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+  });
   // The event carries the cause (ECONNREFUSED, NOAUTH, ...) that connect()'s own rejection ("Connection is closed") hides.
   let cause: unknown;
   connection.on("error", (error: unknown) => {
@@ -32,6 +39,8 @@ async function connectOnce(redis: string): Promise<Redis> {
   });
   try {
     await connection.connect();
+    // Without the ready check a missing password shows only at the first command.
+    await connection.ping();
   } catch (error) {
     connection.disconnect();
     cause ??= error;
@@ -42,11 +51,24 @@ async function connectOnce(redis: string): Promise<Redis> {
 
 /**
  * Fails with the one-line ConfigError of {@link connectOnce} when Redis cannot be
- * reached; checked before a coordinator or a worker opens its own connections,
- * which wait out an outage once they have started.
+ * reached, or with one naming the fix when its user may not run INFO; checked
+ * before a coordinator or a worker opens its own connections, which wait out an
+ * outage once they have started.
  */
 export async function checkRedisReachable(redis: string): Promise<void> {
-  (await connectOnce(redis)).disconnect();
+  const connection = await connectOnce(redis);
+  try {
+    // BullMQ runs INFO on every connection it opens; refused it, it retried without end
+    // until the process ran out of memory (an ACL user with -@dangerous).
+    await connection.info("server");
+  } catch (error) {
+    throw new ConfigError(
+      `the Redis user of ${redactRedisUrl(redis)} must be allowed INFO, which BullMQ runs on every connection (ACL SETUSER <user> +info), got: ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    connection.disconnect();
+  }
 }
 
 /**

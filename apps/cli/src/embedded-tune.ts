@@ -42,6 +42,7 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
   let started = 0;
   // Kills the trials' process groups if this process is killed without stopping them.
   const guard = startOrphanGuard();
+  await guard.ready;
   try {
     while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
       const free = Math.min(slots - running.size, config.maxTrials - started);

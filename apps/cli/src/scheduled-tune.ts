@@ -43,6 +43,7 @@ export async function tuneScheduled(config: StudyConfig, options: ScheduledTuneO
   let budgetSpent = 0;
   // Kills the trials' process groups if this process is killed without stopping them.
   const guard = startOrphanGuard();
+  await guard.ready;
   try {
     for (;;) {
       let next: ScheduledJob | "wait" | "done" = "wait";

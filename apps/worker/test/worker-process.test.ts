@@ -192,7 +192,7 @@ describe("worker process", () => {
     await exited(a.child);
     // A's orphan guard killed the trial A was running: no training run outlives its worker.
     // (It had seconds of its 4 s left; without the guard it would still be running.)
-    await waitFor(() => isDead(orphan), 2_000, "the orphaned trial to be killed");
+    await waitFor(() => isDead(orphan), 10_000, "the orphaned trial to be killed");
 
     const b = await startWorkerProcess("B", "--lock-duration", "1000");
     await waitFor(async () => (await trials.getJob(ids(0).job))?.finishedOn !== undefined, 20_000, "the trial to finish on B");
@@ -273,7 +273,7 @@ describe("worker process", () => {
 
     expect(await redis.exists(key)).toBe(0);
     // The trial's process group was killed, and the job waits for another worker without a spent attempt.
-    await waitFor(() => isDead(Number(trialPid)), 2_000, "the trial process to die");
+    await waitFor(() => isDead(Number(trialPid)), 10_000, "the trial process to die");
     expect(await trials.getJobState(ids(0).job)).toBe("waiting");
     expect((await trials.getJob(ids(0).job))?.attemptsMade).toBe(0);
     expect(await messages("result")).toHaveLength(0);
@@ -289,16 +289,16 @@ describe("worker process", () => {
     expect(idle?.startedAt).toBeGreaterThanOrEqual(launchedAt);
     expect(idle?.startedAt).toBeLessThanOrEqual(Date.now());
 
-    // The refresh runs every 5 s: within 1 s of a trial starting or ending, only the
-    // write at the job's start or end can have updated busy.
-    await addTrial(trialJob(0, { x: 1, ms: 2_500 }));
+    // The refresh runs every 5 s: within 4 s of a trial starting or ending, the write at
+    // the job's start or end is the one that updates busy (the wait leaves room for a loaded machine).
+    await addTrial(trialJob(0, { x: 1, ms: 5_000 }));
     await waitFor(() => worker.logs.some((log) => log["msg"] === "trial started"), 10_000, "the trial to start");
-    await waitFor(async () => (await registration())?.busy === 1, 1_000, "busy 1 while the trial runs");
+    await waitFor(async () => (await registration())?.busy === 1, 4_000, "busy 1 while the trial runs");
     expect(worker.logs.some((log) => log["msg"] === "trial ended")).toBe(false);
     expect(await trials.getJobState(ids(0).job)).toBe("active");
 
     await waitFor(() => worker.logs.some((log) => log["msg"] === "trial ended"), 10_000, "the trial to end");
-    await waitFor(async () => (await registration())?.busy === 0, 1_000, "busy 0 once the trial ended");
+    await waitFor(async () => (await registration())?.busy === 0, 4_000, "busy 0 once the trial ended");
     expect(await registration()).toEqual(idle);
     expect(await trials.getJobState(ids(0).job)).toBe("completed");
 

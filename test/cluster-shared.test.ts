@@ -19,6 +19,7 @@ import {
   expectExactlyOnce,
   finished,
   fixtureStudy,
+  readMarks,
   sleep,
   startCoordinator,
   startWorker,
@@ -159,5 +160,28 @@ describe("a cluster shared by a team", () => {
     const trials = await storedTrials(c, "long-outage");
     expectDenseFinished(trials, 16);
     expectExactlyOnce(c, trials);
+  }, 120_000);
+
+  it("never starts a second run of a trial that runs on through a Redis outage longer than the job locks", async () => {
+    const redisArgs = ["--appendonly", "yes", "--appendfsync", "always"];
+    let server = await startRedisServer(redisArgs);
+    const c = (cluster = createCluster(server.url));
+    c.redisServer = server;
+    const file = writeConfig(c, fixtureStudy(c, "outage-mid-trial", { maxTrials: 2, sleepMs: 9000 }));
+    // Two trials on two workers, and an idle third worker that BullMQ hands their jobs to once their locks lapse.
+    for (const id of ["w0", "w1", "w2"]) startWorker(c, id, ["--lock-duration", "1000"]);
+    const coordinator = startCoordinator(c, file);
+    await waitFor("both trials running", () => readMarks(c.marks).filter((m) => m.kind === "start").length === 2);
+    await stopRedisServer(server, "SIGKILL", true);
+    await sleep(4000);
+    server = await startRedisServer(redisArgs, { port: server.port, dir: server.dir });
+    c.redisServer = server;
+
+    expect(await finished(c, coordinator, 90_000)).toEqual({ finished: 2, failed: 0 });
+    const trials = await storedTrials(c, "outage-mid-trial");
+    expectDenseFinished(trials, 2);
+    expectExactlyOnce(c, trials);
+    const starts = readMarks(c.marks).filter((m) => m.kind === "start").map((m) => m.trial);
+    expect(starts.sort()).toEqual([0, 1]);
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 /**
  * Processes that die and a Redis that goes away mid-study: kill -9 of a worker and
  * of the coordinator, Redis SHUTDOWN and kill -9 (AOF, appendfsync always), an
- * outage longer than the job locks, and a restart that must wait out the dead
- * coordinator's lease.
+ * outage longer than the job locks (trials that end during it, and trials that run
+ * on through it), and a restart that must wait out the dead coordinator's lease.
  */
 import { Redis } from "ioredis";
 import {
@@ -208,4 +208,37 @@ export const coordinatorTakeover: FaultScenario = {
       }
       checks.expect(workers.every(isRunning), "every worker must keep running");
     }),
+};
+
+export const outageMidTrial: FaultScenario = {
+  slug: "outage-mid-trial",
+  title: "Redis outage longer than the job locks while trials run on through it",
+  action:
+    "Redis of its own (AOF always), 3 workers with `--lock-duration 1000`, 2 trials of 9 s; while both run, Redis is killed with SIGKILL and kept away 4 s, so both jobs' locks lapse and BullMQ hands them to the idle third worker",
+  expected: "neither trial is started a second time: the idle worker waits on their claims; the study finishes with 2 complete trials, each started once and run to the end once",
+  run: (context) =>
+    withCluster(
+      async (c) => {
+        const { measured, checks } = context;
+        const study = "outage-mid-trial";
+        let server = c.redisServer;
+        if (server === undefined) throw new Error("the scenario needs a Redis of its own");
+        ["w0", "w1", "w2"].forEach((id) => startWorker(c, id, ["--lock-duration", "1000"]));
+        const coordinator = startCoordinator(c, writeConfig(c, fixtureStudy(c, study, { maxTrials: 2, sleepMs: 9000 })));
+        await waitFor("both trials running", () => readMarks(c.marks).filter((m) => m.kind === "start").length === 2);
+        const faultAt = Date.now();
+        await stopRedisServer(server, "SIGKILL", true);
+        await sleep(4000);
+        server = await startRedisServer(AOF_ALWAYS, { port: server.port, dir: server.dir });
+        c.redisServer = server;
+        const backAt = Date.now();
+
+        const trials = await finishedStudy(c, coordinator, study, 2, context, 90_000);
+        const starts = readMarks(c.marks).filter((m) => m.kind === "start").length;
+        measured.recovery = elapsed(faultAt, firstFinishAfter(trials, faultAt), "fault → next trial completion");
+        measured.notes.push(`Redis away ${seconds(backAt - faultAt)}`, `${starts} trial starts for 2 trials`);
+        checks.expect(starts === 2, `each trial must start once, got ${starts} starts for 2 trials`);
+      },
+      { ownRedis: true },
+    ),
 };

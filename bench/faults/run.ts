@@ -20,7 +20,7 @@ import { repositoryRoot } from "../../test/support/run-cli.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import { crossMachineCheckpoint } from "./checkpoint-scenario.js";
-import { coordinatorKill, coordinatorTakeover, longOutage, redisKill, redisShutdown, workerKill } from "./crash-scenarios.js";
+import { coordinatorKill, coordinatorTakeover, longOutage, outageMidTrial, redisKill, redisShutdown, workerKill } from "./crash-scenarios.js";
 import { fatalStartup, misbehavingCommands, progressFlood, setsidGrandchild } from "./input-scenarios.js";
 import { renderFaultsReport } from "./report.js";
 import { Checks, firstLine, type FaultScenario, type Measured, type ScenarioOutcome } from "./scenario.js";
@@ -43,6 +43,7 @@ const SCENARIOS: readonly FaultScenario[] = [
   crossMachineCheckpoint,
   setsidGrandchild,
   misbehavingCommands,
+  outageMidTrial,
 ];
 
 const log = (message: string): void => {

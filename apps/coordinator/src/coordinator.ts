@@ -60,7 +60,7 @@ export interface CoordinatorOptions {
   store?: Store;
   /** @defaultValue pino() on stdout */
   logger?: Logger;
-  /** How often the failed jobs and the free worker slots are checked, in ms. @defaultValue 500 */
+  /** How often the free worker slots are checked, in ms (and every FAILED_SCAN_POLLS polls, the failed jobs). @defaultValue 500 */
   pollIntervalMs?: number;
   /**
    * Jobs kept waiting in the queue beyond the free worker slots, so that a slot
@@ -101,6 +101,13 @@ export interface Coordinator {
  * is still on its way) keeps BullMQ from running that trial a second time.
  */
 const KEEP_TRIAL_JOBS = { removeOnComplete: false, removeOnFail: false } as const;
+
+/**
+ * The failed set of the trials queue, which every study shares and which only grows, is
+ * read whole at start, after a replay of the store, and every this many polls: the
+ * queue's "failed" events report the rest as they happen.
+ */
+const FAILED_SCAN_POLLS = 120;
 
 /** Failures of one coordinator step while Redis is up (with a replay of the store between them) before `done` rejects. */
 const STEP_ATTEMPTS = 8;
@@ -364,6 +371,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const resync = async (): Promise<void> => {
     study = await replayStudy(config, await store.getTrials(config.name));
     await addRunningJobs();
+    failedScanDue = true;
   };
 
   // Every change of the study runs in this one chain, so the core and the store never interleave.
@@ -372,6 +380,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // message being handled is not lost. Only a failure that persists stops the coordinator.
   let chain: Promise<void> = Promise.resolve();
   let stale = false;
+  // A job that failed while no "failed" event could reach this coordinator (before it started, during an outage).
+  let failedScanDue = true;
   /** Resolves true once the step (and the fill after it) ran, false when `close()` came first. */
   const serial = (step: () => Promise<void>): Promise<boolean> => {
     const next = chain.then(async () => {
@@ -440,10 +450,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
 
   let polling = false;
+  let polls = 0;
   const poll = (): void => {
     if (polling || closed) return;
     polling = true;
-    serial(checkFailedJobs)
+    if (++polls % FAILED_SCAN_POLLS === 0) failedScanDue = true;
+    serial(async () => {
+      if (!failedScanDue) return;
+      await checkFailedJobs();
+      failedScanDue = false;
+    })
       .catch(() => undefined)
       .finally(() => {
         polling = false;

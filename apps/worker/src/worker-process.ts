@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
-import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import {
@@ -21,6 +21,7 @@ import {
 } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
 import { screenJob } from "./screen-job.js";
+import { TrialClaims } from "./trial-claims.js";
 import { checkCheckpointRoot } from "./checkpoint-root.js";
 import { startOrphanGuard } from "./orphan-guard.js";
 import { ProgressCoalescer } from "./progress-coalescer.js";
@@ -77,6 +78,14 @@ export interface RunningWorker {
 const REGISTRATION_TTL_MS = 15_000;
 const REGISTRATION_REFRESH_MS = 5_000;
 /**
+ * How long a job's claim outlives its holder's alive key (see TrialClaims), and how long
+ * the key lives unrefreshed: a live worker rewrites it at every refresh, also within one
+ * refresh of Redis coming back, so two refreshes leave room. A dead worker's jobs start
+ * again elsewhere about ALIVE_TTL_MS + CLAIM_GRACE_MS after it died.
+ */
+const CLAIM_GRACE_MS = 2 * REGISTRATION_REFRESH_MS;
+const ALIVE_TTL_MS = 2 * REGISTRATION_REFRESH_MS;
+/**
  * A job whose worker vanished (kill -9, a lost machine) is retried this many times by the
  * stalled-job checker; more and it is most likely the job that kills its worker, and it fails.
  */
@@ -123,6 +132,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   // Every connection's errors go to it: an outage is logged once, not once per reconnection attempt.
   const outages = new RedisOutageLog(opts.redis, logger);
   outages.watch(resultsConnection, "results connection error");
+  const claims = new TrialClaims(resultsConnection, opts.prefix, { graceMs: CLAIM_GRACE_MS, recheckMs: REGISTRATION_REFRESH_MS });
+  // Queue IDs of the jobs this process runs now.
+  const claimed = new Set<string>();
+  // Queue IDs of the jobs whose lapsed lock was logged.
+  const lockLost = new Set<string>();
   const resultsQueues = new Map<string, Queue<WorkerMessage>>();
   const resultsQueue = (study: string): Queue<WorkerMessage> => {
     let queue = resultsQueues.get(study);
@@ -162,69 +176,83 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       const { state, value } = earlier.data as TrialResult;
       return value === undefined ? { state } : { state, value };
     }
-    const parsed = TrialJob.safeParse(job.data);
-    if (!parsed.success) {
-      logger.warn({ jobId: job.id, issues: formatZodIssues(parsed.error, "trial job") }, "invalid trial job");
+    // The job may run still, on this worker or another, though BullMQ handed it out again (its lock lapsed in an outage).
+    if (claimed.has(ids.job)) return defer(job, token, REGISTRATION_REFRESH_MS);
+    const claim = await claims.take(ids.job);
+    if (claim.kind === "held") {
+      logger.info({ jobId: job.id, holder: claim.holder, retryInMs: claim.retryInMs }, "trial runs on another worker; asking again later");
+      return defer(job, token, claim.retryInMs);
     }
-    const gpu = freeGpus.pop();
-    const controller = new AbortController();
-    running.add(controller);
-    const progress = new ProgressCoalescer({
-      intervalMs: opts.progressIntervalMs,
-      // The trial's last report goes without a priority, in order before its result, under an
-      // ID of its own: the same report may wait in the queue with a priority already.
-      post: (event, last) =>
-        last ? post("progress", event, `${ids.progress(event.step)}-last`) : post("progress", event, ids.progress(event.step), PROGRESS_PRIORITY),
-      onError: (error, event) => logger.warn({ jobId: job.id, step: event.step, err: error }, "progress not posted"),
-    });
-    const startedAt = performance.now();
-    const identity = parsed.success ? { study: parsed.data.study, trial: parsed.data.trial, rung: parsed.data.rung } : {};
-    if (parsed.success) logger.info({ jobId: job.id, ...identity, gpu, attempt: job.attemptsMade + 1 }, "trial started");
-
-    let result: TrialResult;
+    claimed.add(ids.job);
     try {
-      // An invalid payload goes to runTrial too: it alone builds the "invalid-job" result, spawning nothing.
-      result = await runTrial(parsed.success ? parsed.data : (job.data as TrialJob), {
-        worker: opts.id,
-        workDir: opts.workDir,
-        ...(opts.checkpointDir === undefined ? {} : { checkpointDir: opts.checkpointDir }),
-        signal: controller.signal,
-        groups: guard,
-        ...(gpu === undefined ? {} : { gpu }),
-        onProgress: (event: ProgressEvent) => progress.report(event),
-      });
-    } catch (error) {
-      if (error instanceof InvalidJobError) {
-        logger.error({ jobId: job.id, err: error }, "trial job names no study, trial and rung; failing it for good");
-        throw new UnrecoverableError(error.message);
+      const parsed = TrialJob.safeParse(job.data);
+      if (!parsed.success) {
+        logger.warn({ jobId: job.id, issues: formatZodIssues(parsed.error, "trial job") }, "invalid trial job");
       }
-      logger.error({ jobId: job.id, ...identity, err: error }, "trial could not be run; BullMQ will retry it");
-      throw error;
-    } finally {
-      running.delete(controller);
-      if (gpu !== undefined) freeGpus.push(gpu);
-      await progress.flush();
-    }
+      const gpu = freeGpus.pop();
+      const controller = new AbortController();
+      running.add(controller);
+      const progress = new ProgressCoalescer({
+        intervalMs: opts.progressIntervalMs,
+        // The trial's last report goes without a priority, in order before its result, under an
+        // ID of its own: the same report may wait in the queue with a priority already.
+        post: (event, last) =>
+          last ? post("progress", event, `${ids.progress(event.step)}-last`) : post("progress", event, ids.progress(event.step), PROGRESS_PRIORITY),
+        onError: (error, event) => logger.warn({ jobId: job.id, step: event.step, err: error }, "progress not posted"),
+      });
+      const startedAt = performance.now();
+      const identity = parsed.success ? { study: parsed.data.study, trial: parsed.data.trial, rung: parsed.data.rung } : {};
+      if (parsed.success) logger.info({ jobId: job.id, ...identity, gpu, attempt: job.attemptsMade + 1 }, "trial started");
 
-    if (closing && result.state === "failed" && result.reason === "cancelled") {
-      logger.info({ jobId: job.id, ...identity }, "trial cancelled by shutdown; job put back to wait");
-      return requeue(job, token);
+      let result: TrialResult;
+      try {
+        // An invalid payload goes to runTrial too: it alone builds the "invalid-job" result, spawning nothing.
+        result = await runTrial(parsed.success ? parsed.data : (job.data as TrialJob), {
+          worker: opts.id,
+          workDir: opts.workDir,
+          ...(opts.checkpointDir === undefined ? {} : { checkpointDir: opts.checkpointDir }),
+          signal: controller.signal,
+          groups: guard,
+          ...(gpu === undefined ? {} : { gpu }),
+          onProgress: (event: ProgressEvent) => progress.report(event),
+        });
+      } catch (error) {
+        if (error instanceof InvalidJobError) {
+          logger.error({ jobId: job.id, err: error }, "trial job names no study, trial and rung; failing it for good");
+          throw new UnrecoverableError(error.message);
+        }
+        logger.error({ jobId: job.id, ...identity, err: error }, "trial could not be run; BullMQ will retry it");
+        throw error;
+      } finally {
+        running.delete(controller);
+        if (gpu !== undefined) freeGpus.push(gpu);
+        await progress.flush();
+      }
+
+      if (closing && result.state === "failed" && result.reason === "cancelled") {
+        logger.info({ jobId: job.id, ...identity }, "trial cancelled by shutdown; job put back to wait");
+        return requeue(job, token);
+      }
+      await post("result", result, ids.result);
+      logger.info(
+        {
+          jobId: job.id,
+          study: result.study,
+          trial: result.trial,
+          rung: result.rung,
+          state: result.state,
+          value: result.value,
+          reason: result.reason,
+          durationMs: Math.round(performance.now() - startedAt),
+        },
+        "trial ended",
+      );
+      return result.value === undefined ? { state: result.state } : { state: result.state, value: result.value };
+    } finally {
+      claimed.delete(ids.job);
+      lockLost.delete(ids.job);
+      await claims.release(ids.job).catch((error: unknown) => logger.warn({ jobId: job.id, err: error }, "claim not released"));
     }
-    await post("result", result, ids.result);
-    logger.info(
-      {
-        jobId: job.id,
-        study: result.study,
-        trial: result.trial,
-        rung: result.rung,
-        state: result.state,
-        value: result.value,
-        reason: result.reason,
-        durationMs: Math.round(performance.now() - startedAt),
-      },
-      "trial ended",
-    );
-    return result.value === undefined ? { state: result.state } : { state: result.state, value: result.value };
   };
 
   const processJob = async (job: Job, token?: string): ReturnType<typeof runJob> => {
@@ -250,7 +278,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     maxStalledCount: MAX_STALLED_COUNT,
     autorun: false,
   });
-  outages.watch(worker, "worker error");
+  // BullMQ says "could not renew lock" at every renewal of a job whose lock lapsed (a Redis outage
+  // longer than the lock) for as long as its trial runs on: said once per job instead.
+  outages.watch(worker, "worker error", (error) => error.message.startsWith("could not renew lock for job"));
+  worker.on("lockRenewalFailed", (jobIds: string[]) => {
+    for (const jobId of jobIds.filter((id) => !lockLost.has(id))) {
+      lockLost.add(jobId);
+      logger.warn({ jobId }, "job lock lapsed (Redis away longer than the lock?); the trial runs on, and its claim keeps other workers from starting it again");
+    }
+  });
   worker.on("failed", (job, error) => {
     // A refused job was logged when it was refused.
     if (job !== undefined && !(error instanceof JobRefusedError)) logger.warn({ jobId: job.id, attemptsMade: job.attemptsMade, err: error }, "trial job failed");
@@ -263,6 +299,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const register = async (): Promise<void> => {
     const registration: WorkerRegistration = { slots: opts.slots, busy, host, gpus: opts.gpus, startedAt };
     await redis.set(key, JSON.stringify(registration), "PX", REGISTRATION_TTL_MS);
+    await claims.beAlive(ALIVE_TTL_MS);
   };
   // One write at a time, in order, so that an older busy count never lands after a newer one;
   // close() waits for the chain, so that no write brings the key back after its delete. At most
@@ -295,6 +332,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     await registering;
     // Deregistered first, so the coordinator stops counting these slots at once.
     await redis.del(key).catch((error: unknown) => logger.warn({ err: error }, "registration not deleted"));
+    await claims.leave().catch((error: unknown) => logger.warn({ err: error }, "alive key not deleted"));
     const workerClosed = worker.close();
     for (const controller of running) controller.abort();
     await workerClosed;
@@ -312,6 +350,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 /** A job the worker will not run (see screenJob); failed for good, never retried. */
 class JobRefusedError extends UnrecoverableError {
   override readonly name = "JobRefusedError";
+}
+
+/** Puts an active job back among the delayed ones for `delayMs`, without spending one of its attempts. */
+async function defer(job: Job, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 /**

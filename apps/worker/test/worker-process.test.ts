@@ -195,13 +195,15 @@ describe("worker process", () => {
     await waitFor(() => isDead(orphan), 10_000, "the orphaned trial to be killed");
 
     const b = await startWorkerProcess("B", "--lock-duration", "1000");
-    await waitFor(async () => (await trials.getJob(ids(0).job))?.finishedOn !== undefined, 20_000, "the trial to finish on B");
+    await waitFor(async () => (await trials.getJob(ids(0).job))?.finishedOn !== undefined, 60_000, "the trial to finish on B");
+    // B waited for A's claim to lapse (A's alive key outlived it by its TTL, then the grace) before it took the trial over.
+    expect(b.logs.some((log) => log["msg"] === "trial runs on another worker; asking again later" && log["jobId"] === ids(0).job)).toBe(true);
 
     expect(b.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === ids(0).job)).toBe(true);
     expect(await trials.getJobState(ids(0).job)).toBe("completed");
     const resultJobs = await messages("result");
     expect(resultJobs.map((job) => job.data)).toMatchObject([{ trial: 0, state: "complete", value: 11, worker: "B" }]);
-  });
+  }, 120_000);
 
   it.runIf(process.platform === "linux")("a worker killed with SIGKILL leaves no trial process behind, not even one that called setsid", async () => {
     const a = await startWorkerProcess("A", "--lock-duration", "1000");

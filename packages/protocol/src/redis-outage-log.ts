@@ -56,10 +56,12 @@ export class RedisOutageLog {
    * Attaches the 'error' listener of `source` (without one, an 'error' crashes
    * the process or is printed with its stack): an error saying that Redis cannot
    * be reached opens an outage, logged once for all sources; the next connection
-   * ready again ends it, logged once; any other error is logged as `what`.
+   * ready again ends it, logged once; any other error is logged as `what`, but for
+   * those `reportedElsewhere` says the caller logs itself.
    */
-  watch(source: RedisEventSource, what: string): void {
+  watch(source: RedisEventSource, what: string, reportedElsewhere: (error: Error) => boolean = () => false): void {
     source.on("error", (error: Error) => {
+      if (reportedElsewhere(error)) return;
       if (!isUnreachable(error)) {
         this.#logger.error({ err: error }, what);
       } else if (!this.#down) {

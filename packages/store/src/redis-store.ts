@@ -18,6 +18,9 @@
  *   {prefix}:study:{name}:lease               string  the live coordinator's lease: its owner, host, pid,
  *                                                     since (JSON), with a TTL it renews (./study-lease.ts)
  *
+ * Beside them, under the same prefix, the workers keep theirs (apps/worker): worker:{id}
+ * (registration), alive:{instance} and claim:{jobId} (trial-claims.ts).
+ *
  * Numbers are written with String(x) (the shortest string that parses back to the
  * same float64) and read with Number(), so they round-trip exactly. Every write
  * that touches more than one key, or reads before it writes, is one Lua script

@@ -4,8 +4,6 @@
  * SIGKILL, cut off from Redis and fed bad input. The training script is
  * test/fixtures/distributed-trial.mjs, whose marker files count executions per trial.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -19,8 +17,9 @@ import {
   expectDenseFinished,
   expectExactlyOnce,
   finished,
-  FIXTURE,
   fixtureStudy,
+  misbehavingStudy,
+  MISBEHAVIOUR_MODES,
   readMarks,
   sleep,
   startCoordinator,
@@ -204,21 +203,8 @@ describe("distributed mode: real coordinator and worker processes on Redis", () 
 
   it("fails each misbehaving trial with a clear reason and drops malformed queue messages, with no crash", async () => {
     const e = setup();
-    const bin = join(e.dir, "bin");
-    mkdirSync(bin);
-    const modes = ["ok", "crash", "hang", "garbage", "flood", "missing"];
-    // One launcher per mode; "missing" has none, so its argv names a program that does not exist.
-    for (const mode of modes.filter((m) => m !== "missing")) {
-      const launcher = join(bin, mode);
-      writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${FIXTURE}" "$@"\n`);
-      chmodSync(launcher, 0o755);
-    }
-    const config = fixtureStudy(e, "bad-input", {
-      maxTrials: 18,
-      space: { x: { type: "float", low: 0, high: 1 }, mode: { type: "categorical", choices: modes } },
-      command: { argv: [join(bin, "{mode}"), "--x={x}", "--mode={mode}"], env: { MARK_DIR: e.marks, SLEEP_MS: "20" } },
-      trialTimeoutSeconds: 1.5,
-    });
+    const modes = MISBEHAVIOUR_MODES;
+    const config = misbehavingStudy(e, "bad-input");
     const workers = ["w0", "w1"].map((id) => startWorker(e, id));
     const coordinator = startCoordinator(e, writeConfig(e, config));
 

@@ -5,16 +5,17 @@
  * crash, hang, print garbage, flood stdout or do not exist.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { resultsQueueName } from "@bayestune/protocol";
 import { RedisStore, type StoredTrial } from "@bayestune/store";
 import {
-  FIXTURE,
   finished,
   fixtureStudy,
+  misbehavingStudy,
+  MISBEHAVIOUR_MODES,
   readMarks,
   sleep,
   spawnCli,
@@ -304,21 +305,7 @@ export const misbehavingCommands: FaultScenario = {
   expected: "each misbehaving trial fails with its reason (nonzero-exit, timeout, no-metric, command-not-found), ok and flood complete; no worker or coordinator crashes; no trial runs twice",
   run: ({ measured, checks }) =>
     withCluster(async (c) => {
-      const bin = join(c.dir, "bin");
-      mkdirSync(bin);
-      const modes = Object.keys(MISBEHAVIOURS);
-      // One launcher per mode; "missing" has none, so its argv names a program that does not exist.
-      for (const mode of modes.filter((m) => m !== "missing")) {
-        const launcher = join(bin, mode);
-        writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${FIXTURE}" "$@"\n`);
-        chmodSync(launcher, 0o755);
-      }
-      const config = fixtureStudy(c, "bad-commands", {
-        maxTrials: 18,
-        space: { x: { type: "float", low: 0, high: 1 }, mode: { type: "categorical", choices: modes } },
-        command: { argv: [join(bin, "{mode}"), "--x={x}", "--mode={mode}"], env: { MARK_DIR: c.marks, SLEEP_MS: "20" } },
-        trialTimeoutSeconds: 1.5,
-      });
+      const config = misbehavingStudy(c, "bad-commands");
       const workers = ["w0", "w1"].map((id) => startWorker(c, id));
       const coordinator = startCoordinator(c, writeConfig(c, config));
       const startedAt = Date.now();
@@ -340,7 +327,7 @@ export const misbehavingCommands: FaultScenario = {
         return want === undefined || t.state !== want.state || t.reason !== want.reason || (t.state === "failed" && !(t.message ?? "").trim());
       });
       checks.expect(wrong.length === 0, `each trial must end as its mode says, with a message when failed, got ${wrong.map((t) => `${t.number} (${String(t.params["mode"])}): ${t.state} ${t.reason ?? ""}`).join(", ")}`);
-      checks.expect(modes.every((m) => byMode.has(m)), `every mode must occur, got ${[...byMode.keys()].join(", ")}`);
+      checks.expect(MISBEHAVIOUR_MODES.every((m) => byMode.has(m)), `every mode must occur, got ${[...byMode.keys()].join(", ")}`);
       checks.expect(executions.maxStarts <= 1, `no trial may run twice, got ${executions.maxStarts} starts of one`);
       checks.expect(workers.every(isRunning), "no worker may crash");
     }),

@@ -9,7 +9,7 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECRET_ENV, type StudyConfigInput } from "@bayestune/protocol";
@@ -138,6 +138,30 @@ export function fixtureStudy(cluster: Cluster, name: string, overrides: Partial<
     trialTimeoutSeconds: 30,
     ...rest,
   };
+}
+
+/** The fixture's ways to misbehave, and "missing": a program that does not exist. */
+export const MISBEHAVIOUR_MODES = ["ok", "crash", "hang", "garbage", "flood", "missing"] as const;
+
+/**
+ * A study of `maxTrials` trials whose categorical `mode` picks how the fixture behaves
+ * (see {@link MISBEHAVIOUR_MODES}), with a 1.5 s trial timeout: one launcher per mode
+ * under the cluster's dir; "missing" has none, so its argv names a program that does not exist.
+ */
+export function misbehavingStudy(cluster: Cluster, name: string, maxTrials = 18): StudyConfigInput {
+  const bin = join(cluster.dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const mode of MISBEHAVIOUR_MODES.filter((m) => m !== "missing")) {
+    const launcher = join(bin, mode);
+    writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${FIXTURE}" "$@"\n`);
+    chmodSync(launcher, 0o755);
+  }
+  return fixtureStudy(cluster, name, {
+    maxTrials,
+    space: { x: { type: "float", low: 0, high: 1 }, mode: { type: "categorical", choices: [...MISBEHAVIOUR_MODES] } },
+    command: { argv: [join(bin, "{mode}"), "--x={x}", "--mode={mode}"], env: { MARK_DIR: cluster.marks, SLEEP_MS: "20" } },
+    trialTimeoutSeconds: 1.5,
+  });
 }
 
 /** Waits for a coordinator to exit 0 and returns the counts of its summary line ("NAME: N trials finished, M failed"). */

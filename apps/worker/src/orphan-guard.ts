@@ -35,9 +35,13 @@ export function startOrphanGuard(): OrphanGuard {
     guard.once("exit", () => resolve());
     guard.once("error", () => resolve());
   });
-  // Neither the guard nor its channel may keep the worker's event loop alive.
-  guard.unref();
-  guard.channel?.unref();
+  // Neither the guard nor its channel may keep the worker's event loop alive, once the guard is
+  // ready: until then they must, or a caller awaiting `ready` with nothing else pending would
+  // see Node exit under its await (exit code 13).
+  void ready.then(() => {
+    guard.unref();
+    guard.channel?.unref();
+  });
   const send = (message: object): void => {
     if (guard.connected) guard.send(message, () => undefined);
   };

@@ -117,7 +117,9 @@ const STEP_ATTEMPTS = 8;
  * expires and the next stalled check hands it back: a lock much shorter than
  * BullMQ's 30 s (handling a message takes milliseconds, and the lock is renewed
  * anyway) lets a restarted coordinator get it within seconds; and a result must
- * never be dropped for having stalled a few times.
+ * never be dropped for having stalled a few times. The removal settings are for
+ * messages that carry none of their own: a worker posts its results to be kept (a
+ * result in the queue means its trial job must not run again) and its progress to go.
  */
 const RESULTS_WORKER_OPTIONS = {
   lockDuration: 5_000,

@@ -231,7 +231,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
       if (closing && result.state === "failed" && result.reason === "cancelled") {
         logger.info({ jobId: job.id, ...identity }, "trial cancelled by shutdown; job put back to wait");
-        return requeue(job, token);
+        // Awaited here: the `finally` below awaits Redis, and a rejection nobody awaits meanwhile would crash the process.
+        return await requeue(job, token);
       }
       await post("result", result, ids.result);
       logger.info(

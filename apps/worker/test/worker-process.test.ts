@@ -271,7 +271,7 @@ describe("worker process", () => {
     await waitFor(async () => (await readdir(pidDir)).length === 1, 10_000, "the trial to write its pid");
     const [trialPid] = await readdir(pidDir);
     worker.child.kill("SIGTERM");
-    expect(await exited(worker.child)).toEqual({ code: 0, signal: null });
+    expect(await exited(worker.child), worker.stderr.join("")).toEqual({ code: 0, signal: null });
 
     expect(await redis.exists(key)).toBe(0);
     // The trial's process group was killed, and the job waits for another worker without a spent attempt.
@@ -305,7 +305,7 @@ describe("worker process", () => {
     expect(await trials.getJobState(ids(0).job)).toBe("completed");
 
     worker.child.kill("SIGTERM");
-    expect(await exited(worker.child)).toEqual({ code: 0, signal: null });
+    expect(await exited(worker.child), worker.stderr.join("")).toEqual({ code: 0, signal: null });
     expect(await redis.exists(key)).toBe(0);
   });
 });

@@ -31,10 +31,11 @@ import {
   hasValidSignature,
   RedisOutageLog,
   resultsQueueName,
+  screenJob,
   signMessage,
   StudyConfig,
   TRIALS_QUEUE,
-  TrialJob,
+  type TrialJob,
   trialJobFor,
   trialQueueIds,
   WorkerMessage,
@@ -329,11 +330,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
   /** The trials queue is shared by every study and writable by anyone with Redis access: only this study's own signed jobs count. */
   const checkFailedJob = async (job: Job<unknown> | undefined): Promise<void> => {
-    if (job === undefined || !hasValidSignature(secret, "trial-job", job.data)) return;
-    const data = TrialJob.safeParse(job.data);
-    if (!data.success || data.data.study !== config.name) return;
-    const { trial, rung } = data.data;
-    if (job.id !== trialQueueIds(secret, config.name, trial, rung).job) return;
+    if (job === undefined) return;
+    const screened = screenJob(job.id, job.data, secret);
+    if (screened.kind !== "accepted" || screened.study !== config.name) return;
+    const { trial, rung } = screened;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const stored = await store.getTrial(config.name, trial);
     if (stored?.state !== "running" || stored.rung !== rung) return;

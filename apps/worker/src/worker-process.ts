@@ -9,6 +9,7 @@ import {
   redactRedisUrl,
   RedisOutageLog,
   resultsQueueName,
+  screenJob,
   signMessage,
   TRIALS_QUEUE,
   TrialJob,
@@ -20,7 +21,6 @@ import {
   workerRegistrationKey,
 } from "@bayestune/protocol";
 import { InvalidJobError, InvalidOptionsError } from "./errors.js";
-import { screenJob } from "./screen-job.js";
 import { TrialClaims } from "./trial-claims.js";
 import { checkCheckpointRoot } from "./checkpoint-root.js";
 import { startOrphanGuard } from "./orphan-guard.js";

@@ -11,6 +11,7 @@ export {
 } from "./param-spec.js";
 export { formatZodIssues } from "./format-zod-issues.js";
 export { REDACTED, redactCommandEnv, redactRedisUrl } from "./redact-secrets.js";
+export { screenJob, type ScreenedJob } from "./screen-job.js";
 export { RedisOutageLog, type OutageLogger, type RedisEventSource } from "./redis-outage-log.js";
 export { StudyName, TRIALS_QUEUE, TrialRef, resultsQueueName, trialJobId } from "./names.js";
 export {

@@ -1,4 +1,5 @@
-import { hasValidSignature, TrialRef, trialQueueIds } from "@bayestune/protocol";
+import { hasValidSignature, trialQueueIds } from "./message-signature.js";
+import { TrialRef } from "./names.js";
 
 /** Whom a job may be run for, or why it is refused. */
 export type ScreenedJob =
@@ -6,7 +7,8 @@ export type ScreenedJob =
   | { kind: "refused"; why: string };
 
 /**
- * The worker's gate: a job is run only when the coordinator signed it with the
+ * The gate of the trials queue, which anyone with Redis access can write to: a worker
+ * runs a job, and a coordinator counts a failed one as its own, only when the coordinator signed it with the
  * cluster's secret and it sits under the ID that the coordinator gives that
  * (study, trial, rung). Anyone who can write to Redis can add a job; without the
  * secret it cannot be one that passes, nor a signed job copied under a new ID to

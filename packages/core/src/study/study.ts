@@ -310,6 +310,7 @@ export class Study {
     return {
       mean: (params) => Array.from(gp.predictMean(encode(params)), (m) => sign * gp.fromModelUnits(m)),
       predict: (params) => inRawUnits(gp, encode(params)).map(({ mean, std }) => ({ mean: sign * mean, std })),
+      noiseStd: (gp.fromModelUnits(gp.bestModel + Math.sqrt(gp.hyperparameters.noise)) - gp.fromModelUnits(gp.bestModel)),
     };
   }
 
@@ -360,6 +361,12 @@ export interface ObjectiveModel {
   mean(params: readonly Params[]): number[];
   /** The mean and std at each params, as {@link Study.predict} gives the objective. */
   predict(params: readonly Params[]): { mean: number; std: number }[];
+  /**
+   * The observation noise the model learned, as a standard deviation in the
+   * objective's units (near the best observed value): close to 0 for a
+   * deterministic objective, about the seed-to-seed spread for a training loss.
+   */
+  readonly noiseStd: number;
 }
 
 /** A model's prediction for one configuration; see {@link Study.predict}. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { comparePaired } from "../bench/paired-comparison.js";
 import { wilcoxonSignedRank } from "../bench/stats.js";
 
 /**
@@ -65,5 +66,22 @@ describe("bench stats: Wilcoxon signed-rank test", () => {
     const d = [...SCIPY_CASES[1]!.d];
     d[8] = Number.POSITIVE_INFINITY;
     expect(wilcoxonSignedRank(d)).toMatchObject({ wPlus: 76, p: SCIPY_CASES[1]!.p });
+  });
+});
+
+describe("bench: paired comparison of final regrets", () => {
+  const bySeed = (values: readonly number[]): Map<number, number> => new Map(values.map((v, seed) => [seed, v]));
+
+  it("pairs by seed, counts wins/ties/losses of the first engine and says which side is better", () => {
+    // Δ per seed (ours − peer): −1, −2, 0, +0.5, −3; seed 5 only ours ran, so it is left out.
+    const c = comparePaired(bySeed([-3, -4, -1, 0.5, -5, 9]), bySeed([-2, -2, -1, 0, -2]))!;
+    expect(c).toMatchObject({ n: 5, wins: 3, ties: 1, losses: 1, medianDifference: -1, better: "bayestune" });
+    // The test sees the four nonzero differences: exact, W+ = rank of 0.5 = 1.
+    expect(c.p).toBeCloseTo(wilcoxonSignedRank([-1, -2, 0.5, -3]).p, 14);
+  });
+
+  it("treats two runs that both found nothing finite as a tie, and one that found nothing as a loss", () => {
+    const c = comparePaired(bySeed([Infinity, Infinity, -1]), bySeed([Infinity, -2, -1.5]))!;
+    expect(c).toMatchObject({ wins: 0, ties: 1, losses: 2, better: "peer" });
   });
 });

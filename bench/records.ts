@@ -17,6 +17,11 @@ export interface RunRecord {
   readonly pairedStart: number;
   /** Wall-clock milliseconds of the whole study, asks, evaluations and tells. */
   readonly wallMs: number;
+  /**
+   * CPU milliseconds of the process over the study: unlike wallMs, barely
+   * changed by other work on the machine, so runtime projections use it.
+   */
+  readonly cpuMs: number;
 }
 
 /** Ask latencies of one engine after `history` told trials. */

@@ -68,7 +68,7 @@ export function renderReport(s: Summary, c: ReportContext): string {
   );
   out.push("");
   out.push("A diverged evaluation (NaN) is told as a failed trial (`{ state: \"failed\", reason: \"diverged\" }`; `TrialState.FAIL` in Optuna) and never counts towards the best value.");
-  out.push("During the regret runs the Optuna driver runs beside the TypeScript engines (at most two processes, torch limited to one thread); the latency measurements run alone, torch with its default threads.");
+  out.push("During the regret runs two Optuna drivers (each taking every other seed, torch limited to one thread) run beside the TypeScript engines; the latency measurements run alone, torch with its default threads.");
   out.push("");
   out.push("## Problems");
   out.push("");
@@ -164,29 +164,32 @@ export function renderReport(s: Summary, c: ReportContext): string {
   out.push("## Runtime");
   out.push("");
   out.push(
-    "Wall time of the regret studies (asks, evaluations, tells), seconds, summed over seeds; in parentheses, scaled to each problem's default seed count (the full run's seeds, at this run's budgets). The TypeScript engines and the Optuna driver run in two processes side by side, so a run takes about the longer of the two totals, plus the problem check and the latency sweep.",
+    "Time of the regret studies (asks, evaluations, tells) summed over seeds: wall seconds, then CPU seconds of the engine's process, then in parentheses the CPU seconds scaled to each problem's default seed count (the full run's seeds, at this run's budgets). CPU time barely depends on what else loads the machine, so it gives the projection: the TypeScript engines run in one single-threaded process and the Optuna runs in two (torch limited to one thread), all side by side, so on an otherwise idle 2-core machine the regret runs take about max(TypeScript CPU, (TypeScript + Optuna CPU) / 2).",
   );
   out.push("");
   const runtimeEngines = s.engines.filter((e) => s.problems.some((p) => s.runtime[p]?.[e] !== undefined));
-  const totals = (engines: readonly string[], key: "seconds" | "projectedSeconds"): number =>
+  const totals = (engines: readonly string[], key: "seconds" | "cpuSeconds" | "projectedCpuSeconds"): number =>
     s.problems.reduce((t, p) => t + engines.reduce((u, e) => u + (s.runtime[p]?.[e]?.[key] ?? 0), 0), 0);
+  const runtimeCell = (seconds: number, cpu: number, projected: number): string => `${fmt(seconds, 0)} / ${fmt(cpu, 0)} (${fmt(projected, 0)})`;
   out.push(
     table(
       ["problem", ...runtimeEngines],
       [
         ...s.problems.map((p) => [p, ...runtimeEngines.map((e) => {
           const cell = s.runtime[p]?.[e];
-          return cell === undefined ? "–" : `${fmt(cell.seconds, 1)} (${fmt(cell.projectedSeconds, 0)})`;
+          return cell === undefined ? "–" : runtimeCell(cell.seconds, cell.cpuSeconds, cell.projectedCpuSeconds);
         })]),
-        ["**total**", ...runtimeEngines.map((e) => `${fmt(totals([e], "seconds"), 1)} (${fmt(totals([e], "projectedSeconds"), 0)})`)],
+        ["**total**", ...runtimeEngines.map((e) => runtimeCell(totals([e], "seconds"), totals([e], "cpuSeconds"), totals([e], "projectedCpuSeconds")))],
       ],
     ),
   );
   out.push("");
   const tsEngines = runtimeEngines.filter((e) => !e.startsWith("optuna-"));
   const optunaEngines = runtimeEngines.filter((e) => e.startsWith("optuna-"));
+  const tsMinutes = totals(tsEngines, "projectedCpuSeconds") / 60;
+  const optunaMinutes = totals(optunaEngines, "projectedCpuSeconds") / 60;
   out.push(
-    `Projected for the full run's seed counts: TypeScript process ${fmt(totals(tsEngines, "projectedSeconds") / 60, 1)} min, Optuna process ${fmt(totals(optunaEngines, "projectedSeconds") / 60, 1)} min; this run took ${fmt(c.wallMinutes, 1)} min in all.`,
+    `Projected regret runs at the full run's seed counts: TypeScript process ${fmt(tsMinutes, 1)} CPU min, Optuna processes ${fmt(optunaMinutes, 1)} CPU min, so about ${fmt(Math.max(tsMinutes, (tsMinutes + optunaMinutes) / 2), 0)} min on an idle 2-core machine. This run took ${fmt(c.wallMinutes, 1)} min of wall time in all (latency sweep included).`,
   );
   out.push("");
   out.push("## Targets");

@@ -37,6 +37,8 @@ const LATENCY_DIM = 10;
 const LATENCY_HISTORY_SEED = 2024;
 const CHECK_SEED = 1;
 const AGREEMENT_TOLERANCE = 1e-9;
+/** Optuna drivers side by side (torch one thread each): the machine has 2 cores, shared with the TypeScript engines until they finish. */
+const OPTUNA_PROCESSES = 2;
 
 interface Config {
   /** --seeds N: the same N seeds for every problem; undefined: each problem's own count. */
@@ -190,30 +192,36 @@ async function main(): Promise<void> {
     }
   }
 
-  const optunaOut = join(resultsDir, "optuna.jsonl");
+  // The Optuna runs are split over OPTUNA_PROCESSES drivers, seed by seed in turn, so
+  // that once the TypeScript engines are done both cores work on Optuna's share.
+  const optunaShards = Array.from({ length: OPTUNA_PROCESSES }, (_, k) => ({
+    out: join(resultsDir, `optuna-${k}.jsonl`),
+    problems: config.problems
+      .map((p) => ({
+        name: p.name,
+        objective: p.objective,
+        space: p.space,
+        budget: budgetOf(p),
+        nStartup: defaultInitialCount(Object.keys(p.space).length),
+        runs: seedsOf(p)
+          .filter((_, i) => i % OPTUNA_PROCESSES === k)
+          .map((seed) => ({ seed, ...shared.get(sharedKey(p, seed))! })),
+      }))
+      .filter((p) => p.runs.length > 0),
+  })).filter((shard) => shard.problems.length > 0);
   const optunaRegret =
     optunaEngines.length === 0
       ? Promise.resolve()
-      : runOptunaJob(
-          {
-            kind: "regret",
-            torchThreads: 1,
-            engines: optunaEngines,
-            problems: config.problems.map((p) => ({
-              name: p.name,
-              objective: p.objective,
-              space: p.space,
-              budget: budgetOf(p),
-              nStartup: defaultInitialCount(Object.keys(p.space).length),
-              runs: seedsOf(p).map((seed) => ({ seed, ...shared.get(sharedKey(p, seed))! })),
-            })),
-          },
-          join(resultsDir, "optuna-job.json"),
-          optunaOut,
-        ).catch((error: unknown) => {
-          optunaNote = `the Optuna driver failed (${String(error)}); its finished runs are kept`;
-          log(optunaNote);
-        });
+      : Promise.all(
+          optunaShards.map((shard, k) =>
+            runOptunaJob({ kind: "regret", torchThreads: 1, engines: optunaEngines, problems: shard.problems }, join(resultsDir, `optuna-job-${k}.json`), shard.out).catch(
+              (error: unknown) => {
+                optunaNote = `an Optuna driver failed (${String(error)}); its finished runs are kept`;
+                log(optunaNote);
+              },
+            ),
+          ),
+        );
 
   const tsOut = join(resultsDir, "ts.jsonl");
   const runs: RunRecord[] = [];
@@ -232,7 +240,7 @@ async function main(): Promise<void> {
   }
   if (optunaEngines.length > 0) log("TypeScript engines done; waiting for Optuna");
   await optunaRegret;
-  runs.push(...readJsonLines<RunRecord>(optunaOut));
+  for (const shard of optunaShards) runs.push(...readJsonLines<RunRecord>(shard.out));
 
   const latencies: LatencyRecord[] = [];
   const latencyProblem = levyProblem(LATENCY_DIM);

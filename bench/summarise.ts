@@ -24,12 +24,15 @@ export interface Target {
   readonly details?: readonly string[];
 }
 
-/** Seconds of one engine's studies on one problem: measured here, and scaled to the default seed counts. */
+/** Time of one engine's studies on one problem: measured here, and scaled to the default seed counts. */
 export interface RuntimeCell {
   readonly seeds: number;
+  /** Wall-clock seconds, summed over seeds. */
   readonly seconds: number;
-  /** seconds / seeds × the problem's default seed count. */
-  readonly projectedSeconds: number;
+  /** CPU seconds of the engine's process, summed over seeds. */
+  readonly cpuSeconds: number;
+  /** cpuSeconds / seeds × the problem's default seed count: the full run's share, whatever else loads the machine. */
+  readonly projectedCpuSeconds: number;
 }
 
 export interface Summary {
@@ -122,7 +125,8 @@ export function summarise(
       const engineRuns = runs.filter((r) => r.problem === problem.name && r.engine === engine);
       if (engineRuns.length === 0) continue;
       const seconds = engineRuns.reduce((t, r) => t + r.wallMs, 0) / 1000;
-      runtime[problem.name]![engine] = { seeds: engineRuns.length, seconds, projectedSeconds: (seconds / engineRuns.length) * problem.seeds };
+      const cpuSeconds = engineRuns.reduce((t, r) => t + r.cpuMs, 0) / 1000;
+      runtime[problem.name]![engine] = { seeds: engineRuns.length, seconds, cpuSeconds, projectedCpuSeconds: (cpuSeconds / engineRuns.length) * problem.seeds };
     }
   }
 

@@ -12,6 +12,11 @@ export const TS_ENGINES = {
 } as const;
 export type TsEngine = keyof typeof TS_ENGINES;
 
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -32,6 +37,7 @@ export interface RunShared {
  */
 export async function runTsEngine(engine: TsEngine, problem: Problem, seed: number, budget: number, shared: RunShared): Promise<RunRecord> {
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const study = createStudy({ space: toBayestuneSpace(problem.space), direction: "minimize", seed, sampler: TS_ENGINES[engine] });
   let bestObserved = Number.POSITIVE_INFINITY;
   let deployed: number | null = null;
@@ -63,7 +69,7 @@ export async function runTsEngine(engine: TsEngine, problem: Problem, seed: numb
   if ((reported ?? null) !== (Number.isFinite(bestObserved) ? bestObserved : null)) {
     throw new Error(`${engine} on ${problem.name} seed ${seed}: study.bestTrial.value ${reported} disagrees with the best told value ${bestObserved}`);
   }
-  return { engine, problem: problem.name, seed, bestSoFar, askMs, failed, pairedStart: matchingPrefix(firstAsked, shared.design), wallMs: elapsedMs(started) };
+  return { engine, problem: problem.name, seed, bestSoFar, askMs, failed, pairedStart: matchingPrefix(firstAsked, shared.design), wallMs: elapsedMs(started), cpuMs: cpuMsSince(cpuStart) };
 }
 
 /**

@@ -9,7 +9,7 @@
  * checks that both agree before benchmarking.
  */
 
-import type { Rng } from "@bayestune/core";
+import { Rng } from "@bayestune/core";
 
 export type ParamValue = number | string;
 export type ParamValues = Readonly<Record<string, ParamValue>>;
@@ -30,9 +30,21 @@ export interface Problem {
   readonly budget: number;
   /** Evaluations per study with `--quick`. */
   readonly quickBudget: number;
-  /** The objective; NaN where the "training" diverges. */
+  /** Seeds (0..seeds−1) in the full run: more where runs end in different basins by luck. */
+  readonly seeds: number;
+  /** The objective's name in `optuna/problems.py` (noisy variants share their base's). */
+  readonly objective: string;
+  /** The noise-free objective; NaN where the "training" diverges. */
   readonly evaluate: (params: ParamValues) => number;
+  /**
+   * Observations carry Gaussian noise of this standard deviation (see noise.ts);
+   * regret is still measured on the noise-free value. Absent: noise-free.
+   */
+  readonly noise?: { readonly sd: number; readonly fractionOfRange: number };
 }
+
+/** Seeds per problem in the full run unless the problem says otherwise. */
+export const DEFAULT_SEEDS = 30;
 
 function box(d: number, low: number, high: number): Record<string, ParamDef> {
   const space: Record<string, ParamDef> = {};
@@ -163,6 +175,90 @@ const ST_ARGMIN = -2.903534027771177;
 /** 0.5·(x⁴ − 16x² + 5x) at ST_ARGMIN, per dimension. */
 const ST_MIN_PER_DIM = -39.16616570377141;
 
+const HARTMANN6: Problem = {
+  name: "hartmann6",
+  space: box(6, 0, 1),
+  fStar: -3.32236801141551,
+  argmin: point([0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]),
+  budget: 80,
+  quickBudget: 30,
+  // 50: its runs split between the global basin and a local one by luck.
+  seeds: 50,
+  objective: "hartmann6",
+  evaluate: hartmann6,
+};
+
+const LLM_MIXED: Problem = {
+  name: "llm-mixed",
+  space: {
+    lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
+    batch: { type: "int", low: 8, high: 512, log: true },
+    warmup: { type: "int", low: 0, high: 2000, log: false },
+    optimizer: { type: "categorical", choices: ["adamw", "sgd", "lion"] },
+    dropout: { type: "float", low: 0, high: 0.5, log: false },
+  },
+  fStar: 2.0,
+  argmin: { lr: 10 ** -3.5, batch: 64, warmup: 400, optimizer: "adamw", dropout: 0.1 },
+  budget: 80,
+  quickBudget: 30,
+  seeds: DEFAULT_SEEDS,
+  objective: "llm-mixed",
+  evaluate: llmMixed,
+};
+
+/**
+ * Hartmann6 with its six active coordinates spread among 20 (x1, x4, x8, x11,
+ * x15, x18; the other 14 do not change the value), so a model must find the
+ * dimensions that matter; spread out rather than first, so that no engine gains
+ * from the low-dimensional projections of its design being the best ones.
+ */
+export const HARTMANN6_IN_20D_ACTIVE = [1, 4, 8, 11, 15, 18] as const;
+
+function hartmann6In20d(params: ParamValues): number {
+  return hartmann6(Object.fromEntries(HARTMANN6_IN_20D_ACTIVE.map((j, i) => [`x${i}`, params[`x${j}`] as number])));
+}
+
+const HARTMANN6_IN_20D: Problem = {
+  name: "hartmann6-in-20d",
+  space: box(20, 0, 1),
+  fStar: HARTMANN6.fStar,
+  argmin: (() => {
+    const x = new Array<number>(20).fill(0.5);
+    HARTMANN6_IN_20D_ACTIVE.forEach((j, i) => (x[j] = HARTMANN6.argmin[`x${i}`] as number));
+    return point(x);
+  })(),
+  budget: 100,
+  quickBudget: 40,
+  seeds: DEFAULT_SEEDS,
+  objective: "hartmann6-in-20d",
+  evaluate: hartmann6In20d,
+};
+
+/**
+ * max − min of the finite values over RANGE_SAMPLE_POINTS uniform points
+ * (randomPoint with Rng(RANGE_SAMPLE_SEED)): computed once by sampledRange and
+ * written here; run.ts recomputes them and refuses to run if they drift.
+ */
+export const SAMPLED_RANGES: Readonly<Record<string, number>> = {
+  hartmann6: 2.9235374818691873,
+  "llm-mixed": 5.003571311089004,
+};
+
+/** `base` observed with Gaussian noise of sd = fraction × its sampled range; regret stays noise-free. */
+function withNoise(base: Problem, fractionOfRange: number, budget = base.budget): Problem {
+  const range = SAMPLED_RANGES[base.name];
+  if (range === undefined) throw new Error(`${base.name} has no sampled range in SAMPLED_RANGES`);
+  return { ...base, name: `${base.name}-noise${fractionOfRange}`, budget, noise: { sd: fractionOfRange * range, fractionOfRange } };
+}
+
+/**
+ * Budget of the noisy llm-mixed variants, below llm-mixed's 80 to keep the whole
+ * bench within its time: Optuna's GPSampler spends about a CPU second per ask
+ * on this mixed space (a 2001-value int among the parameters), about a minute
+ * per 80-trial study, most of the bench's time at 30 seeds per variant.
+ */
+const NOISY_LLM_MIXED_BUDGET = 50;
+
 export const PROBLEMS: readonly Problem[] = [
   {
     name: "branin",
@@ -171,17 +267,11 @@ export const PROBLEMS: readonly Problem[] = [
     argmin: point([-Math.PI, 12.275]),
     budget: 40,
     quickBudget: 20,
+    seeds: DEFAULT_SEEDS,
+    objective: "branin",
     evaluate: branin,
   },
-  {
-    name: "hartmann6",
-    space: box(6, 0, 1),
-    fStar: -3.32236801141551,
-    argmin: point([0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054]),
-    budget: 80,
-    quickBudget: 30,
-    evaluate: hartmann6,
-  },
+  HARTMANN6,
   {
     name: "ackley5",
     space: box(5, -32.768, 32.768),
@@ -189,6 +279,8 @@ export const PROBLEMS: readonly Problem[] = [
     argmin: point([0, 0, 0, 0, 0]),
     budget: 70,
     quickBudget: 30,
+    seeds: DEFAULT_SEEDS,
+    objective: "ackley5",
     evaluate: (p) => ackley(p, 5),
   },
   {
@@ -198,6 +290,8 @@ export const PROBLEMS: readonly Problem[] = [
     argmin: point([1, 1, 1, 1, 1, 1]),
     budget: 70,
     quickBudget: 30,
+    seeds: DEFAULT_SEEDS,
+    objective: "levy6",
     evaluate: (p) => levy(p, 6),
   },
   {
@@ -207,6 +301,8 @@ export const PROBLEMS: readonly Problem[] = [
     argmin: point([1, 1, 1, 1]),
     budget: 60,
     quickBudget: 30,
+    seeds: DEFAULT_SEEDS,
+    objective: "rosenbrock4",
     evaluate: (p) => rosenbrock(p, 4),
   },
   {
@@ -216,24 +312,34 @@ export const PROBLEMS: readonly Problem[] = [
     argmin: point([ST_ARGMIN, ST_ARGMIN, ST_ARGMIN, ST_ARGMIN]),
     budget: 60,
     quickBudget: 30,
+    seeds: DEFAULT_SEEDS,
+    objective: "styblinski-tang4",
     evaluate: (p) => styblinskiTang(p, 4),
   },
-  {
-    name: "llm-mixed",
-    space: {
-      lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
-      batch: { type: "int", low: 8, high: 512, log: true },
-      warmup: { type: "int", low: 0, high: 2000, log: false },
-      optimizer: { type: "categorical", choices: ["adamw", "sgd", "lion"] },
-      dropout: { type: "float", low: 0, high: 0.5, log: false },
-    },
-    fStar: 2.0,
-    argmin: { lr: 10 ** -3.5, batch: 64, warmup: 400, optimizer: "adamw", dropout: 0.1 },
-    budget: 80,
-    quickBudget: 30,
-    evaluate: llmMixed,
-  },
+  LLM_MIXED,
+  withNoise(HARTMANN6, 0.01),
+  withNoise(HARTMANN6, 0.1),
+  withNoise(LLM_MIXED, 0.01, NOISY_LLM_MIXED_BUDGET),
+  withNoise(LLM_MIXED, 0.1, NOISY_LLM_MIXED_BUDGET),
+  HARTMANN6_IN_20D,
 ];
+
+export const RANGE_SAMPLE_POINTS = 10_000;
+export const RANGE_SAMPLE_SEED = 20_240;
+
+/** max − min of `problem`'s finite noise-free values over the fixed uniform sample of SAMPLED_RANGES. */
+export function sampledRange(problem: Problem): number {
+  const rng = new Rng(RANGE_SAMPLE_SEED);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < RANGE_SAMPLE_POINTS; i++) {
+    const value = problem.evaluate(randomPoint(problem.space, rng));
+    if (!Number.isFinite(value)) continue;
+    lo = Math.min(lo, value);
+    hi = Math.max(hi, value);
+  }
+  return hi - lo;
+}
 
 /** The d-dimensional Levy function on [−10, 10]^d: the ask-latency problem. */
 export function levyProblem(d: number): Problem {
@@ -244,6 +350,8 @@ export function levyProblem(d: number): Problem {
     argmin: point(new Array<number>(d).fill(1)),
     budget: 0,
     quickBudget: 0,
+    seeds: 0,
+    objective: `levy${d}`,
     evaluate: (p) => levy(p, d),
   };
 }

@@ -13,15 +13,18 @@ import { parseArgs } from "node:util";
 import { Rng } from "@bayestune/core";
 import { describeMachine } from "./machine.js";
 import { availableOptunaEngines, evaluateInPython, probePython, runOptunaJob } from "./optuna-bridge.js";
-import { levyProblem, PROBLEMS, randomPoint, type ParamValues, type Problem } from "./problems.js";
+import { noiseOffsets } from "./noise.js";
+import { defaultInitialCount, initialDesign } from "./paired-starts.js";
+import { DEFAULT_SEEDS, levyProblem, PROBLEMS, randomPoint, SAMPLED_RANGES, sampledRange, type ParamValues, type Problem } from "./problems.js";
 import type { LatencyRecord, RunRecord } from "./records.js";
 import { renderReport } from "./report.js";
 import { logRegret, median } from "./stats.js";
 import { summarise } from "./summarise.js";
-import { bayestuneAskLatency, runTsEngine, TS_ENGINES, type TsEngine } from "./ts-engines.js";
+import { bayestuneAskLatency, runTsEngine, TS_ENGINES, type RunShared, type TsEngine } from "./ts-engines.js";
 
 const USAGE = `usage: npm run bench -- [options]
-  --seeds N          seeds 0..N-1 per problem and engine (default 10; 3 with --quick)
+  --seeds N          seeds 0..N-1 for every problem and engine (default: each
+                     problem's own count, ${DEFAULT_SEEDS} or more; 3 with --quick)
   --problems a,b     only these problems (${PROBLEMS.map((p) => p.name).join(", ")})
   --quick            smoke run: 3 seeds, small budgets, short latency sweep
   --skip-optuna      run only the TypeScript engines
@@ -34,9 +37,12 @@ const LATENCY_DIM = 10;
 const LATENCY_HISTORY_SEED = 2024;
 const CHECK_SEED = 1;
 const AGREEMENT_TOLERANCE = 1e-9;
+/** Optuna drivers side by side (torch one thread each): the machine has 2 cores, shared with the TypeScript engines until they finish. */
+const OPTUNA_PROCESSES = 2;
 
 interface Config {
-  seeds: number[];
+  /** --seeds N: the same N seeds for every problem; undefined: each problem's own count. */
+  seedsOverride: number | undefined;
   problems: Problem[];
   quick: boolean;
   optuna: boolean;
@@ -65,8 +71,8 @@ function parseConfig(argv: string[]): Config {
     process.exit(0);
   }
   const quick = values.quick;
-  const nSeeds = values.seeds === undefined ? (quick ? 3 : 10) : Number(values.seeds);
-  if (!Number.isInteger(nSeeds) || nSeeds < 1) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`);
+  const nSeeds = values.seeds === undefined ? (quick ? 3 : undefined) : Number(values.seeds);
+  if (nSeeds !== undefined && (!Number.isInteger(nSeeds) || nSeeds < 1)) throw new Error(`--seeds must be a positive integer, got ${values.seeds}`);
   let problems = [...PROBLEMS];
   if (values.problems !== undefined) {
     const names = values.problems.split(",").map((n) => n.trim());
@@ -75,7 +81,7 @@ function parseConfig(argv: string[]): Config {
     problems = PROBLEMS.filter((p) => names.includes(p.name));
   }
   return {
-    seeds: Array.from({ length: nSeeds }, (_, i) => i),
+    seedsOverride: nSeeds,
     problems,
     quick,
     optuna: !values["skip-optuna"],
@@ -90,8 +96,23 @@ function log(message: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-/** Aborts unless the TypeScript and Python objectives agree, and each f(argmin) is f*. */
+/**
+ * Aborts unless the TypeScript and Python objectives agree, each f(argmin) is
+ * f*, and the ranges that set the noise levels are still what the sample gives.
+ */
 async function checkProblems(problems: readonly Problem[]): Promise<void> {
+  for (const problem of problems) {
+    if (problem.noise === undefined) continue;
+    const base = PROBLEMS.find((p) => p.noise === undefined && p.objective === problem.objective);
+    const recorded = SAMPLED_RANGES[base?.name ?? ""];
+    const range = base === undefined ? Number.NaN : sampledRange(base);
+    if (recorded === undefined || !(Math.abs(range - recorded) <= 1e-12 * recorded)) {
+      throw new Error(`${problem.name}: the sampled range of its base is ${range}, SAMPLED_RANGES says ${recorded}; update problems.ts`);
+    }
+    if (!(Math.abs(problem.noise.sd - problem.noise.fractionOfRange * recorded) <= 1e-12 * recorded)) {
+      throw new Error(`${problem.name}: noise sd ${problem.noise.sd} is not ${problem.noise.fractionOfRange} × range ${recorded}`);
+    }
+  }
   const rng = new Rng(CHECK_SEED);
   const points: { problem: Problem; params: ParamValues }[] = [];
   for (const problem of [...problems, levyProblem(LATENCY_DIM)]) {
@@ -102,12 +123,12 @@ async function checkProblems(problems: readonly Problem[]): Promise<void> {
     points.push({ problem, params: problem.argmin });
     for (let i = 0; i < 6; i++) points.push({ problem, params: randomPoint(problem.space, rng) });
   }
-  const mixed = problems.find((p) => p.name === "llm-mixed");
+  const mixed = problems.find((p) => p.objective === "llm-mixed");
   if (mixed !== undefined) {
     points.push({ problem: mixed, params: { lr: 0.05, batch: 8, warmup: 0, optimizer: "sgd", dropout: 0.2 } });
     points.push({ problem: mixed, params: { lr: 1e-3, batch: 512, warmup: 1500, optimizer: "lion", dropout: 0.4 } });
   }
-  const python = await evaluateInPython(points.map((p) => ({ problem: p.problem.name, params: p.params })));
+  const python = await evaluateInPython(points.map((p) => ({ problem: p.problem.objective, params: p.params })));
   let diverged = 0;
   points.forEach((p, i) => {
     const a = p.problem.evaluate(p.params);
@@ -147,9 +168,10 @@ async function main(): Promise<void> {
   const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
   const resultsDir = join("bench", "results", stamp);
   mkdirSync(resultsDir, { recursive: true });
-  const fullRun = !config.quick && config.seeds.length >= 10 && config.problems.length === PROBLEMS.length;
+  const fullRun = !config.quick && config.seedsOverride === undefined && config.problems.length === PROBLEMS.length;
   const reportPath = config.reportPath ?? (fullRun ? join("docs", "benchmarks.md") : join(resultsDir, "benchmarks.md"));
   const budgetOf = (p: Problem): number => (config.quick ? p.quickBudget : p.budget);
+  const seedsOf = (p: Problem): number[] => Array.from({ length: config.seedsOverride ?? p.seeds }, (_, i) => i);
 
   const versions = await probePython();
   const optunaEngines = config.optuna ? availableOptunaEngines(versions) : [];
@@ -161,24 +183,45 @@ async function main(): Promise<void> {
 
   await checkProblems(config.problems);
 
-  const optunaOut = join(resultsDir, "optuna.jsonl");
+  // What every engine shares per problem and seed: the initial design and the noise.
+  const shared = new Map<string, RunShared>();
+  const sharedKey = (p: Problem, seed: number): string => `${p.name}#${seed}`;
+  for (const problem of config.problems) {
+    for (const seed of seedsOf(problem)) {
+      shared.set(sharedKey(problem, seed), { design: await initialDesign(problem, seed), noise: noiseOffsets(problem, seed, budgetOf(problem)) });
+    }
+  }
+
+  // The Optuna runs are split over OPTUNA_PROCESSES drivers, seed by seed in turn, so
+  // that once the TypeScript engines are done both cores work on Optuna's share.
+  const optunaShards = Array.from({ length: OPTUNA_PROCESSES }, (_, k) => ({
+    out: join(resultsDir, `optuna-${k}.jsonl`),
+    problems: config.problems
+      .map((p) => ({
+        name: p.name,
+        objective: p.objective,
+        space: p.space,
+        budget: budgetOf(p),
+        nStartup: defaultInitialCount(Object.keys(p.space).length),
+        runs: seedsOf(p)
+          .filter((_, i) => i % OPTUNA_PROCESSES === k)
+          .map((seed) => ({ seed, ...shared.get(sharedKey(p, seed))! })),
+      }))
+      .filter((p) => p.runs.length > 0),
+  })).filter((shard) => shard.problems.length > 0);
   const optunaRegret =
     optunaEngines.length === 0
       ? Promise.resolve()
-      : runOptunaJob(
-          {
-            kind: "regret",
-            torchThreads: 1,
-            engines: optunaEngines,
-            seeds: config.seeds,
-            problems: config.problems.map((p) => ({ name: p.name, space: p.space, budget: budgetOf(p) })),
-          },
-          join(resultsDir, "optuna-job.json"),
-          optunaOut,
-        ).catch((error: unknown) => {
-          optunaNote = `the Optuna driver failed (${String(error)}); its finished runs are kept`;
-          log(optunaNote);
-        });
+      : Promise.all(
+          optunaShards.map((shard, k) =>
+            runOptunaJob({ kind: "regret", torchThreads: 1, engines: optunaEngines, problems: shard.problems }, join(resultsDir, `optuna-job-${k}.json`), shard.out).catch(
+              (error: unknown) => {
+                optunaNote = `an Optuna driver failed (${String(error)}); its finished runs are kept`;
+                log(optunaNote);
+              },
+            ),
+          ),
+        );
 
   const tsOut = join(resultsDir, "ts.jsonl");
   const runs: RunRecord[] = [];
@@ -186,18 +229,18 @@ async function main(): Promise<void> {
     for (const engine of Object.keys(TS_ENGINES) as TsEngine[]) {
       const t0 = Date.now();
       const finals: number[] = [];
-      for (const seed of config.seeds) {
-        const run = await runTsEngine(engine, problem, seed, budgetOf(problem));
+      for (const seed of seedsOf(problem)) {
+        const run = await runTsEngine(engine, problem, seed, budgetOf(problem), shared.get(sharedKey(problem, seed))!);
         runs.push(run);
         finals.push(logRegret(run.bestSoFar[run.bestSoFar.length - 1] ?? null, problem.fStar));
         await appendFile(tsOut, JSON.stringify(run) + "\n");
       }
-      log(`${engine} ${problem.name}: ${config.seeds.length} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s, median log10 regret ${median(finals).toFixed(2)}`);
+      log(`${engine} ${problem.name}: ${seedsOf(problem).length} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s, median log10 regret ${median(finals).toFixed(2)}`);
     }
   }
   if (optunaEngines.length > 0) log("TypeScript engines done; waiting for Optuna");
   await optunaRegret;
-  runs.push(...readJsonLines<RunRecord>(optunaOut));
+  for (const shard of optunaShards) runs.push(...readJsonLines<RunRecord>(shard.out));
 
   const latencies: LatencyRecord[] = [];
   const latencyProblem = levyProblem(LATENCY_DIM);
@@ -227,6 +270,11 @@ async function main(): Promise<void> {
     }
   }
 
+  // Hook: further latency measurements (the batch asks of bench/ask-latency.ts,
+  // askBatchLatency for q = 1, 4, 8 at 500 told trials, d = 6) render their own
+  // markdown here; each block is appended to the report's "Ask latency" section.
+  const extraLatencySections: string[] = [];
+
   const summary = summarise(config.problems, runs, latencies, LATENCY_DIM);
   const machine = describeMachine(versions);
   await writeFile(join(resultsDir, "summary.json"), JSON.stringify({ config: { ...config, problems: config.problems.map((p) => p.name) }, machine, summary }, null, 2));
@@ -236,13 +284,14 @@ async function main(): Promise<void> {
     date: new Date(started).toISOString(),
     wallMinutes: (Date.now() - started) / 60000,
     machine,
-    seeds: config.seeds,
+    seeds: Object.fromEntries(config.problems.map((p) => [p.name, seedsOf(p).length])),
     problems: config.problems,
     budgets: Object.fromEntries(config.problems.map((p) => [p.name, budgetOf(p)])),
     latencyProblem: latencyProblem.name,
     latencyRepeats: config.latencyRepeats,
     optunaNote,
     resultsDir,
+    extraLatencySections,
   });
   // The orchestrator bench's section (bench/orchestrator) is kept as it is.
   const previous = await readFile(reportPath, "utf8").catch(() => "");

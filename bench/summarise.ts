@@ -1,3 +1,5 @@
+import { comparePaired, type PairedComparison } from "./paired-comparison.js";
+import { defaultInitialCount } from "./paired-starts.js";
 import type { Problem } from "./problems.js";
 import { ENGINE_ORDER, type LatencyRecord, type RunRecord } from "./records.js";
 import { logRegret, mean, median, quantile, ranks } from "./stats.js";
@@ -18,6 +20,19 @@ export interface Target {
   /** null when this run could not measure it. */
   readonly met: boolean | null;
   readonly evidence: string;
+  /** One line per part (problem) when the target is judged part by part. */
+  readonly details?: readonly string[];
+}
+
+/** Time of one engine's studies on one problem: measured here, and scaled to the default seed counts. */
+export interface RuntimeCell {
+  readonly seeds: number;
+  /** Wall-clock seconds, summed over seeds. */
+  readonly seconds: number;
+  /** CPU seconds of the engine's process, summed over seeds. */
+  readonly cpuSeconds: number;
+  /** cpuSeconds / seeds × the problem's default seed count: the full run's share, whatever else loads the machine. */
+  readonly projectedCpuSeconds: number;
 }
 
 export interface Summary {
@@ -33,6 +48,12 @@ export interface Summary {
   readonly regretAskMs: Readonly<Record<string, number>>;
   /** history size → engine → ask latency. */
   readonly latency: Readonly<Record<number, Readonly<Record<string, LatencyCell>>>>;
+  /** problem → peer → bayestune-gp against that peer, seed by seed. */
+  readonly paired: Readonly<Record<string, Readonly<Record<string, PairedComparison>>>>;
+  /** engine → runs that started from the shared initial design, of all its runs. */
+  readonly pairedStarts: Readonly<Record<string, { readonly paired: number; readonly runs: number }>>;
+  /** problem → engine → wall time of its studies. */
+  readonly runtime: Readonly<Record<string, Readonly<Record<string, RuntimeCell>>>>;
   readonly targets: readonly Target[];
 }
 
@@ -40,6 +61,10 @@ const BAYESTUNE = "bayestune-gp";
 const OPTUNA_GP = "optuna-gp";
 const LATENCY_CEILING_MS = 250;
 const LATENCY_TARGET_HISTORY = 500;
+/** Significance level of the paired targets. */
+export const ALPHA = 0.05;
+/** The problem where bayestune-gp must beat optuna-gp outright. */
+const MUST_WIN_PROBLEM = "llm-mixed";
 
 function finalLogRegret(run: RunRecord, fStar: number): number {
   return logRegret(run.bestSoFar[run.bestSoFar.length - 1] ?? null, fStar);
@@ -84,6 +109,35 @@ export function summarise(
   }
   meanRank["overall"] = Object.fromEntries(engines.map((e) => [e, mean(allRanks[e]!)]));
 
+  const paired: Record<string, Record<string, PairedComparison>> = {};
+  const runtime: Record<string, Record<string, RuntimeCell>> = {};
+  for (const problem of problems) {
+    const finalsOf = (engine: string): Map<number, number> =>
+      new Map(runs.filter((r) => r.problem === problem.name && r.engine === engine).map((r) => [r.seed, finalLogRegret(r, problem.fStar)]));
+    const ours = finalsOf(BAYESTUNE);
+    paired[problem.name] = {};
+    for (const peer of engines.filter((e) => e !== BAYESTUNE)) {
+      const comparison = comparePaired(ours, finalsOf(peer));
+      if (comparison !== undefined) paired[problem.name]![peer] = comparison;
+    }
+    runtime[problem.name] = {};
+    for (const engine of engines) {
+      const engineRuns = runs.filter((r) => r.problem === problem.name && r.engine === engine);
+      if (engineRuns.length === 0) continue;
+      const seconds = engineRuns.reduce((t, r) => t + r.wallMs, 0) / 1000;
+      const cpuSeconds = engineRuns.reduce((t, r) => t + r.cpuMs, 0) / 1000;
+      runtime[problem.name]![engine] = { seeds: engineRuns.length, seconds, cpuSeconds, projectedCpuSeconds: (cpuSeconds / engineRuns.length) * problem.seeds };
+    }
+  }
+
+  const pairedStarts = Object.fromEntries(
+    engines.map((e) => {
+      const engineRuns = runs.filter((r) => r.engine === e);
+      const designLength = (name: string): number => defaultInitialCount(Object.keys(problems.find((p) => p.name === name)!.space).length);
+      return [e, { paired: engineRuns.filter((r) => r.pairedStart === designLength(r.problem)).length, runs: engineRuns.length }];
+    }),
+  );
+
   const regretAskMs = Object.fromEntries(engines.map((e) => [e, median(runs.filter((r) => r.engine === e).flatMap((r) => r.askMs))]));
 
   const latency: Record<number, Record<string, LatencyCell>> = {};
@@ -100,13 +154,17 @@ export function summarise(
     diverged,
     regretAskMs,
     latency,
-    targets: judgeTargets(engines, meanRank["overall"]!, latency, latencyDim),
+    paired,
+    pairedStarts,
+    runtime,
+    targets: judgeTargets(engines, meanRank["overall"]!, paired, latency, latencyDim),
   };
 }
 
 function judgeTargets(
   engines: readonly string[],
   overall: Readonly<Record<string, number>>,
+  paired: Readonly<Record<string, Readonly<Record<string, PairedComparison>>>>,
   latency: Readonly<Record<number, Readonly<Record<string, LatencyCell>>>>,
   latencyDim: number,
 ): Target[] {
@@ -124,6 +182,8 @@ function judgeTargets(
         ? "bayestune or every other engine did not run"
         : `bayestune-gp ${ours.toFixed(2)} vs the best other, ${bestOther}, ${overall[bestOther]!.toFixed(2)}${missingOptuna}`,
   });
+
+  targets.push(...judgePairedTargets(paired));
 
   const sizes = Object.keys(latency).map(Number).sort((a, b) => a - b);
   const ratios = sizes
@@ -148,4 +208,38 @@ function judgeTargets(
         : `median ${at500.median.toFixed(1)} ms, slowest of the timed asks ${at500.max.toFixed(1)} ms`,
   });
   return targets;
+}
+
+function describeComparison(c: PairedComparison): string {
+  return `median Δ ${c.medianDifference.toFixed(2)}, ${c.wins}/${c.ties}/${c.losses} (wins/ties/losses), p = ${formatP(c.p)}`;
+}
+
+/** A p-value for prose and tables: two significant digits, small ones in exponent form. */
+export function formatP(p: number): string {
+  return p < 1e-3 ? p.toExponential(1) : p.toPrecision(2);
+}
+
+/** The targets judged seed by seed against optuna-gp with the Wilcoxon test. */
+function judgePairedTargets(paired: Readonly<Record<string, Readonly<Record<string, PairedComparison>>>>): Target[] {
+  const problems = Object.keys(paired).filter((p) => paired[p]![OPTUNA_GP] !== undefined);
+  const worse = (c: PairedComparison): boolean => c.p < ALPHA && c.better === "peer";
+  const notWorse: Target = {
+    statement: `on every problem bayestune-gp's regret is not worse than optuna-gp's (worse: two-sided Wilcoxon p < ${ALPHA} with optuna-gp better)`,
+    met: problems.length === 0 ? null : problems.every((p) => !worse(paired[p]![OPTUNA_GP]!)),
+    evidence:
+      problems.length === 0
+        ? "optuna-gp did not run"
+        : `not worse on ${problems.filter((p) => !worse(paired[p]![OPTUNA_GP]!)).length} of ${problems.length} problems; Δ = bayestune − optuna-gp final log10 regret, per seed`,
+    details: problems.map((p) => {
+      const c = paired[p]![OPTUNA_GP]!;
+      return `${p}: ${worse(c) ? "**not met**" : "met"} — ${describeComparison(c)}`;
+    }),
+  };
+  const c = paired[MUST_WIN_PROBLEM]?.[OPTUNA_GP];
+  const beatsOnMixed: Target = {
+    statement: `bayestune-gp is better than optuna-gp on ${MUST_WIN_PROBLEM} (two-sided Wilcoxon p < ${ALPHA}, bayestune better)`,
+    met: c === undefined ? null : c.p < ALPHA && c.better === "bayestune",
+    evidence: c === undefined ? `${MUST_WIN_PROBLEM} or optuna-gp did not run` : describeComparison(c),
+  };
+  return [notWorse, beatsOnMixed];
 }

@@ -106,6 +106,14 @@ def llm_mixed(params):
     )
 
 
+# Hartmann6's coordinates among the 20 of hartmann6-in-20d (HARTMANN6_IN_20D_ACTIVE in problems.ts).
+_HARTMANN6_IN_20D_ACTIVE = [1, 4, 8, 11, 15, 18]
+
+
+def hartmann6_in_20d(params):
+    return hartmann6({f"x{i}": params[f"x{j}"] for i, j in enumerate(_HARTMANN6_IN_20D_ACTIVE)})
+
+
 _FUNCTIONS = {
     "branin": branin,
     "hartmann6": hartmann6,
@@ -114,6 +122,7 @@ _FUNCTIONS = {
     "rosenbrock4": lambda p: rosenbrock(p, 4),
     "styblinski-tang4": lambda p: styblinski_tang(p, 4),
     "llm-mixed": llm_mixed,
+    "hartmann6-in-20d": hartmann6_in_20d,
 }
 
 

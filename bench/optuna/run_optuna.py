@@ -7,9 +7,16 @@ and seeds.
     run_optuna.py --probe                  versions as JSON on stdout
     run_optuna.py --job JOB.json --out OUT.jsonl
 
-A regret job ({"kind": "regret", "problems": [...], "seeds": [...], "engines": [...],
-"torchThreads": n}) writes one JSON line per engine x problem x seed: the best
-finite value after each evaluation (null before the first) and each ask's latency.
+A regret job ({"kind": "regret", "problems": [...], "engines": [...], "torchThreads": n})
+writes one JSON line per engine x problem x seed. Each problem carries its
+"objective" (a name in problems.py), "space", "budget", "nStartup" and "runs":
+one {"seed", "design", "noise"} per seed. The design's points are enqueued and
+each sampler's n_startup_trials is nStartup, so its model takes over after the
+same initial design as bayestune's GP; "noise" (null when noise-free) is added to
+the objective at each evaluation index, drawn once in TypeScript so that every
+engine sees the same noise. A line holds, after each evaluation, the noise-free
+value of the trial with the best observed value (null before the first finite
+one), each ask's latency, the failed count and how many first asks were the design.
 A latency job ({"kind": "latency", "problem": {...}, "history": [{"params", "value"}],
 "sizes": [...], "repeats": r, "engines": [...]}) adds the first `size` history
 points with study.add_trials, then times r asks (each told its true value).
@@ -53,48 +60,62 @@ def distributions(space):
     return out
 
 
-def make_study(engine, seed):
+def make_study(engine, seed, n_startup=None):
+    """n_startup None keeps the sampler's default number of startup trials."""
     import optuna
 
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
+    startup = {} if n_startup is None else {"n_startup_trials": n_startup}
     if engine == "tpe":
-        sampler = optuna.samplers.TPESampler(seed=seed)
+        sampler = optuna.samplers.TPESampler(seed=seed, **startup)
     elif engine == "gp":
-        # The benchmark objectives are noiseless; this is GPSampler's setting for that.
-        sampler = optuna.samplers.GPSampler(seed=seed)
+        # Defaults otherwise: deterministic_objective stays off, as for a training run.
+        sampler = optuna.samplers.GPSampler(seed=seed, **startup)
     else:
         raise ValueError(f"unknown engine {engine!r}")
     return optuna.create_study(direction="minimize", sampler=sampler)
 
 
-def run_one(engine, problem, seed):
+def run_one(engine, problem, run):
     from optuna.trial import TrialState
 
-    study = make_study(engine, seed)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    study = make_study(engine, run["seed"], problem["nStartup"])
+    design = run["design"]
+    for params in design:
+        study.enqueue_trial(params)
+    noise = run["noise"]
     dists = distributions(problem["space"])
-    f = objective(problem["name"])
-    best = math.inf
-    best_so_far, ask_ms, failed = [], [], 0
-    for _ in range(problem["budget"]):
+    f = objective(problem["objective"])
+    best_observed, deployed = math.inf, None
+    best_so_far, ask_ms, failed, paired = [], [], 0, 0
+    for i in range(problem["budget"]):
         start = time.perf_counter()
         trial = study.ask(dists)
         ask_ms.append((time.perf_counter() - start) * 1000)
+        if i == paired and i < len(design) and trial.params == design[i]:
+            paired += 1
         value = f(trial.params)
         if math.isfinite(value):
-            study.tell(trial, value)
-            best = min(best, value)
+            observed = value + (noise[i] if noise is not None else 0.0)
+            study.tell(trial, observed)
+            if observed < best_observed:
+                best_observed, deployed = observed, value
         else:
             study.tell(trial, state=TrialState.FAIL)
             failed += 1
-        best_so_far.append(best if math.isfinite(best) else None)
+        best_so_far.append(deployed)
     return {
         "engine": ENGINE_NAMES[engine],
         "problem": problem["name"],
-        "seed": seed,
+        "seed": run["seed"],
         "bestSoFar": best_so_far,
         "askMs": ask_ms,
         "failed": failed,
+        "pairedStart": paired,
+        "wallMs": (time.perf_counter() - started) * 1000,
+        "cpuMs": (time.process_time() - cpu_started) * 1000,
     }
 
 
@@ -108,12 +129,12 @@ def regret_job(job, out):
     for engine in job["engines"]:
         for problem in job["problems"]:
             start = time.perf_counter()
-            for seed in job["seeds"]:
-                out.write(json.dumps(run_one(engine, problem, seed)) + "\n")
+            for run in problem["runs"]:
+                out.write(json.dumps(run_one(engine, problem, run)) + "\n")
                 out.flush()
             elapsed = time.perf_counter() - start
             print(
-                f"[optuna] {ENGINE_NAMES[engine]} {problem['name']}: {len(job['seeds'])} seeds in {elapsed:.1f}s",
+                f"[optuna] {ENGINE_NAMES[engine]} {problem['name']}: {len(problem['runs'])} seeds in {elapsed:.1f}s",
                 file=sys.stderr,
                 flush=True,
             )

@@ -5,7 +5,7 @@
  * report to docs/benchmarks.md. Run from the repository root: `npm run bench`
  * (`npm run bench -- --help` for the flags).
  */
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, existsSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { fencedSections } from "./doc-sections.js";
 import { join } from "node:path";
@@ -29,6 +29,13 @@ const USAGE = `usage: npm run bench -- [options]
   --quick            smoke run: 3 seeds, small budgets, short latency sweep
   --skip-optuna      run only the TypeScript engines
   --skip-latency     skip the ask-latency sweep
+  --optuna-only      run only Optuna's regret runs (their results stay in the
+                     results folder, for --optuna-from)
+  --optuna-from DIR  take Optuna's regret runs from an earlier results folder
+                     instead of running them; its job files must hold the same
+                     problems, seeds, budgets, initial designs and noise. Optuna's
+                     regret does not depend on bayestune's code, so a run that
+                     changes only bayestune need not repeat Optuna's hour
   --report PATH      where to write the markdown (default docs/benchmarks.md for a
                      full run, the results folder otherwise)
   --help`;
@@ -50,6 +57,8 @@ interface Config {
   latencySizes: number[];
   latencyRepeats: number;
   reportPath: string | undefined;
+  optunaOnly: boolean;
+  optunaFrom: string | undefined;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -63,6 +72,8 @@ function parseConfig(argv: string[]): Config {
       "skip-optuna": { type: "boolean", default: false },
       "skip-latency": { type: "boolean", default: false },
       report: { type: "string" },
+      "optuna-only": { type: "boolean", default: false },
+      "optuna-from": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -89,6 +100,8 @@ function parseConfig(argv: string[]): Config {
     latencySizes: quick ? [50, 100] : [50, 100, 200, 500],
     latencyRepeats: quick ? 3 : 5,
     reportPath: values.report,
+    optunaOnly: values["optuna-only"],
+    optunaFrom: values["optuna-from"],
   };
 }
 
@@ -142,6 +155,22 @@ async function checkProblems(problems: readonly Problem[]): Promise<void> {
     }
   });
   log(`problem check: TypeScript and Python agree at ${points.length} points (${diverged} diverged in both)`);
+}
+
+/**
+ * Copies the Optuna regret results of an earlier run into this run's folder,
+ * after checking that the job each shard would send now is the one that made them.
+ */
+function reuseOptunaRuns(fromDir: string, shards: readonly { out: string; problems: unknown }[], resultsDir: string): void {
+  shards.forEach((shard, k) => {
+    const jobPath = join(fromDir, `optuna-job-${k}.json`);
+    const earlier = JSON.parse(readFileSync(jobPath, "utf8")) as { problems: unknown };
+    if (JSON.stringify(earlier.problems) !== JSON.stringify(shard.problems)) {
+      throw new Error(`--optuna-from ${fromDir}: ${jobPath} holds other problems, seeds, budgets, designs or noise than this run would send; rerun Optuna`);
+    }
+    copyFileSync(join(fromDir, `optuna-${k}.jsonl`), shard.out);
+    copyFileSync(jobPath, join(resultsDir, `optuna-job-${k}.json`));
+  });
 }
 
 function readJsonLines<T>(path: string): T[] {
@@ -209,8 +238,12 @@ async function main(): Promise<void> {
       }))
       .filter((p) => p.runs.length > 0),
   })).filter((shard) => shard.problems.length > 0);
+  if (config.optunaFrom !== undefined) {
+    reuseOptunaRuns(config.optunaFrom, optunaShards, resultsDir);
+    optunaNote = `regret runs reused from \`${config.optunaFrom}\` (same job files: problems, seeds, budgets, initial designs, noise); the latency rows were measured in this run`;
+  }
   const optunaRegret =
-    optunaEngines.length === 0
+    optunaEngines.length === 0 || config.optunaFrom !== undefined
       ? Promise.resolve()
       : Promise.all(
           optunaShards.map((shard, k) =>
@@ -225,7 +258,7 @@ async function main(): Promise<void> {
 
   const tsOut = join(resultsDir, "ts.jsonl");
   const runs: RunRecord[] = [];
-  for (const problem of config.problems) {
+  for (const problem of config.optunaOnly ? [] : config.problems) {
     for (const engine of Object.keys(TS_ENGINES) as TsEngine[]) {
       const t0 = Date.now();
       const finals: number[] = [];
@@ -241,6 +274,10 @@ async function main(): Promise<void> {
   if (optunaEngines.length > 0) log("TypeScript engines done; waiting for Optuna");
   await optunaRegret;
   for (const shard of optunaShards) runs.push(...readJsonLines<RunRecord>(shard.out));
+  if (config.optunaOnly) {
+    log(`Optuna's regret runs are in ${resultsDir}; pass --optuna-from ${resultsDir} to a later run`);
+    return;
+  }
 
   const latencies: LatencyRecord[] = [];
   const latencyProblem = levyProblem(LATENCY_DIM);

@@ -22,6 +22,11 @@ export interface RunRecord {
    * changed by other work on the machine, so runtime projections use it.
    */
   readonly cpuMs: number;
+  /**
+   * bayestune-gp only: the observation noise its objective model had learned at
+   * the budget (`study.objectiveModel().noiseStd`, in the objective's units).
+   */
+  readonly fittedNoiseStd?: number;
 }
 
 /** Ask latencies of one engine after `history` told trials. */

@@ -54,6 +54,8 @@ export interface Summary {
   readonly pairedStarts: Readonly<Record<string, { readonly paired: number; readonly runs: number }>>;
   /** problem → engine → wall time of its studies. */
   readonly runtime: Readonly<Record<string, Readonly<Record<string, RuntimeCell>>>>;
+  /** problem → the noise sd it adds (0 when noise-free) and the noise std bayestune-gp had learned at the budget, across seeds. */
+  readonly fittedNoise: Readonly<Record<string, { readonly trueSd: number; readonly fitted: Spread }>>;
   readonly targets: readonly Target[];
 }
 
@@ -138,6 +140,12 @@ export function summarise(
     }),
   );
 
+  const fittedNoise: Record<string, { trueSd: number; fitted: Spread }> = {};
+  for (const problem of problems) {
+    const values = runs.filter((r) => r.problem === problem.name && r.fittedNoiseStd !== undefined).map((r) => r.fittedNoiseStd!);
+    if (values.length > 0) fittedNoise[problem.name] = { trueSd: problem.noise?.sd ?? 0, fitted: { median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) } };
+  }
+
   const regretAskMs = Object.fromEntries(engines.map((e) => [e, median(runs.filter((r) => r.engine === e).flatMap((r) => r.askMs))]));
 
   const latency: Record<number, Record<string, LatencyCell>> = {};
@@ -157,6 +165,7 @@ export function summarise(
     paired,
     pairedStarts,
     runtime,
+    fittedNoise,
     targets: judgeTargets(engines, meanRank["overall"]!, paired, latency, latencyDim),
   };
 }

@@ -69,7 +69,21 @@ export async function runTsEngine(engine: TsEngine, problem: Problem, seed: numb
   if ((reported ?? null) !== (Number.isFinite(bestObserved) ? bestObserved : null)) {
     throw new Error(`${engine} on ${problem.name} seed ${seed}: study.bestTrial.value ${reported} disagrees with the best told value ${bestObserved}`);
   }
-  return { engine, problem: problem.name, seed, bestSoFar, askMs, failed, pairedStart: matchingPrefix(firstAsked, shared.design), wallMs: elapsedMs(started), cpuMs: cpuMsSince(cpuStart) };
+  const wallMs = elapsedMs(started);
+  const cpuMs = cpuMsSince(cpuStart);
+  const fittedNoiseStd = engine === "bayestune-gp" && study.trials.filter((t) => t.state === "complete").length >= 2 ? study.objectiveModel().noiseStd : undefined;
+  return {
+    engine,
+    problem: problem.name,
+    seed,
+    bestSoFar,
+    askMs,
+    failed,
+    pairedStart: matchingPrefix(firstAsked, shared.design),
+    wallMs,
+    cpuMs,
+    ...(fittedNoiseStd !== undefined ? { fittedNoiseStd } : {}),
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
 import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
-import { constrainedAcquisition, gpAcquisition, restrictTo, sumAcquisitions, type PointAcquisition } from "../optimize/point-acquisition.js";
-import { optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
+import { constrainedAcquisition, gpAcquisition, restrictTo, restrictToAll, sumAcquisitions, type PointAcquisition } from "../optimize/point-acquisition.js";
+import { drawRawCandidates, optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
 import { chebyshevScalarize, drawChebyshevWeights } from "../multi-objective/parego.js";
 import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
@@ -87,6 +87,12 @@ export class GPSampler implements Sampler {
   private readonly warmStarts = new Map<string, GPHyperparameters>();
   /** Modelled trials at the last hyperparameter fit of each model. */
   private readonly fittedOn = new Map<string, number>();
+  /**
+   * The raw candidates of the current batch (one `sample` call: its context, and
+   * the same incumbents): each model scores them once, and the fantasies of the
+   * batch extend that posterior instead of solving it again.
+   */
+  private readonly batchCandidates = new WeakMap<SamplerContext, { incumbents: readonly Float64Array[]; candidates: Float64Array[] }>();
 
   constructor(
     seed: number,
@@ -152,12 +158,22 @@ export class GPSampler implements Sampler {
    */
   private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
     const { space, rng, allowed } = context;
+    const snap = (u: Float64Array): Float64Array => space.snap(u);
+    let batch = this.batchCandidates.get(context);
+    if (batch === undefined || batch.incumbents !== incumbents) {
+      batch = { incumbents, candidates: drawRawCandidates(target, snap, incumbents, rng, this.options.optimizer) };
+      this.batchCandidates.set(context, batch);
+    }
+    const { candidates } = batch;
     if (failure !== undefined) {
-      const safe = (x: Float64Array): boolean => probabilityAtMost0(failure, [x])[0]! >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x));
-      const result = optimizeAcquisition(restrictTo(target, safe), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+      const safe = (points: readonly Float64Array[]): boolean[] => {
+        const pNoFailure = probabilityAtMost0(failure, points);
+        return points.map((x, i) => pNoFailure[i]! >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x)));
+      };
+      const result = optimizeAcquisition(restrictToAll(target, safe), snap, incumbents, rng, this.options.optimizer, candidates);
       if (Number.isFinite(result.value)) return result.x;
     }
-    const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), (u) => space.snap(u), incumbents, rng, this.options.optimizer);
+    const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), snap, incumbents, rng, this.options.optimizer, candidates);
     // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
     return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
   }

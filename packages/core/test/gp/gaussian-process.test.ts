@@ -179,3 +179,39 @@ describe("GaussianProcess.fantasize", () => {
     expect(exact.variance[0]!).toBeLessThan(1e-6);
   });
 });
+
+describe("GaussianProcess.predict at a remembered set of points", () => {
+  it("gives a fantasised GP the posterior of conditioning from scratch, extended from its parent's", () => {
+    const { X, y } = mixedData(40, 21);
+    const gp = condition(X, y);
+    const Xs = mixedData(50, 22).X; // above the size at which predictions are remembered
+    const before = gp.predict(Xs);
+    const Xp = mixedData(3, 23).X;
+    // With the model's own noise, so that a fresh conditionGP on all the points is the exact reference.
+    const child = gp.fantasize([Xp[0]!]);
+    const grandchild = child.fantasize([Xp[1]!, Xp[2]!]);
+    const extended = grandchild.predict(Xs); // its parent never predicted at Xs: solved there, then extended
+    child.predict(Xs);
+    const extendedViaChild = grandchild.fantasize([Float64Array.of(0.5, categoryCode(0, 4), 0.5)], 1e-6);
+    const fromChild = extendedViaChild.predict(Xs);
+    // References: a fresh GP conditioned on the same points, predicting at a copy of Xs.
+    const transform = OutputTransform.fit(y);
+    const yAll = Float64Array.from([...grandchild.yModel]);
+    const reference = conditionGP([...X, ...Xp], yAll, mixedDims, mixedHyper, transform).predict(Xs.map((x) => x.slice()));
+    expect(grandchild.n).toBe(43);
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(extended.mean[r]! - reference.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(extended.variance[r]! - reference.variance[r]!)).toBeLessThan(1e-9);
+    }
+    const referenceAfter = extendedViaChild.predict(Xs.map((x) => x.slice()));
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(fromChild.mean[r]! - referenceAfter.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(fromChild.variance[r]! - referenceAfter.variance[r]!)).toBeLessThan(1e-9);
+    }
+    // The fantasies shrink the variance somewhere, and the parent's remembered answer is unchanged.
+    expect(Xs.some((_, r) => extended.variance[r]! < before.variance[r]! - 1e-6)).toBe(true);
+    const again = gp.predict(Xs);
+    expect(Array.from(again.variance)).toEqual(Array.from(before.variance));
+    expect(Array.from(again.mean)).toEqual(Array.from(before.mean));
+  });
+});

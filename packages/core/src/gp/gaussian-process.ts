@@ -327,6 +327,64 @@ export class GaussianProcess {
   }
 
   /**
+   * The posterior conditioned on X at these hyperparameters, built by appending
+   * to this GP's factor in O(n²p) for the p points of X it lacks, instead of
+   * factorising afresh in O(n³): for successive asks of a study, whose history
+   * only grows while the hyperparameters are kept. This GP's points keep their
+   * order and the new ones follow in their order in X (the posterior does not
+   * depend on the order); yModel is permuted to match.
+   * @param X - points; every point of this GP must be among them.
+   * @param yModel - targets in model units, one per row of X.
+   * @param transform - how raw values map to model units.
+   * @returns undefined when some point of this GP is not in X.
+   */
+  conditionedOn(X: readonly Float64Array[], yModel: Float64Array, transform: OutputTransform): GaussianProcess | undefined {
+    const n = this.n;
+    if (X.length < n || yModel.length !== X.length) return undefined;
+    const rowsOf = new Map<string, number[]>();
+    for (let i = X.length - 1; i >= 0; i--) {
+      const key = X[i]!.join(",");
+      const rows = rowsOf.get(key);
+      if (rows === undefined) rowsOf.set(key, [i]);
+      else rows.push(i);
+    }
+    const order: number[] = [];
+    const taken = new Uint8Array(X.length);
+    for (let i = 0; i < n; i++) {
+      const row = rowsOf.get(this.X[i]!.join(","))?.pop();
+      if (row === undefined) return undefined;
+      order.push(row);
+      taken[row] = 1;
+    }
+    const added: Float64Array[] = [];
+    for (let i = 0; i < X.length; i++) {
+      if (taken[i]) continue;
+      order.push(i);
+      added.push(X[i]!);
+    }
+    const p = added.length;
+    let L = this.L;
+    if (p > 0) {
+      const Sp = this.kernel.scale(added);
+      const crossTransposed = this.kernel.cross(Sp, p, this.S, n); // p × n
+      const kNew = new Float64Array(n * p);
+      for (let a = 0; a < p; a++) for (let i = 0; i < n; i++) kNew[i * p + a] = crossTransposed[a * n + i]!;
+      const kNewNew = this.kernel.matrix(Sp, p);
+      for (let a = 0; a < p; a++) kNewNew[a * p + a]! += this.hyperparameters.noise + this.jitter;
+      L = appendToCholesky(this.L, n, kNew, kNewNew);
+    }
+    return new GaussianProcess({
+      X: order.map((i) => X[i]!),
+      dims: this.dims,
+      hyperparameters: this.hyperparameters,
+      transform,
+      yModel: Float64Array.from(order, (i) => yModel[i]!),
+      L,
+      jitter: this.jitter,
+    });
+  }
+
+  /**
    * Kriging believer: the GP with the same hyperparameters conditioned, in
    * addition, on its own posterior means at Xp, by appending to the Cholesky
    * factor in O(n²p) rather than refactorising.

@@ -87,6 +87,8 @@ export class GPSampler implements Sampler {
   private readonly warmStarts = new Map<string, GPHyperparameters>();
   /** Modelled trials at the last hyperparameter fit of each model. */
   private readonly fittedOn = new Map<string, number>();
+  /** The last model of each key: while its hyperparameters are kept, the next one extends its factor. */
+  private readonly lastModels = new Map<string, GaussianProcess>();
   /**
    * The raw candidates of the current batch (one `sample` call: its context, and
    * the same incumbents): each model scores them once, and the fantasies of the
@@ -178,20 +180,26 @@ export class GPSampler implements Sampler {
     return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
   }
 
-  /** Fits one model, warm-started from its last fit (and reusing it while the data barely grew, above 200 trials). */
+  /**
+   * Fits one model, warm-started from its last fit (and reusing it while the data
+   * barely grew, above 200 trials, when the new model extends the last one's factor).
+   */
   private fitModel(context: SamplerContext, key: string, X: Float64Array[], y: Float64Array, deterministic = false): GaussianProcess {
     const d = context.space.dimension;
     const previous = this.warmStarts.get(key);
     const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
     const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
+    const lastModel = this.lastModels.get(key);
     const gp = fitGP(X, y, {
       dims: context.space.dims,
       ...(warmStart !== undefined ? { warmStart } : {}),
       ...(reuse ? { maxIterations: 0 } : {}),
+      ...(reuse && lastModel !== undefined ? { previous: lastModel } : {}),
       ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
       ...(deterministic ? { deterministic } : {}),
     });
     this.warmStarts.set(key, gp.hyperparameters);
+    this.lastModels.set(key, gp);
     if (!reuse) this.fittedOn.set(key, X.length);
     return gp;
   }

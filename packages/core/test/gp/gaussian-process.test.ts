@@ -215,3 +215,35 @@ describe("GaussianProcess.predict at a remembered set of points", () => {
     expect(Array.from(again.mean)).toEqual(Array.from(before.mean));
   });
 });
+
+describe("GaussianProcess.conditionedOn", () => {
+  it("equals conditioning from scratch on a grown, reordered history, and needs every old point", () => {
+    const { X, y } = mixedData(35, 31);
+    const gp = condition(X.slice(0, 30), y.slice(0, 30));
+    // The history grew by 5 points, and two old ones now come in the other order.
+    const order = [...Array.from({ length: 35 }, (_, i) => i)];
+    [order[3], order[17]] = [order[17]!, order[3]!];
+    const Xnew = order.map((i) => X[i]!);
+    const yNew = Float64Array.from(order, (i) => y[i]!);
+    const transform = OutputTransform.fit(yNew);
+    const yModel = transform.forwardAll(yNew);
+    const extended = gp.conditionedOn(Xnew, yModel, transform)!;
+    const reference = conditionGP(Xnew, yModel, mixedDims, mixedHyper, transform);
+    expect(extended.n).toBe(35);
+    expect([...extended.yModel].sort()).toEqual([...yModel].sort());
+    const Xs = mixedData(12, 32).X;
+    const a = extended.predict(Xs);
+    const b = reference.predict(Xs);
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(a.mean[r]! - b.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(a.variance[r]! - b.variance[r]!)).toBeLessThan(1e-9);
+    }
+    // New targets for the same points: the factor is reused as it is.
+    const same = gp.conditionedOn(X.slice(0, 30), yModel.slice(0, 30), transform)!;
+    const sameReference = conditionGP(X.slice(0, 30), yModel.slice(0, 30), mixedDims, mixedHyper, transform).predict(Xs);
+    const sameA = same.predict(Xs);
+    for (let r = 0; r < Xs.length; r++) expect(Math.abs(sameA.mean[r]! - sameReference.mean[r]!)).toBeLessThan(1e-9);
+    // A history without one of the old points cannot extend this factor.
+    expect(gp.conditionedOn(Xnew.filter((_, i) => i !== 5), yModel.filter((_, i) => i !== 5), transform)).toBeUndefined();
+  });
+});

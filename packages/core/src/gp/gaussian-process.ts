@@ -87,6 +87,8 @@ export class GaussianProcess {
   private readonly L: Float64Array;
   /** Lᵀ by rows, built on the first gradient call: makes its back substitution contiguous. */
   private U: Float64Array | undefined;
+  /** The parent's Lᵀ by rows, if it had built it: this GP's U extends it instead of transposing L afresh. */
+  private parentU: Float64Array | undefined;
   private readonly jitter: number;
   /** L⁻¹ y (n): the mean at points with V = L⁻¹ K(X, ·) is Vᵀ z. */
   private readonly z: Float64Array;
@@ -117,6 +119,7 @@ export class GaussianProcess {
     this.z = solveLower(this.L, n, state.yModel);
     this.alpha = solveLowerTransposed(this.L, n, this.z);
     this.parent = state.parent === undefined ? undefined : { n: state.parent.n, remembered: state.parent.remembered };
+    this.parentU = state.parent?.U;
     this.scratch = {
       k: new Float64Array(n),
       v: new Float64Array(n),
@@ -302,7 +305,7 @@ export class GaussianProcess {
     const rawVariance = outputscale - explained;
     const variance = Math.max(rawVariance, MIN_VARIANCE);
     // w = K⁻¹ k; ∂variance/∂x = −2 wᵀ ∂k/∂x.
-    this.U ??= transposeLower(this.L, n);
+    this.U ??= this.buildU();
     const w = solveUpper(this.U, n, v, v);
     const clamped = rawVariance < MIN_VARIANCE;
     for (let j = 0; j < d; j++) {
@@ -382,6 +385,23 @@ export class GaussianProcess {
       L,
       jitter: this.jitter,
     });
+  }
+
+  /** Lᵀ by rows: the parent's rows lengthened by the new columns, or L transposed afresh. */
+  private buildU(): Float64Array {
+    const n = this.n;
+    const parentU = this.parentU;
+    this.parentU = undefined;
+    if (parentU === undefined || this.parent === undefined) return transposeLower(this.L, n);
+    const n0 = this.parent.n;
+    const L = this.L;
+    const U = new Float64Array(n * n);
+    for (let i = 0; i < n0; i++) {
+      U.set(parentU.subarray(i * n0 + i, i * n0 + n0), i * n + i);
+      for (let j = n0; j < n; j++) U[i * n + j] = L[j * n + i]!;
+    }
+    for (let i = n0; i < n; i++) for (let j = i; j < n; j++) U[i * n + j] = L[j * n + i]!;
+    return U;
   }
 
   /**

@@ -216,6 +216,31 @@ describe("GaussianProcess.predict at a remembered set of points", () => {
   });
 });
 
+describe("GaussianProcess.predictWithGradient after fantasising", () => {
+  it("matches a GP conditioned from scratch when the parent's transposed factor is extended", () => {
+    const { X, y } = mixedData(30, 51);
+    const gp = condition(X, y);
+    const x = Float64Array.of(0.4, categoryCode(1, 4), 0.6);
+    const dMean = new Float64Array(3);
+    const dVariance = new Float64Array(3);
+    gp.predictWithGradient(x, dMean, dVariance); // the parent builds its transposed factor
+    const Xp = mixedData(2, 52).X;
+    const child = gp.fantasize(Xp);
+    const reference = conditionGP([...X, ...Xp], Float64Array.from(child.yModel), mixedDims, mixedHyper, OutputTransform.fit(y));
+    const childGrad = { mean: new Float64Array(3), variance: new Float64Array(3) };
+    const referenceGrad = { mean: new Float64Array(3), variance: new Float64Array(3) };
+    const a = child.predictWithGradient(x, childGrad.mean, childGrad.variance);
+    const b = reference.predictWithGradient(x, referenceGrad.mean, referenceGrad.variance);
+    expect(Math.abs(a.mean - b.mean)).toBeLessThan(1e-9);
+    expect(Math.abs(a.variance - b.variance)).toBeLessThan(1e-9);
+    for (let j = 0; j < 3; j++) {
+      expect(Math.abs(childGrad.mean[j]! - referenceGrad.mean[j]!)).toBeLessThan(1e-9);
+      expect(Math.abs(childGrad.variance[j]! - referenceGrad.variance[j]!)).toBeLessThan(1e-9);
+    }
+    expect(Math.abs(childGrad.variance[0]!)).toBeGreaterThan(1e-6); // a gradient worth comparing
+  });
+});
+
 describe("GaussianProcess.conditionedOn", () => {
   it("equals conditioning from scratch on a grown, reordered history, and needs every old point", () => {
     const { X, y } = mixedData(35, 31);

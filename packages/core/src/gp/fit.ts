@@ -30,6 +30,13 @@ export interface FitGPOptions {
    */
   deterministic?: boolean;
   /**
+   * With a warm start on at most 100 fit points, also search from the prior
+   * modes and keep the better fit. A caller fitting at every ask may skip it on
+   * some asks: it rarely changes the answer (see GPSampler).
+   * @defaultValue true
+   */
+  coldRestart?: boolean;
+  /**
    * The model of the previous ask, on a subset of these points: when the fit
    * ends at its hyperparameters (maxIterations 0 from a warm start equal to
    * them), the posterior is built by appending the new points to its Cholesky
@@ -111,7 +118,7 @@ export function fitGP(X: readonly Float64Array[], y: Float64Array, options: FitG
   const yFit = Float64Array.from(subset, (i) => yModel[i]!);
   const deterministic = options.deterministic ?? false;
   let fit = fitHyperparameters(Xfit, yFit, dims, warmStart, maxIterations, deterministic);
-  if (warmStart && subset.length <= COLD_RESTART_MAX_POINTS) {
+  if (warmStart && subset.length <= COLD_RESTART_MAX_POINTS && (options.coldRestart ?? true)) {
     // A warm start stays in the basin of the previous fit, which early in a study
     // is often the wrong one (a short lengthscale fitted to a handful of points);
     // while fits are cheap, a second search from the prior modes gets out of it.

@@ -156,6 +156,9 @@ describe("fitGP options", () => {
     const rescued = fitGP(Xt, yt, { dims, warmStart: early.hyperparameters });
     expect(warmOnly.logPosterior).toBeLessThan(logPosterior(cold.hyperparameters) - 1);
     expect(logPosterior(rescued.hyperparameters)).toBeCloseTo(logPosterior(cold.hyperparameters), 3);
+    // Told to skip the search from the prior modes, the fit stays in the warm start's basin.
+    const skipped = fitGP(Xt, yt, { dims, warmStart: early.hyperparameters, coldRestart: false });
+    expect(logPosterior(skipped.hyperparameters)).toBeCloseTo(warmOnly.logPosterior, 3);
   });
 });
 

@@ -29,6 +29,20 @@ export interface FitGPOptions {
    * @defaultValue false
    */
   deterministic?: boolean;
+  /**
+   * With a warm start on at most 100 fit points, also search from the prior
+   * modes and keep the better fit. A caller fitting at every ask may skip it on
+   * some asks: it rarely changes the answer (see GPSampler).
+   * @defaultValue true
+   */
+  coldRestart?: boolean;
+  /**
+   * The model of the previous ask, on a subset of these points: when the fit
+   * ends at its hyperparameters (maxIterations 0 from a warm start equal to
+   * them), the posterior is built by appending the new points to its Cholesky
+   * factor, O(n²p) instead of O(n³).
+   */
+  previous?: GaussianProcess;
 }
 
 /*
@@ -104,14 +118,29 @@ export function fitGP(X: readonly Float64Array[], y: Float64Array, options: FitG
   const yFit = Float64Array.from(subset, (i) => yModel[i]!);
   const deterministic = options.deterministic ?? false;
   let fit = fitHyperparameters(Xfit, yFit, dims, warmStart, maxIterations, deterministic);
-  if (warmStart && subset.length <= COLD_RESTART_MAX_POINTS) {
+  if (warmStart && subset.length <= COLD_RESTART_MAX_POINTS && (options.coldRestart ?? true)) {
     // A warm start stays in the basin of the previous fit, which early in a study
     // is often the wrong one (a short lengthscale fitted to a handful of points);
     // while fits are cheap, a second search from the prior modes gets out of it.
     const cold = fitHyperparameters(Xfit, yFit, dims, undefined, options.maxIterations ?? COLD_ITERATIONS, deterministic);
     if (cold.logPosterior > fit.logPosterior) fit = cold;
   }
+  const previous = options.previous;
+  if (previous !== undefined && sameHyperparameters(previous.hyperparameters, fit.hyperparameters)) {
+    const extended = previous.conditionedOn(X, yModel, transform);
+    if (extended !== undefined) return extended;
+  }
   return conditionGP(X, yModel, dims, fit.hyperparameters, transform);
+}
+
+/**
+ * Whether two sets of hyperparameters agree to 1e-12 relative: a warm start
+ * handed back unchanged, up to the rounding of its trip through log space.
+ */
+function sameHyperparameters(a: GPHyperparameters, b: GPHyperparameters): boolean {
+  const close = (u: number, v: number): boolean => Math.abs(u - v) <= 1e-12 * Math.max(Math.abs(u), Math.abs(v));
+  if (!close(a.outputscale, b.outputscale) || !close(a.noise, b.noise) || a.lengthscales.length !== b.lengthscales.length) return false;
+  return a.lengthscales.every((l, j) => close(l, b.lengthscales[j]!));
 }
 
 /** Outcome of {@link fitHyperparameters}. */

@@ -39,7 +39,31 @@ export interface GaussianProcessState {
   /** n × n lower factor of K + (σ_n² + jitter) I. */
   readonly L: Float64Array;
   readonly jitter: number;
+  /**
+   * The GP this one extends: its points are this one's first parent.n, with the
+   * same hyperparameters and jitter, so its factor is the top-left block of L.
+   * Lets {@link GaussianProcess.predict} extend the parent's remembered posteriors.
+   */
+  readonly parent?: GaussianProcess;
 }
+
+/**
+ * What a GP keeps of a prediction at a large set of points (see
+ * {@link GaussianProcess.predict}): V = L⁻¹ K(X, Xs) by rows (m × n) and each
+ * row's squared norm, the part of the prior variance the data explains.
+ */
+interface RememberedPosterior {
+  readonly V: Float64Array;
+  readonly explained: Float64Array;
+}
+
+/**
+ * Predictions at this many points or more are remembered: the acquisition
+ * optimiser scores one set of raw candidates for every point of a batch, and a
+ * fantasised GP extends its parent's V by its new columns in O(m·n·p) instead of
+ * solving afresh in O(m·n²).
+ */
+const REMEMBER_MIN_POINTS = 32;
 
 /**
  * Posterior of a zero-mean Matérn-5/2 GP on standardised targets, conditioned on
@@ -63,9 +87,16 @@ export class GaussianProcess {
   private readonly L: Float64Array;
   /** Lᵀ by rows, built on the first gradient call: makes its back substitution contiguous. */
   private U: Float64Array | undefined;
+  /** The parent's Lᵀ by rows, if it had built it: this GP's U extends it instead of transposing L afresh. */
+  private parentU: Float64Array | undefined;
   private readonly jitter: number;
+  /** L⁻¹ y (n): the mean at points with V = L⁻¹ K(X, ·) is Vᵀ z. */
+  private readonly z: Float64Array;
   /** K⁻¹ y (n). */
   private readonly alpha: Float64Array;
+  private readonly remembered = new WeakMap<readonly Float64Array[], RememberedPosterior>();
+  /** The parent's remembered posteriors and size; not the parent itself, whose factor a chain of fantasies need not keep. */
+  private readonly parent: { readonly n: number; readonly remembered: WeakMap<readonly Float64Array[], RememberedPosterior> } | undefined;
   private readonly scratch: { k: Float64Array; v: Float64Array; g: Float64Array; x: Float64Array };
   private batchBuffer = new Float64Array(0);
 
@@ -85,7 +116,10 @@ export class GaussianProcess {
     this.bestModel = best;
     this.kernel = new Matern52Kernel(state.dims, state.hyperparameters);
     this.S = this.kernel.scale(state.X);
-    this.alpha = solveLowerTransposed(this.L, n, solveLower(this.L, n, state.yModel));
+    this.z = solveLower(this.L, n, state.yModel);
+    this.alpha = solveLowerTransposed(this.L, n, this.z);
+    this.parent = state.parent === undefined ? undefined : { n: state.parent.n, remembered: state.parent.remembered };
+    this.parentU = state.parent?.U;
     this.scratch = {
       k: new Float64Array(n),
       v: new Float64Array(n),
@@ -134,10 +168,16 @@ export class GaussianProcess {
   /**
    * Latent posterior (variance without observation noise, floored at 1e-12),
    * model units. The m triangular solves run as one blocked solve.
+   *
+   * An array of REMEMBER_MIN_POINTS points or more is remembered (weakly, by
+   * identity, so it must not be modified afterwards): predicting at the same
+   * array again costs O(m·n), and so does predicting there with a GP fantasised
+   * from this one, after O(m·n·p) for its p new points.
    * @param Xs - m × d points.
    * @returns mean (m) and variance (m).
    */
   predict(Xs: readonly Float64Array[]): { mean: Float64Array; variance: Float64Array } {
+    if (Xs.length >= REMEMBER_MIN_POINTS) return this.fromRemembered(this.rememberedAt(Xs));
     const m = Xs.length;
     const n = this.n;
     const mean = new Float64Array(m);
@@ -158,6 +198,78 @@ export class GaussianProcess {
       const o = r * n;
       for (let i = 0; i < n; i++) s += V[o + i]! * V[o + i]!;
       variance[r] = Math.max(prior - s, MIN_VARIANCE);
+    }
+    return { mean, variance };
+  }
+
+  /** V and its row norms at Xs: remembered, extended from the parent's, or solved afresh. */
+  private rememberedAt(Xs: readonly Float64Array[]): RememberedPosterior {
+    let found = this.remembered.get(Xs);
+    if (found === undefined) {
+      const fromParent = this.parent?.remembered.get(Xs);
+      found = fromParent !== undefined ? this.extendRemembered(Xs, fromParent, this.parent!.n) : this.solveRemembered(Xs);
+      this.remembered.set(Xs, found);
+    }
+    return found;
+  }
+
+  private solveRemembered(Xs: readonly Float64Array[]): RememberedPosterior {
+    const m = Xs.length;
+    const n = this.n;
+    const V = this.kernel.cross(this.kernel.scale(Xs), m, this.S, n);
+    solveLowerMany(this.L, n, V, m, V);
+    const explained = new Float64Array(m);
+    for (let r = 0; r < m; r++) {
+      let s = 0;
+      const o = r * n;
+      for (let i = 0; i < n; i++) s += V[o + i]! * V[o + i]!;
+      explained[r] = s;
+    }
+    return { V, explained };
+  }
+
+  /**
+   * The parent's V (m × n0) grown by the columns of the points after its n0:
+   * forward substitution continued through the new rows of L, the same
+   * recurrence as a solve from scratch.
+   */
+  private extendRemembered(Xs: readonly Float64Array[], parent: RememberedPosterior, n0: number): RememberedPosterior {
+    const m = Xs.length;
+    const n = this.n;
+    const p = n - n0;
+    const d = this.dims.length;
+    const L = this.L;
+    const kNew = this.kernel.cross(this.kernel.scale(Xs), m, this.S.subarray(n0 * d), p); // m × p
+    const V = new Float64Array(m * n);
+    const explained = Float64Array.from(parent.explained);
+    for (let r = 0; r < m; r++) {
+      const o = r * n;
+      V.set(parent.V.subarray(r * n0, r * n0 + n0), o);
+      for (let a = 0; a < p; a++) {
+        const i = n0 + a;
+        const ri = i * n;
+        let s = 0;
+        for (let k = 0; k < i; k++) s += L[ri + k]! * V[o + k]!;
+        const v = (kNew[r * p + a]! - s) / L[ri + i]!;
+        V[o + i] = v;
+        explained[r]! += v * v;
+      }
+    }
+    return { V, explained };
+  }
+
+  private fromRemembered({ V, explained }: RememberedPosterior): { mean: Float64Array; variance: Float64Array } {
+    const m = explained.length;
+    const n = this.n;
+    const mean = new Float64Array(m);
+    const variance = new Float64Array(m);
+    const prior = this.hyperparameters.outputscale;
+    for (let r = 0; r < m; r++) {
+      let s = 0;
+      const o = r * n;
+      for (let i = 0; i < n; i++) s += V[o + i]! * this.z[i]!;
+      mean[r] = s;
+      variance[r] = Math.max(prior - explained[r]!, MIN_VARIANCE);
     }
     return { mean, variance };
   }
@@ -193,7 +305,7 @@ export class GaussianProcess {
     const rawVariance = outputscale - explained;
     const variance = Math.max(rawVariance, MIN_VARIANCE);
     // w = K⁻¹ k; ∂variance/∂x = −2 wᵀ ∂k/∂x.
-    this.U ??= transposeLower(this.L, n);
+    this.U ??= this.buildU();
     const w = solveUpper(this.U, n, v, v);
     const clamped = rawVariance < MIN_VARIANCE;
     for (let j = 0; j < d; j++) {
@@ -215,6 +327,81 @@ export class GaussianProcess {
       dVariance[j] = clamped ? 0 : -2 * sv * il;
     }
     return { mean, variance };
+  }
+
+  /**
+   * The posterior conditioned on X at these hyperparameters, built by appending
+   * to this GP's factor in O(n²p) for the p points of X it lacks, instead of
+   * factorising afresh in O(n³): for successive asks of a study, whose history
+   * only grows while the hyperparameters are kept. This GP's points keep their
+   * order and the new ones follow in their order in X (the posterior does not
+   * depend on the order); yModel is permuted to match.
+   * @param X - points; every point of this GP must be among them.
+   * @param yModel - targets in model units, one per row of X.
+   * @param transform - how raw values map to model units.
+   * @returns undefined when some point of this GP is not in X.
+   */
+  conditionedOn(X: readonly Float64Array[], yModel: Float64Array, transform: OutputTransform): GaussianProcess | undefined {
+    const n = this.n;
+    if (X.length < n || yModel.length !== X.length) return undefined;
+    const rowsOf = new Map<string, number[]>();
+    for (let i = X.length - 1; i >= 0; i--) {
+      const key = X[i]!.join(",");
+      const rows = rowsOf.get(key);
+      if (rows === undefined) rowsOf.set(key, [i]);
+      else rows.push(i);
+    }
+    const order: number[] = [];
+    const taken = new Uint8Array(X.length);
+    for (let i = 0; i < n; i++) {
+      const row = rowsOf.get(this.X[i]!.join(","))?.pop();
+      if (row === undefined) return undefined;
+      order.push(row);
+      taken[row] = 1;
+    }
+    const added: Float64Array[] = [];
+    for (let i = 0; i < X.length; i++) {
+      if (taken[i]) continue;
+      order.push(i);
+      added.push(X[i]!);
+    }
+    const p = added.length;
+    let L = this.L;
+    if (p > 0) {
+      const Sp = this.kernel.scale(added);
+      const crossTransposed = this.kernel.cross(Sp, p, this.S, n); // p × n
+      const kNew = new Float64Array(n * p);
+      for (let a = 0; a < p; a++) for (let i = 0; i < n; i++) kNew[i * p + a] = crossTransposed[a * n + i]!;
+      const kNewNew = this.kernel.matrix(Sp, p);
+      for (let a = 0; a < p; a++) kNewNew[a * p + a]! += this.hyperparameters.noise + this.jitter;
+      L = appendToCholesky(this.L, n, kNew, kNewNew);
+    }
+    return new GaussianProcess({
+      X: order.map((i) => X[i]!),
+      dims: this.dims,
+      hyperparameters: this.hyperparameters,
+      transform,
+      yModel: Float64Array.from(order, (i) => yModel[i]!),
+      L,
+      jitter: this.jitter,
+    });
+  }
+
+  /** Lᵀ by rows: the parent's rows lengthened by the new columns, or L transposed afresh. */
+  private buildU(): Float64Array {
+    const n = this.n;
+    const parentU = this.parentU;
+    this.parentU = undefined;
+    if (parentU === undefined || this.parent === undefined) return transposeLower(this.L, n);
+    const n0 = this.parent.n;
+    const L = this.L;
+    const U = new Float64Array(n * n);
+    for (let i = 0; i < n0; i++) {
+      U.set(parentU.subarray(i * n0 + i, i * n0 + n0), i * n + i);
+      for (let j = n0; j < n; j++) U[i * n + j] = L[j * n + i]!;
+    }
+    for (let i = n0; i < n; i++) for (let j = i; j < n; j++) U[i * n + j] = L[j * n + i]!;
+    return U;
   }
 
   /**
@@ -250,6 +437,7 @@ export class GaussianProcess {
       yModel,
       L: appendToCholesky(this.L, n, kNew, kNewNew),
       jitter: this.jitter,
+      parent: this,
     });
   }
 }

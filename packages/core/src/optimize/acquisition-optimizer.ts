@@ -15,6 +15,8 @@ export interface AcquisitionOptimizerOptions {
   rounds?: number;
 }
 
+/** Ordered discrete dims with more levels than this are searched relaxed (see isRelaxed). */
+const RELAX_ABOVE_LEVELS = 32;
 /** Gaussian jitter (in unit-cube units) around incumbents for the extra raw candidates. */
 const LOCAL_SPREAD = 0.05;
 
@@ -24,12 +26,15 @@ const LOCAL_SPREAD = 0.05;
  *
  * Raw candidates are scrambled Sobol points plus perturbations of the best
  * observed points; the best few are refined by alternating (a) bounded L-BFGS
- * over the continuous coordinates (floats, and ints too fine to enumerate,
- * relaxed) with the discrete ones fixed, and (b) a coordinate search over the
- * enumerable discrete coordinates: neighbouring levels for ordered ones, every
- * level for categorical ones. The result is snapped to the grid by `snap`.
+ * over the continuous coordinates (floats, and ordered discrete ones with more
+ * than RELAX_ABOVE_LEVELS levels, relaxed) with the other discrete ones fixed,
+ * then snapping, and (b) a coordinate search over the discrete coordinates with
+ * levels: neighbouring levels for ordered ones, every level for categorical
+ * ones; a new round starts only when (b) moved a coordinate that (a) held fixed.
+ * The result is snapped to the grid by `snap`.
  *
  * @param incumbents points (k × d) around which to add local candidates, best first.
+ * @param candidates the raw candidates; drawn by {@link drawRawCandidates} when not given.
  * @returns a point (length d) in [0, 1]^d that `snap` leaves unchanged.
  */
 export function optimizeAcquisition(
@@ -38,19 +43,14 @@ export function optimizeAcquisition(
   incumbents: readonly Float64Array[],
   rng: Rng,
   options: AcquisitionOptimizerOptions = {},
+  candidates: readonly Float64Array[] = drawRawCandidates(target, snap, incumbents, rng, options),
 ): { x: Float64Array; value: number } {
   const dims = target.dims;
-  const d = dims.length;
-  const rawSamples = options.rawSamples ?? (target.n > 200 ? 128 : 512);
   // Above 200 points each posterior evaluation costs O(n²): fewer, better-chosen starts keep an ask interactive.
   const restarts = options.restarts ?? (target.n > 200 ? 2 : 4);
   const maxIterations = options.maxIterations ?? 40;
   const rounds = options.rounds ?? 3;
 
-  const candidates = new SobolSequence(d, { seed: rng.nextUint32(), scramble: true }).draw(rawSamples).map(snap);
-  for (const incumbent of incumbents.slice(0, 5)) {
-    for (let k = 0; k < 16; k++) candidates.push(snap(perturb(incumbent, dims, rng)));
-  }
   const scores = target.scoreAll(candidates);
   const order = [...scores.keys()].sort((a, b) => (scores[b] as number) - (scores[a] as number));
 
@@ -64,23 +64,48 @@ export function optimizeAcquisition(
     if (seen.has(key)) continue;
     seen.add(key);
     started++;
-    const refined = refine(target, snap, start, dims, maxIterations, rounds);
+    const refined = refine(target, snap, start, scores[index] as number, dims, maxIterations, rounds);
     if (refined.value > best.value) best = refined;
   }
   return best;
+}
+
+/**
+ * The raw candidates {@link optimizeAcquisition} scores: scrambled Sobol points
+ * and 16 perturbations of each of the first 5 incumbents, snapped. The points of
+ * one batch may share them (pass the same array to each call): a GP remembers
+ * its posterior at a large array, and its fantasies extend it cheaply.
+ * @param incumbents - points (k × d) around which to add local candidates, best first.
+ */
+export function drawRawCandidates(
+  target: PointAcquisition,
+  snap: (u: Float64Array) => Float64Array,
+  incumbents: readonly Float64Array[],
+  rng: Rng,
+  options: AcquisitionOptimizerOptions = {},
+): Float64Array[] {
+  const dims = target.dims;
+  const rawSamples = options.rawSamples ?? (target.n > 200 ? 128 : 512);
+  const candidates = new SobolSequence(dims.length, { seed: rng.nextUint32(), scramble: true }).draw(rawSamples).map(snap);
+  for (const incumbent of incumbents.slice(0, 5)) {
+    for (let k = 0; k < 16; k++) candidates.push(snap(perturb(incumbent, dims, rng)));
+  }
+  return candidates;
 }
 
 function refine(
   target: PointAcquisition,
   snap: (u: Float64Array) => Float64Array,
   start: Float64Array,
+  startValue: number,
   dims: readonly EncodedDim[],
   maxIterations: number,
   rounds: number,
 ): { x: Float64Array; value: number } {
   const d = dims.length;
-  const relaxed = dims.map((dim) => dim.kind === "continuous" || dim.centers.length === 0);
-  const enumerable = dims.map((_, j) => !relaxed[j]);
+  const relaxed = dims.map(isRelaxed);
+  // Relaxed ordered dims with levels are still tried at their neighbouring levels after snapping.
+  const enumerable = dims.map((dim) => dim.centers.length > 0);
   // Negated acquisition and its gradient, for the minimiser.
   const objective = (x: Float64Array, grad: Float64Array): number => {
     const value = target.valueAndGradient(x, grad);
@@ -90,13 +115,11 @@ function refine(
   const valueAt = (x: Float64Array): number => target.scoreAll([x])[0] as number;
 
   let x: Float64Array = Float64Array.from(start);
-  let value = valueAt(x);
+  let value = startValue;
   const lower = new Float64Array(d);
   const upper = new Float64Array(d);
-  // With nothing to enumerate, a second round would restart L-BFGS at its own optimum.
   const roundCount = enumerable.some(Boolean) ? rounds : 1;
   for (let round = 0; round < roundCount; round++) {
-    let improved = false;
     if (relaxed.some(Boolean)) {
       for (let j = 0; j < d; j++) {
         lower[j] = relaxed[j] ? 0 : (x[j] as number);
@@ -108,9 +131,11 @@ function refine(
       if (candidateValue > value + 1e-12) {
         x = candidate;
         value = candidateValue;
-        improved = true;
       }
     }
+    // Another round only when the discrete search moved a coordinate L-BFGS holds
+    // fixed: otherwise L-BFGS would only restart at its own optimum.
+    let moved = false;
     for (let j = 0; j < d; j++) {
       if (!enumerable[j]) continue;
       for (const level of neighbourLevels(dims[j] as EncodedDim, x[j] as number)) {
@@ -120,13 +145,23 @@ function refine(
         if (candidateValue > value + 1e-12) {
           x = candidate;
           value = candidateValue;
-          improved = true;
+          moved ||= !relaxed[j];
         }
       }
     }
-    if (!improved) break;
+    if (!moved) break;
   }
   return { x, value };
+}
+
+/**
+ * Whether L-BFGS moves dim's coordinate: continuous ones, and ordered discrete
+ * ones with more than RELAX_ABOVE_LEVELS levels, which the result then snaps to
+ * the grid. A one-level step per round would crawl across such a fine grid, and
+ * each round costs a full L-BFGS run.
+ */
+function isRelaxed(dim: EncodedDim): boolean {
+  return dim.kind === "continuous" || dim.centers.length === 0 || (dim.kind === "discrete" && dim.levels > RELAX_ABOVE_LEVELS);
 }
 
 /** The levels worth trying from u: every other category, or the adjacent ordered levels. */

@@ -105,14 +105,22 @@ function sumOfTerms(terms: readonly Term[]): PointAcquisition {
 
 /** `target` where `allowed` holds, −∞ elsewhere (known constraints): the optimiser never keeps such a point. */
 export function restrictTo(target: PointAcquisition, allowed: (x: Float64Array) => boolean): PointAcquisition {
+  return restrictToAll(target, (points) => points.map(allowed));
+}
+
+/**
+ * {@link restrictTo} with a test that judges all the points scored at once
+ * (`allowedAll` returns one flag per point), for a test that is itself a batched
+ * posterior: one blocked solve instead of one per point.
+ */
+export function restrictToAll(target: PointAcquisition, allowedAll: (points: readonly Float64Array[]) => readonly boolean[]): PointAcquisition {
   return {
     dims: target.dims,
     n: target.n,
     scoreAll(points) {
       const scores = target.scoreAll(points);
-      points.forEach((x, i) => {
-        if (!allowed(x)) scores[i] = Number.NEGATIVE_INFINITY;
-      });
+      const allowed = allowedAll(points);
+      for (let i = 0; i < points.length; i++) if (!allowed[i]) scores[i] = Number.NEGATIVE_INFINITY;
       return scores;
     },
     valueAndGradient: (x, grad) => target.valueAndGradient(x, grad),

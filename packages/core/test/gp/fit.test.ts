@@ -144,6 +144,28 @@ describe("fitGP options", () => {
   });
 });
 
+describe("fitGP previous", () => {
+  it("keeping the hyperparameters, extends the previous model to the same posterior as conditioning afresh", () => {
+    const dims = [continuousDim("a"), continuousDim("b")];
+    const rng = new Rng(41);
+    const X = Array.from({ length: 140 }, () => Float64Array.of(rng.uniform(), rng.uniform()));
+    const y = Float64Array.from(X, (x) => Math.sin(4 * x[0]!) + x[1]! ** 2 + 0.05 * rng.normal());
+    const first = fitGP(X.slice(0, 130), y.slice(0, 130), { dims });
+    const options = { dims, warmStart: first.hyperparameters, maxIterations: 0 };
+    const extended = fitGP(X, y, { ...options, previous: first });
+    const afresh = fitGP(X, y, options);
+    expect(extended.hyperparameters).toBe(first.hyperparameters);
+    expect(extended.n).toBe(140);
+    const Xs = Array.from({ length: 20 }, () => Float64Array.of(rng.uniform(), rng.uniform()));
+    const a = extended.predict(Xs);
+    const b = afresh.predict(Xs);
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(a.mean[r]! - b.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(a.variance[r]! - b.variance[r]!)).toBeLessThan(1e-9);
+    }
+  });
+});
+
 describe("fitSubset", () => {
   it("keeps the best quarter by y and an even stride through the rest, in index order", () => {
     const y = Float64Array.of(5, 0, 9, 8, 1, 7, 6, 2, 4, 3);

@@ -179,3 +179,96 @@ describe("GaussianProcess.fantasize", () => {
     expect(exact.variance[0]!).toBeLessThan(1e-6);
   });
 });
+
+describe("GaussianProcess.predict at a remembered set of points", () => {
+  it("gives a fantasised GP the posterior of conditioning from scratch, extended from its parent's", () => {
+    const { X, y } = mixedData(40, 21);
+    const gp = condition(X, y);
+    const Xs = mixedData(50, 22).X; // above the size at which predictions are remembered
+    const before = gp.predict(Xs);
+    const Xp = mixedData(3, 23).X;
+    // With the model's own noise, so that a fresh conditionGP on all the points is the exact reference.
+    const child = gp.fantasize([Xp[0]!]);
+    const grandchild = child.fantasize([Xp[1]!, Xp[2]!]);
+    const extended = grandchild.predict(Xs); // its parent never predicted at Xs: solved there, then extended
+    child.predict(Xs);
+    const extendedViaChild = grandchild.fantasize([Float64Array.of(0.5, categoryCode(0, 4), 0.5)], 1e-6);
+    const fromChild = extendedViaChild.predict(Xs);
+    // References: a fresh GP conditioned on the same points, predicting at a copy of Xs.
+    const transform = OutputTransform.fit(y);
+    const yAll = Float64Array.from([...grandchild.yModel]);
+    const reference = conditionGP([...X, ...Xp], yAll, mixedDims, mixedHyper, transform).predict(Xs.map((x) => x.slice()));
+    expect(grandchild.n).toBe(43);
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(extended.mean[r]! - reference.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(extended.variance[r]! - reference.variance[r]!)).toBeLessThan(1e-9);
+    }
+    const referenceAfter = extendedViaChild.predict(Xs.map((x) => x.slice()));
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(fromChild.mean[r]! - referenceAfter.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(fromChild.variance[r]! - referenceAfter.variance[r]!)).toBeLessThan(1e-9);
+    }
+    // The fantasies shrink the variance somewhere, and the parent's remembered answer is unchanged.
+    expect(Xs.some((_, r) => extended.variance[r]! < before.variance[r]! - 1e-6)).toBe(true);
+    const again = gp.predict(Xs);
+    expect(Array.from(again.variance)).toEqual(Array.from(before.variance));
+    expect(Array.from(again.mean)).toEqual(Array.from(before.mean));
+  });
+});
+
+describe("GaussianProcess.predictWithGradient after fantasising", () => {
+  it("matches a GP conditioned from scratch when the parent's transposed factor is extended", () => {
+    const { X, y } = mixedData(30, 51);
+    const gp = condition(X, y);
+    const x = Float64Array.of(0.4, categoryCode(1, 4), 0.6);
+    const dMean = new Float64Array(3);
+    const dVariance = new Float64Array(3);
+    gp.predictWithGradient(x, dMean, dVariance); // the parent builds its transposed factor
+    const Xp = mixedData(2, 52).X;
+    const child = gp.fantasize(Xp);
+    const reference = conditionGP([...X, ...Xp], Float64Array.from(child.yModel), mixedDims, mixedHyper, OutputTransform.fit(y));
+    const childGrad = { mean: new Float64Array(3), variance: new Float64Array(3) };
+    const referenceGrad = { mean: new Float64Array(3), variance: new Float64Array(3) };
+    const a = child.predictWithGradient(x, childGrad.mean, childGrad.variance);
+    const b = reference.predictWithGradient(x, referenceGrad.mean, referenceGrad.variance);
+    expect(Math.abs(a.mean - b.mean)).toBeLessThan(1e-9);
+    expect(Math.abs(a.variance - b.variance)).toBeLessThan(1e-9);
+    for (let j = 0; j < 3; j++) {
+      expect(Math.abs(childGrad.mean[j]! - referenceGrad.mean[j]!)).toBeLessThan(1e-9);
+      expect(Math.abs(childGrad.variance[j]! - referenceGrad.variance[j]!)).toBeLessThan(1e-9);
+    }
+    expect(Math.abs(childGrad.variance[0]!)).toBeGreaterThan(1e-6); // a gradient worth comparing
+  });
+});
+
+describe("GaussianProcess.conditionedOn", () => {
+  it("equals conditioning from scratch on a grown, reordered history, and needs every old point", () => {
+    const { X, y } = mixedData(35, 31);
+    const gp = condition(X.slice(0, 30), y.slice(0, 30));
+    // The history grew by 5 points, and two old ones now come in the other order.
+    const order = [...Array.from({ length: 35 }, (_, i) => i)];
+    [order[3], order[17]] = [order[17]!, order[3]!];
+    const Xnew = order.map((i) => X[i]!);
+    const yNew = Float64Array.from(order, (i) => y[i]!);
+    const transform = OutputTransform.fit(yNew);
+    const yModel = transform.forwardAll(yNew);
+    const extended = gp.conditionedOn(Xnew, yModel, transform)!;
+    const reference = conditionGP(Xnew, yModel, mixedDims, mixedHyper, transform);
+    expect(extended.n).toBe(35);
+    expect([...extended.yModel].sort()).toEqual([...yModel].sort());
+    const Xs = mixedData(12, 32).X;
+    const a = extended.predict(Xs);
+    const b = reference.predict(Xs);
+    for (let r = 0; r < Xs.length; r++) {
+      expect(Math.abs(a.mean[r]! - b.mean[r]!)).toBeLessThan(1e-9);
+      expect(Math.abs(a.variance[r]! - b.variance[r]!)).toBeLessThan(1e-9);
+    }
+    // New targets for the same points: the factor is reused as it is.
+    const same = gp.conditionedOn(X.slice(0, 30), yModel.slice(0, 30), transform)!;
+    const sameReference = conditionGP(X.slice(0, 30), yModel.slice(0, 30), mixedDims, mixedHyper, transform).predict(Xs);
+    const sameA = same.predict(Xs);
+    for (let r = 0; r < Xs.length; r++) expect(Math.abs(sameA.mean[r]! - sameReference.mean[r]!)).toBeLessThan(1e-9);
+    // A history without one of the old points cannot extend this factor.
+    expect(gp.conditionedOn(Xnew.filter((_, i) => i !== 5), yModel.filter((_, i) => i !== 5), transform)).toBeUndefined();
+  });
+});

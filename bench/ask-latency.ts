@@ -1,24 +1,19 @@
 /*
- * How long the GP sampler takes to propose, at the history sizes where that
- * starts to matter:
- * - a batch ask (q = 1, 4, 8) at 500 told trials in the orchestrator's 6-d
- *   LLM-like space, with 4 trials running, each batch told before the next so
- *   that hyperparameter refits fall among the timed asks (the setup of
- *   bench/orchestrator/run.ts's askLatencyAt);
- * - a single ask on the 10-d Levy problem after 50, 100, 200 and 500 random
- *   trials (the setup of the sampler bench's latency table, bench/run.ts).
+ * How long the GP sampler takes to propose a batch, as the coordinator asks:
+ * q = 1, 4, 8 at 500 told trials in the orchestrator's 6-d LLM-like space, with
+ * 4 trials running, each batch told before the next so that hyperparameter
+ * refits fall among the timed asks. The sampler bench (bench/run.ts) reports it
+ * beside the single-ask sweep; run alone:
  *
- *   npx tsx bench/ask-latency.ts [--repeats 9] [--told 500] [--sizes 50,100,200,500] [--qs 1,4,8]
+ *   npx tsx bench/ask-latency.ts [--repeats 9] [--told 500] [--qs 1,4,8]
  *
  * Wall-clock on a shared machine is noisy: read the medians, and compare two
  * builds only when measured in the same session.
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createStudy as coreCreateStudy, Rng } from "@bayestune/core";
-import { levyProblem, randomPoint, type ParamValues } from "./problems.js";
+import { createStudy as coreCreateStudy } from "@bayestune/core";
 import { median } from "./stats.js";
-import { toBayestuneSpace } from "./ts-engines.js";
 
 /** The study factory the timings run on; a comparison script can pass another build's. */
 export type CreateStudy = typeof coreCreateStudy;
@@ -33,9 +28,6 @@ const LLM_SPACE = {
   weight_decay: { type: "float", low: 1e-6, high: 1e-1, log: true },
 } as const;
 const RUNNING = 4;
-/** The sampler bench's latency problem and history (bench/run.ts: LATENCY_DIM, LATENCY_HISTORY_SEED). */
-const SINGLE_ASK_DIM = 10;
-const SINGLE_ASK_HISTORY_SEED = 2024;
 
 export interface LatencySummary {
   readonly medianMs: number;
@@ -55,9 +47,6 @@ export interface BatchAskLatency extends LatencySummary {
   readonly q: number;
 }
 
-export interface SingleAskLatency extends LatencySummary {
-  readonly history: number;
-}
 
 function summarise(samplesMs: number[], cpuMs: number[]): LatencySummary {
   return { medianMs: median(samplesMs), maxMs: Math.max(...samplesMs), samplesMs, medianCpuMs: median(cpuMs) };
@@ -107,46 +96,11 @@ export async function askBatchLatency(
   return results;
 }
 
-/**
- * Times single asks on the 10-d Levy problem after each history size: random
- * trials told through enqueue + tell, then `repeats` asks, each told before the next.
- */
-export async function singleAskLatency(
-  sizes: readonly number[] = [50, 100, 200, 500],
-  repeats = 9,
-  createStudy: CreateStudy = coreCreateStudy,
-): Promise<SingleAskLatency[]> {
-  const problem = levyProblem(SINGLE_ASK_DIM);
-  const rng = new Rng(SINGLE_ASK_HISTORY_SEED);
-  const history = Array.from({ length: Math.max(...sizes) }, () => {
-    const params = randomPoint(problem.space, rng);
-    return { params, value: problem.evaluate(params) };
-  });
-  const results: SingleAskLatency[] = [];
-  for (const n of sizes) {
-    const study = createStudy({ space: toBayestuneSpace(problem.space), direction: "minimize", seed: 0, sampler: "gp" });
-    for (const h of history.slice(0, n)) {
-      study.enqueue({ ...h.params });
-      const trial = await study.ask();
-      await study.tell(trial.number, h.value);
-    }
-    const ms: number[] = [];
-    const cpu: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const trial = await timed(() => study.ask(), ms, cpu);
-      await study.tell(trial.number, problem.evaluate(trial.params as ParamValues));
-    }
-    results.push({ history: n, ...summarise(ms, cpu) });
-  }
-  return results;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       repeats: { type: "string", default: "9" },
       told: { type: "string", default: "500" },
-      sizes: { type: "string", default: "50,100,200,500" },
       qs: { type: "string", default: "1,4,8" },
     },
   });
@@ -156,10 +110,6 @@ async function main(): Promise<void> {
   console.log(`askBatch(q), 6-d LLM space, ${batch[0]?.told} told, ${batch[0]?.running} running, ${repeats} repeats`);
   console.log("| q | median ms | max ms | median CPU ms |\n|---|---|---|---|");
   for (const r of batch) console.log(`| ${r.q} | ${r.medianMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.medianCpuMs.toFixed(1)} |`);
-  const single = await singleAskLatency(list(values.sizes!), repeats);
-  console.log(`\nask(), levy${SINGLE_ASK_DIM}, random history, ${repeats} repeats`);
-  console.log("| history | median ms | max ms | median CPU ms |\n|---|---|---|---|");
-  for (const r of single) console.log(`| ${r.history} | ${r.medianMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.medianCpuMs.toFixed(1)} |`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

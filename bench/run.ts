@@ -7,6 +7,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, existsSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { askBatchLatency, type BatchAskLatency } from "./ask-latency.js";
 import { fencedSections } from "./doc-sections.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -173,6 +174,27 @@ function reuseOptunaRuns(fromDir: string, shards: readonly { out: string; proble
   });
 }
 
+/** Issue 16's ceilings on a batch ask at 500 told trials, by q. */
+const BATCH_CEILINGS_MS: readonly (readonly [number, number])[] = [
+  [4, 100],
+  [8, 200],
+];
+
+function renderBatchLatency(batches: readonly BatchAskLatency[]): string {
+  const lines = [
+    `Batch asks as the coordinator makes them: a GP study in a 6-d LLM-like space (lr log, batch size int log, warmup int, dropout, Adam β2, weight decay log) with ${batches[0]?.told ?? 0} complete trials and ${batches[0]?.running ?? 0} running, then \`askBatch(q)\` ${batches[0]?.samplesMs.length ?? 0} times per q, each batch told before the next (so refits fall among the timed asks). Targets: q = 4 < 100 ms, q = 8 < 200 ms.`,
+    "",
+    "| told trials | q | median (ms) | slowest (ms) | median CPU (ms) | target | |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const b of batches) {
+    const ceiling = BATCH_CEILINGS_MS.find(([q]) => q === b.q)?.[1];
+    const verdict = ceiling === undefined ? "" : b.medianMs < ceiling ? "**met**" : "**not met**";
+    lines.push(`| ${b.told} | ${b.q} | ${b.medianMs.toFixed(0)} | ${b.maxMs.toFixed(0)} | ${b.medianCpuMs.toFixed(0)} | ${ceiling === undefined ? "–" : `< ${ceiling}`} | ${verdict} |`);
+  }
+  return lines.join("\n");
+}
+
 function readJsonLines<T>(path: string): T[] {
   if (!existsSync(path)) return [];
   return readFileSync(path, "utf8")
@@ -311,6 +333,22 @@ async function main(): Promise<void> {
   // askBatchLatency for q = 1, 4, 8 at 500 told trials, d = 6) render their own
   // markdown here; each block is appended to the report's "Ask latency" section.
   const extraLatencySections: string[] = [];
+  const batchTargets: { statement: string; met: boolean; evidence: string }[] = [];
+  if (config.latency) {
+    const batches = await askBatchLatency({ repeats: config.quick ? 3 : 9 });
+    await writeFile(join(resultsDir, "latency-batch.json"), JSON.stringify(batches));
+    for (const b of batches) log(`latency bayestune-gp askBatch(${b.q}) at ${b.told}: median ${b.medianMs.toFixed(1)} ms`);
+    extraLatencySections.push(renderBatchLatency(batches));
+    for (const [q, ceiling] of BATCH_CEILINGS_MS) {
+      const cell = batches.find((b) => b.q === q);
+      if (cell === undefined) continue;
+      batchTargets.push({
+        statement: `\`askBatch(${q})\` at ${cell.told} told trials (d = 6) takes < ${ceiling} ms`,
+        met: cell.medianMs < ceiling,
+        evidence: `median ${cell.medianMs.toFixed(0)} ms (slowest ${cell.maxMs.toFixed(0)} ms, median CPU ${cell.medianCpuMs.toFixed(0)} ms)`,
+      });
+    }
+  }
 
   const summary = summarise(config.problems, runs, latencies, LATENCY_DIM);
   const machine = describeMachine(versions);
@@ -334,6 +372,7 @@ async function main(): Promise<void> {
   const previous = await readFile(reportPath, "utf8").catch(() => "");
   await writeFile(reportPath, [report.trimEnd(), ...fencedSections(previous)].join("\n\n") + "\n");
   log(`wrote ${reportPath}`);
+  for (const t of batchTargets) log(`target: ${t.statement}: ${t.met ? "met" : "NOT met"} (${t.evidence})`);
   for (const t of summary.targets) log(`target: ${t.statement}: ${t.met === null ? "not measured" : t.met ? "met" : "NOT met"} (${t.evidence})`);
 }
 

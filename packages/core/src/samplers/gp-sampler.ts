@@ -26,17 +26,6 @@ export const FANTASY_NOISE = 1e-6;
 const REFIT_EVERY_ASK_UP_TO = 200;
 const REFIT_GROWTH = 1.05;
 /**
- * fitGP's second search from the prior modes (on up to 100 fit points) runs only
- * once this many trials have arrived since its last run. On branin, hartmann6
- * and llm-mixed (3 seeds each, 723 asks) it beat the warm-started fit in 413
- * asks, but by less than 0.01 in log posterior (the same basin) in all but 11:
- * it is most of an ask's fitting time below 100 trials, and every other ask
- * still gets out of a wrong basin soon enough. (Every third ask kept the bench
- * regret too, but moved one crash of the crash-region test in constraints.test.ts
- * into its last window.)
- */
-const COLD_RESTART_EVERY = 2;
-/**
  * Candidates the failure model gives less than this probability of running
  * through are not proposed while any candidate reaches it (a probabilistic
  * constraint, as in Gelbart et al. 2014). Without it, once the objective has
@@ -100,8 +89,6 @@ export class GPSampler implements Sampler {
   private readonly fittedOn = new Map<string, number>();
   /** The last model of each key: while its hyperparameters are kept, the next one extends its factor. */
   private readonly lastModels = new Map<string, GaussianProcess>();
-  /** Modelled trials at the last cold restart of each model's fit. */
-  private readonly coldRestartedOn = new Map<string, number>();
   /**
    * The raw candidates of the current batch (one `sample` call: its context, and
    * the same incumbents): each model scores them once, and the fantasies of the
@@ -203,15 +190,11 @@ export class GPSampler implements Sampler {
     const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
     const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
     const lastModel = this.lastModels.get(key);
-    const lastCold = this.coldRestartedOn.get(key);
-    const coldRestart = lastCold === undefined || X.length >= lastCold + COLD_RESTART_EVERY || X.length < lastCold;
-    if (coldRestart) this.coldRestartedOn.set(key, X.length);
     const gp = fitGP(X, y, {
       dims: context.space.dims,
       ...(warmStart !== undefined ? { warmStart } : {}),
       ...(reuse ? { maxIterations: 0 } : {}),
       ...(reuse && lastModel !== undefined ? { previous: lastModel } : {}),
-      ...(coldRestart ? {} : { coldRestart: false }),
       ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
       ...(deterministic ? { deterministic } : {}),
     });

@@ -20,16 +20,16 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { createStudy } from "@bayestune/core";
 import { startCoordinator } from "@bayestune/coordinator";
 import { SECRET_ENV, type StudyConfigInput } from "@bayestune/protocol";
 import { readWorkerPool } from "@bayestune/store";
 import { clearPrefix } from "../../test/support/redis-keys.js";
 import { TEST_SECRET } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
+import { askBatchLatency } from "../ask-latency.js";
 import { describeMachine } from "../machine.js";
 import { median, quantile } from "../stats.js";
-import { renderOrchestratorReport, type AskLatency, type Scenario, type ScenarioResult } from "./report.js";
+import { renderOrchestratorReport, type Scenario, type ScenarioResult } from "./report.js";
 import { parseTrialEvents, slotUsage } from "./slot-usage.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     results.push(result);
   }
   log("ask for a batch at 500 told trials");
-  const asks = await askLatencyAt(quick ? 200 : 500, quick ? 2 : 7);
+  const asks = await askBatchLatency({ told: quick ? 200 : 500, repeats: quick ? 2 : 7 });
   const machine = describeMachine({ python: null, optuna: null, torch: null, scipy: null });
   const section = renderOrchestratorReport({
     command: `npm run bench:orchestrator${quick ? " -- --quick" : ""}`,
@@ -186,36 +186,6 @@ async function waitForSlots(redis: Redis, prefix: string, slots: number): Promis
     if (Date.now() > deadline) throw new Error(`workers did not register ${slots} slots within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/**
- * The coordinator's ask on its own: a study replayed with `told` complete trials
- * of the simulated curve and 4 running, then `repeats` batch asks of each size
- * (each batch told before the next, so the history keeps growing as in a study).
- */
-async function askLatencyAt(told: number, repeats: number): Promise<AskLatency[]> {
-  const study = createStudy({ space: SPACE as never, sampler: "gp", seed: 1 });
-  const loss = (lr: number): number => 1 + 0.1 * (Math.log10(lr) + 3.5) ** 2;
-  const sobol = createStudy({ space: SPACE as never, sampler: "sobol", seed: 2 });
-  for (let i = 0; i < told; i++) {
-    const { params } = await sobol.ask();
-    study.enqueue(params);
-    const trial = await study.ask();
-    await study.tell(trial.number, loss(trial.params.lr as number));
-  }
-  const running = await study.askBatch(4);
-  const results: AskLatency[] = [];
-  for (const q of [1, 4, 8]) {
-    const ms: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const t0 = performance.now();
-      const batch = await study.askBatch(q);
-      ms.push(performance.now() - t0);
-      for (const trial of batch) await study.tell(trial.number, loss(trial.params.lr as number));
-    }
-    results.push({ told, running: running.length, q, medianMs: median(ms), maxMs: Math.max(...ms) });
-  }
-  return results;
 }
 
 main().catch((error: unknown) => {

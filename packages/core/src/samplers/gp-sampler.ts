@@ -9,7 +9,6 @@ import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
 import { RandomSampler } from "./random-sampler.js";
 import { fitObjective, fitSideModels, fitStudyModels, probabilityAtMost0, type FitModel } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
-import { lipschitzProbes, localPenaliser, pendingRule } from "./pending-points.js";
 
 /**
  * Noise variance (model units) of Kriging-believer fantasies: small, so a pending
@@ -113,15 +112,10 @@ export class GPSampler implements Sampler {
     let objective = models.objective;
     const constraints = [models.failure, ...models.constraints].filter((gp): gp is GaussianProcess => gp !== undefined);
 
-    const rule = pendingRule();
-    const observedBest = objective.bestModel;
-    const plain = objective;
-    const pendingPoints: Float64Array[] = [];
     // Kriging believer: each fantasy joins every model at its posterior mean.
     const believe = (points: Float64Array[]): void => {
-      if (rule !== "penalise") objective = objective.fantasize(points, FANTASY_NOISE);
+      objective = objective.fantasize(points, FANTASY_NOISE);
       for (let i = 0; i < constraints.length; i++) constraints[i] = constraints[i]!.fantasize(points, FANTASY_NOISE);
-      pendingPoints.push(...points);
     };
     const running = trials.filter((t) => t.state === "running").map((t) => t.x);
     if (running.length > 0) believe(running);
@@ -129,8 +123,6 @@ export class GPSampler implements Sampler {
     const incumbents = [...feasible, ...complete.filter((t) => !isFeasible(t))].map((t) => t.x);
 
     const chosen: Float64Array[] = [];
-    const usePenalty = rule === "penalise" || rule === "believe-penalise";
-    let penaliser: ReturnType<typeof localPenaliser> | undefined;
     for (let k = 0; k < q; k++) {
       const acquisition =
         feasible.length === 0
@@ -138,7 +130,7 @@ export class GPSampler implements Sampler {
           : createAcquisition(this.options.acquisition ?? "logEI", {
               // Unconstrained, the believed fantasies may set the bar too (as the Kriging believer does);
               // with constraints a fantasy's feasibility is unknown, so only an observed feasible value does.
-              best: constraints.length === 0 ? (rule === "believer" ? objective.bestModel : observedBest) : objective.toModelUnits(feasible[0]!.y),
+              best: constraints.length === 0 ? objective.bestModel : objective.toModelUnits(feasible[0]!.y),
               ...(this.options.xi !== undefined ? { xi: this.options.xi } : {}),
               ...(this.options.kappa !== undefined ? { kappa: this.options.kappa } : {}),
             });
@@ -146,9 +138,7 @@ export class GPSampler implements Sampler {
         constraints.length === 0 && acquisition !== undefined
           ? gpAcquisition(objective, acquisition)
           : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
-      penaliser ??= usePenalty && pendingPoints.length > 0 ? localPenaliser(plain, lipschitzProbes(space.dimension, [...complete.map((t) => t.x), ...pendingPoints])) : undefined;
-      const penalised = penaliser === undefined ? target : penaliser(target, pendingPoints);
-      const x = this.maximize(context, penalised, incumbents, models.failure);
+      const x = this.maximize(context, target, incumbents, models.failure);
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }

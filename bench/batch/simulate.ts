@@ -6,7 +6,7 @@
  */
 import { createStudy, Rng, type SamplerChoice } from "@bayestune/core";
 import type { ParamValues, Problem } from "../problems.js";
-import { toBayestuneSpace } from "../ts-engines.js";
+import { toBayestuneSpace } from "../bayestune-space.js";
 
 /** Trial durations are uniform on [MIN_DURATION, MAX_DURATION) time units. */
 const MIN_DURATION = 0.5;

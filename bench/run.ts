@@ -159,19 +159,39 @@ async function checkProblems(problems: readonly Problem[]): Promise<void> {
 }
 
 /**
- * Copies the Optuna regret results of an earlier run into this run's folder,
- * after checking that the job each shard would send now is the one that made them.
+ * Takes the Optuna regret results of an earlier (or still running) `--optuna-only`
+ * run: checks now that the job each shard would send is the one that makes them,
+ * then waits until every shard holds all its runs and copies them into this
+ * run's folder. Waiting lets the TypeScript engines run beside Optuna's, as in a
+ * plain full run.
  */
-function reuseOptunaRuns(fromDir: string, shards: readonly { out: string; problems: unknown }[], resultsDir: string): void {
+function reuseOptunaRuns(
+  fromDir: string,
+  shards: readonly { out: string; problems: readonly { runs: readonly unknown[] }[] }[],
+  engines: readonly string[],
+  resultsDir: string,
+): () => Promise<void> {
   shards.forEach((shard, k) => {
     const jobPath = join(fromDir, `optuna-job-${k}.json`);
     const earlier = JSON.parse(readFileSync(jobPath, "utf8")) as { problems: unknown };
     if (JSON.stringify(earlier.problems) !== JSON.stringify(shard.problems)) {
       throw new Error(`--optuna-from ${fromDir}: ${jobPath} holds other problems, seeds, budgets, designs or noise than this run would send; rerun Optuna`);
     }
-    copyFileSync(join(fromDir, `optuna-${k}.jsonl`), shard.out);
     copyFileSync(jobPath, join(resultsDir, `optuna-job-${k}.json`));
   });
+  return async () => {
+    for (const [k, shard] of shards.entries()) {
+      const source = join(fromDir, `optuna-${k}.jsonl`);
+      const expected = engines.length * shard.problems.reduce((n, p) => n + p.runs.length, 0);
+      for (;;) {
+        const have = readJsonLines<unknown>(source).length;
+        if (have >= expected) break;
+        log(`waiting for ${source}: ${have} of ${expected} Optuna runs`);
+        await new Promise((resolve) => setTimeout(resolve, 30_000));
+      }
+      copyFileSync(source, shard.out);
+    }
+  };
 }
 
 /** Issue 16's ceilings on a batch ask at 500 told trials, by q. */
@@ -260,8 +280,8 @@ async function main(): Promise<void> {
       }))
       .filter((p) => p.runs.length > 0),
   })).filter((shard) => shard.problems.length > 0);
+  const reusedOptuna = config.optunaFrom === undefined ? undefined : reuseOptunaRuns(config.optunaFrom, optunaShards, optunaEngines, resultsDir);
   if (config.optunaFrom !== undefined) {
-    reuseOptunaRuns(config.optunaFrom, optunaShards, resultsDir);
     optunaNote = `regret runs reused from \`${config.optunaFrom}\` (same job files: problems, seeds, budgets, initial designs, noise); the latency rows were measured in this run`;
   }
   const optunaRegret =
@@ -295,6 +315,7 @@ async function main(): Promise<void> {
   }
   if (optunaEngines.length > 0) log("TypeScript engines done; waiting for Optuna");
   await optunaRegret;
+  await reusedOptuna?.();
   for (const shard of optunaShards) runs.push(...readJsonLines<RunRecord>(shard.out));
   if (config.optunaOnly) {
     log(`Optuna's regret runs are in ${resultsDir}; pass --optuna-from ${resultsDir} to a later run`);

@@ -37,6 +37,10 @@ const USAGE = `usage: npm run bench -- [options]
                      problems, seeds, budgets, initial designs and noise. Optuna's
                      regret does not depend on bayestune's code, so a run that
                      changes only bayestune need not repeat Optuna's hour
+  --optuna-partial   with --optuna-from: take the runs the folder holds now
+                     instead of waiting for all (the report says which are missing)
+  --ts-from DIR      take the TypeScript engines' runs from an earlier results
+                     folder (every problem and seed of this run must be there)
   --report PATH      where to write the markdown (default docs/benchmarks.md for a
                      full run, the results folder otherwise)
   --help`;
@@ -60,6 +64,8 @@ interface Config {
   reportPath: string | undefined;
   optunaOnly: boolean;
   optunaFrom: string | undefined;
+  optunaPartial: boolean;
+  tsFrom: string | undefined;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -75,6 +81,8 @@ function parseConfig(argv: string[]): Config {
       report: { type: "string" },
       "optuna-only": { type: "boolean", default: false },
       "optuna-from": { type: "string" },
+      "optuna-partial": { type: "boolean", default: false },
+      "ts-from": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -103,6 +111,8 @@ function parseConfig(argv: string[]): Config {
     reportPath: values.report,
     optunaOnly: values["optuna-only"],
     optunaFrom: values["optuna-from"],
+    optunaPartial: values["optuna-partial"],
+    tsFrom: values["ts-from"],
   };
 }
 
@@ -170,6 +180,7 @@ function reuseOptunaRuns(
   shards: readonly { out: string; problems: readonly { runs: readonly unknown[] }[] }[],
   engines: readonly string[],
   resultsDir: string,
+  partial: boolean,
 ): () => Promise<void> {
   shards.forEach((shard, k) => {
     const jobPath = join(fromDir, `optuna-job-${k}.json`);
@@ -185,7 +196,7 @@ function reuseOptunaRuns(
       const expected = engines.length * shard.problems.reduce((n, p) => n + p.runs.length, 0);
       for (;;) {
         const have = readJsonLines<unknown>(source).length;
-        if (have >= expected) break;
+        if (have >= expected || partial) break;
         log(`waiting for ${source}: ${have} of ${expected} Optuna runs`);
         await new Promise((resolve) => setTimeout(resolve, 30_000));
       }
@@ -213,6 +224,24 @@ function renderBatchLatency(batches: readonly BatchAskLatency[]): string {
     lines.push(`| ${b.told} | ${b.q} | ${b.medianMs.toFixed(0)} | ${b.maxMs.toFixed(0)} | ${b.medianCpuMs.toFixed(0)} | ${ceiling === undefined ? "–" : `< ${ceiling}`} | ${verdict} |`);
   }
   return lines.join("\n");
+}
+
+/** The TypeScript engines' runs of an earlier results folder, checked to hold every problem, seed and engine of this run. */
+function reuseTsRuns(fromDir: string, problems: readonly Problem[], seedsOf: (p: Problem) => number[], tsOut: string): RunRecord[] {
+  const earlier = readJsonLines<RunRecord>(join(fromDir, "ts.jsonl"));
+  const chosen: RunRecord[] = [];
+  for (const problem of problems) {
+    for (const engine of Object.keys(TS_ENGINES)) {
+      for (const seed of seedsOf(problem)) {
+        const run = earlier.find((r) => r.problem === problem.name && r.engine === engine && r.seed === seed);
+        if (run === undefined) throw new Error(`--ts-from ${fromDir}: no ${engine} run of ${problem.name} seed ${seed}`);
+        chosen.push(run);
+      }
+    }
+  }
+  copyFileSync(join(fromDir, "ts.jsonl"), tsOut);
+  log(`TypeScript engines' runs taken from ${fromDir} (${chosen.length})`);
+  return chosen;
 }
 
 function readJsonLines<T>(path: string): T[] {
@@ -280,7 +309,7 @@ async function main(): Promise<void> {
       }))
       .filter((p) => p.runs.length > 0),
   })).filter((shard) => shard.problems.length > 0);
-  const reusedOptuna = config.optunaFrom === undefined ? undefined : reuseOptunaRuns(config.optunaFrom, optunaShards, optunaEngines, resultsDir);
+  const reusedOptuna = config.optunaFrom === undefined ? undefined : reuseOptunaRuns(config.optunaFrom, optunaShards, optunaEngines, resultsDir, config.optunaPartial);
   if (config.optunaFrom !== undefined) {
     optunaNote = `regret runs reused from \`${config.optunaFrom}\` (same job files: problems, seeds, budgets, initial designs, noise); the latency rows were measured in this run`;
   }
@@ -300,7 +329,8 @@ async function main(): Promise<void> {
 
   const tsOut = join(resultsDir, "ts.jsonl");
   const runs: RunRecord[] = [];
-  for (const problem of config.optunaOnly ? [] : config.problems) {
+  if (config.tsFrom !== undefined) runs.push(...reuseTsRuns(config.tsFrom, config.problems, seedsOf, tsOut));
+  for (const problem of config.optunaOnly || config.tsFrom !== undefined ? [] : config.problems) {
     for (const engine of Object.keys(TS_ENGINES) as TsEngine[]) {
       const t0 = Date.now();
       const finals: number[] = [];
@@ -317,6 +347,15 @@ async function main(): Promise<void> {
   await optunaRegret;
   await reusedOptuna?.();
   for (const shard of optunaShards) runs.push(...readJsonLines<RunRecord>(shard.out));
+  if (config.optunaPartial) {
+    const missing = config.problems
+      .map((p) => ({ name: p.name, have: new Set(runs.filter((r) => r.problem === p.name && r.engine.startsWith("optuna-gp")).map((r) => r.seed)).size, of: seedsOf(p).length }))
+      .filter((m) => m.have < m.of);
+    if (missing.length > 0) {
+      optunaNote = `${optunaNote ?? ""}; the Optuna run was stopped before it finished, so optuna-gp lacks seeds on ${missing.map((m) => `${m.name} (${m.have} of ${m.of})`).join(", ")}: its paired tests there use the seeds it has`;
+      log(optunaNote!);
+    }
+  }
   if (config.optunaOnly) {
     log(`Optuna's regret runs are in ${resultsDir}; pass --optuna-from ${resultsDir} to a later run`);
     return;

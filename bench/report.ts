@@ -108,11 +108,11 @@ export function renderReport(s: Summary, c: ReportContext): string {
   out.push("");
   out.push("Engines ranked by final regret on each problem × seed (1 = best, ties share the average rank), averaged.");
   out.push("");
-  out.push(table(["problem", ...s.engines], [...s.problems, "overall"].map((p) => [p === "overall" ? "**overall**" : p, ...s.engines.map((e) => fmt(s.meanRank[p]?.[e] ?? Number.NaN))])));
+  out.push(table(["problem", ...s.engines], [...s.problems, "overall"].map((p) => [p === "overall" ? "**overall**" : p, ...s.engines.map((e) => (s.meanRank[p]?.[e] === undefined ? "–" : fmt(s.meanRank[p]![e]!)))])));
   out.push("");
   const divergent = Object.keys(s.diverged);
   if (divergent.length > 0) {
-    out.push("Mean diverged (failed) trials per study: " + divergent.map((p) => `${p}: ` + s.engines.map((e) => `${e} ${fmt(s.diverged[p]![e]!, 1)}`).join(", ")).join("; ") + ".");
+    out.push("Mean diverged (failed) trials per study: " + divergent.map((p) => `${p}: ` + s.engines.filter((e) => Number.isFinite(s.diverged[p]![e]!)).map((e) => `${e} ${fmt(s.diverged[p]![e]!, 1)}`).join(", ")).join("; ") + ".");
     out.push("");
   }
   out.push("Median ask latency over all the asks of these runs (ms, with the other process beside): " + s.engines.map((e) => `${e} ${fmt(s.regretAskMs[e]!, 1)}`).join(", ") + ".");

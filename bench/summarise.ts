@@ -92,19 +92,20 @@ export function summarise(
       const values = engineRuns.map((r) => finalLogRegret(r, problem.fStar));
       if (values.length > 0) regret[problem.name]![engine] = { median: median(values), q1: quantile(values, 0.25), q3: quantile(values, 0.75) };
     }
-    // Rank only the seeds every engine ran, so each rank compares like with like.
+    // Rank the engines that ran this problem, on the seeds they all ran, so each rank compares like with like.
+    const present = engines.filter((e) => byEngine.get(e)!.length > 0);
     const seeds = [...new Set(runs.filter((r) => r.problem === problem.name).map((r) => r.seed))].filter((s) =>
-      engines.every((e) => byEngine.get(e)!.some((r) => r.seed === s)),
+      present.every((e) => byEngine.get(e)!.some((r) => r.seed === s)),
     );
-    const problemRanks: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e, []]));
+    const problemRanks: Record<string, number[]> = Object.fromEntries(present.map((e) => [e, []]));
     for (const seed of seeds) {
-      const finals = engines.map((e) => finalLogRegret(byEngine.get(e)!.find((r) => r.seed === seed)!, problem.fStar));
+      const finals = present.map((e) => finalLogRegret(byEngine.get(e)!.find((r) => r.seed === seed)!, problem.fStar));
       ranks(finals).forEach((rank, i) => {
-        problemRanks[engines[i]!]!.push(rank);
-        allRanks[engines[i]!]!.push(rank);
+        problemRanks[present[i]!]!.push(rank);
+        allRanks[present[i]!]!.push(rank);
       });
     }
-    meanRank[problem.name] = Object.fromEntries(engines.map((e) => [e, mean(problemRanks[e]!)]));
+    meanRank[problem.name] = Object.fromEntries(present.map((e) => [e, mean(problemRanks[e]!)]));
     if (runs.some((r) => r.problem === problem.name && r.failed > 0)) {
       diverged[problem.name] = Object.fromEntries(engines.map((e) => [e, mean(byEngine.get(e)!.map((r) => r.failed))]));
     }

@@ -18,8 +18,8 @@ import { median } from "./stats.js";
 /** The study factory the timings run on; a comparison script can pass another build's. */
 export type CreateStudy = typeof coreCreateStudy;
 
-/** The orchestrator bench's LLM-like space (bench/orchestrator/run.ts). */
-const LLM_SPACE = {
+/** An LLM-like space (d = 6), so that asks cost what they would in a real study; the orchestrator bench uses it too. */
+export const LLM_SPACE = {
   lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
   batch_size: { type: "int", low: 8, high: 512, log: true },
   warmup: { type: "int", low: 0, high: 2000 },

@@ -26,7 +26,7 @@ import { readWorkerPool } from "@bayestune/store";
 import { clearPrefix } from "../../test/support/redis-keys.js";
 import { TEST_SECRET } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
-import { askBatchLatency } from "../ask-latency.js";
+import { askBatchLatency, LLM_SPACE } from "../ask-latency.js";
 import { describeMachine } from "../machine.js";
 import { median, quantile } from "../stats.js";
 import { renderOrchestratorReport, type Scenario, type ScenarioResult } from "./report.js";
@@ -41,15 +41,6 @@ const GPUS_PER_WORKER = 8;
 /** The coordinator's queue ahead, as a share of the slots (rounded up). */
 const QUEUE_AHEAD_SHARES = [0, 1 / 8, 1 / 4];
 
-/** An LLM-like space, so that the GP's asks cost what they would in a real study. */
-const SPACE: StudyConfigInput["space"] = {
-  lr: { type: "float", low: 1e-5, high: 1e-1, log: true },
-  batch_size: { type: "int", low: 8, high: 512, log: true },
-  warmup: { type: "int", low: 0, high: 2000 },
-  dropout: { type: "float", low: 0, high: 0.5 },
-  beta2: { type: "float", low: 0.9, high: 0.9999 },
-  weight_decay: { type: "float", low: 1e-6, high: 1e-1, log: true },
-};
 
 function scenarios(quick: boolean): Scenario[] {
   const slotCounts = quick ? [1, 8] : [1, 8, 32, 128];
@@ -120,7 +111,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 
     const config: StudyConfigInput = {
       name: `${scenario.name}-${scenario.slots}`,
-      space: SPACE,
+      space: LLM_SPACE,
       sampler: scenario.sampler,
       seed: 1,
       maxTrials: scenario.trials,

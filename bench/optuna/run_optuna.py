@@ -126,15 +126,19 @@ def regret_job(job, out):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Shares the machine with the TypeScript engines running at the same time.
     torch.set_num_threads(job["torchThreads"])
+    # Seed by seed across the problems, so that a run stopped early (--optuna-partial)
+    # has its first seeds of every problem rather than every seed of the first problems.
     for engine in job["engines"]:
-        for problem in job["problems"]:
+        rounds = max(len(problem["runs"]) for problem in job["problems"])
+        for i in range(rounds):
             start = time.perf_counter()
-            for run in problem["runs"]:
-                out.write(json.dumps(run_one(engine, problem, run)) + "\n")
-                out.flush()
+            for problem in job["problems"]:
+                if i < len(problem["runs"]):
+                    out.write(json.dumps(run_one(engine, problem, problem["runs"][i])) + "\n")
+                    out.flush()
             elapsed = time.perf_counter() - start
             print(
-                f"[optuna] {ENGINE_NAMES[engine]} {problem['name']}: {len(problem['runs'])} seeds in {elapsed:.1f}s",
+                f"[optuna] {ENGINE_NAMES[engine]}: run {i + 1} of {rounds} on every problem in {elapsed:.1f}s",
                 file=sys.stderr,
                 flush=True,
             )

@@ -1,8 +1,10 @@
 import { createAcquisition, type AcquisitionName } from "../acquisition/acquisition.js";
 import { fitGP } from "../gp/fit.js";
-import type { GaussianProcess, GPHyperparameters } from "../gp/gaussian-process.js";
+import { conditionGP, type GaussianProcess, type GPHyperparameters } from "../gp/gaussian-process.js";
+import { OutputTransform } from "../gp/output-transform.js";
+import { InvalidArgumentError } from "../errors.js";
 import { constrainedAcquisition, gpAcquisition, restrictTo, restrictToAll, sumAcquisitions, type PointAcquisition } from "../optimize/point-acquisition.js";
-import { drawRawCandidates, optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
+import { defaultRestarts, drawRawCandidates, optimizeAcquisition, type AcquisitionOptimizerOptions } from "../optimize/acquisition-optimizer.js";
 import { isFeasible, type ObservedTrial, type Sampler, type SamplerContext } from "./sampler.js";
 import { chebyshevScalarize, drawChebyshevWeights } from "../multi-objective/parego.js";
 import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
@@ -83,12 +85,15 @@ export interface GPSamplerOptions {
 export class GPSampler implements Sampler {
   readonly name = "gp";
   private readonly initial: SobolSampler;
-  /** Last hyperparameters of each model (objective, failure, constraint i), as warm starts. */
-  private readonly warmStarts = new Map<string, GPHyperparameters>();
-  /** Modelled trials at the last hyperparameter fit of each model. */
-  private readonly fittedOn = new Map<string, number>();
-  /** The last model of each key: while its hyperparameters are kept, the next one extends its factor. */
-  private readonly lastModels = new Map<string, GaussianProcess>();
+  /** Each model's last fit (objective, failure, constraint i): see {@link GPSamplerState}. */
+  private fits = new Map<string, ModelFit>();
+  /**
+   * The posterior of each last fit's trials at its hyperparameters, while they
+   * are kept (above REFIT_EVERY_ASK_UP_TO trials): every later ask appends its new
+   * trials to this factor, so that the model of an ask depends only on the fit
+   * and the history, never on which asks came between (a restart rebuilds it).
+   */
+  private readonly bases = new Map<string, { fit: ModelFit; gp: GaussianProcess }>();
   /**
    * The raw candidates of the current batch (one `sample` call: its context, and
    * the same incumbents): each model scores them once, and the fantasies of the
@@ -162,46 +167,77 @@ export class GPSampler implements Sampler {
     const { space, rng, allowed } = context;
     const snap = (u: Float64Array): Float64Array => space.snap(u);
     let batch = this.batchCandidates.get(context);
-    if (batch === undefined || batch.incumbents !== incumbents) {
+    const laterInBatch = batch !== undefined && batch.incumbents === incumbents;
+    if (!laterInBatch) {
       batch = { incumbents, candidates: drawRawCandidates(target, snap, incumbents, rng, this.options.optimizer) };
       this.batchCandidates.set(context, batch);
     }
-    const { candidates } = batch;
+    const { candidates } = batch!;
+    const options = { ...this.options.optimizer, restarts: this.options.optimizer?.restarts ?? defaultRestarts(target.n, laterInBatch) };
     if (failure !== undefined) {
       const safe = (points: readonly Float64Array[]): boolean[] => {
         const pNoFailure = probabilityAtMost0(failure, points);
         return points.map((x, i) => pNoFailure[i]! >= MIN_P_NO_FAILURE && (allowed === undefined || allowed(x)));
       };
-      const result = optimizeAcquisition(restrictToAll(target, safe), snap, incumbents, rng, this.options.optimizer, candidates);
+      const result = optimizeAcquisition(restrictToAll(target, safe), snap, incumbents, rng, options, candidates);
       if (Number.isFinite(result.value)) return result.x;
     }
-    const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), snap, incumbents, rng, this.options.optimizer, candidates);
+    const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), snap, incumbents, rng, options, candidates);
     // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
     return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
   }
 
   /**
-   * Fits one model, warm-started from its last fit (and reusing it while the data
-   * barely grew, above 200 trials, when the new model extends the last one's factor).
+   * Fits one model, warm-started from its last fit; above REFIT_EVERY_ASK_UP_TO
+   * trials, while the data grew by less than REFIT_GROWTH since that fit, its
+   * hyperparameters are kept and the posterior extends the fit's own.
    */
   private fitModel(context: SamplerContext, key: string, X: Float64Array[], y: Float64Array, deterministic = false): GaussianProcess {
-    const d = context.space.dimension;
-    const previous = this.warmStarts.get(key);
-    const warmStart = previous !== undefined && previous.lengthscales.length === d ? previous : undefined;
-    const reuse = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < (this.fittedOn.get(key) ?? 0) * REFIT_GROWTH;
-    const lastModel = this.lastModels.get(key);
-    const gp = fitGP(X, y, {
-      dims: context.space.dims,
-      ...(warmStart !== undefined ? { warmStart } : {}),
-      ...(reuse ? { maxIterations: 0 } : {}),
-      ...(reuse && lastModel !== undefined ? { previous: lastModel } : {}),
+    const dims = context.space.dims;
+    const last = this.fits.get(key);
+    const warmStart = last !== undefined && last.hyperparameters.lengthscales.length === dims.length ? last.hyperparameters : undefined;
+    const common = {
+      dims,
       ...(this.options.maxFitPoints !== undefined ? { maxFitPoints: this.options.maxFitPoints } : {}),
       ...(deterministic ? { deterministic } : {}),
-    });
-    this.warmStarts.set(key, gp.hyperparameters);
-    this.lastModels.set(key, gp);
-    if (!reuse) this.fittedOn.set(key, X.length);
+    };
+    const keep = warmStart !== undefined && X.length > REFIT_EVERY_ASK_UP_TO && X.length < last!.trials.length * REFIT_GROWTH;
+    if (keep && last!.trials.every((i) => i < context.trials.length)) {
+      return fitGP(X, y, { ...common, warmStart, maxIterations: 0, previous: this.baseOf(context, key, last!) });
+    }
+    const gp = fitGP(X, y, { ...common, ...(warmStart !== undefined ? { warmStart } : {}) });
+    const rowOf = new Map(context.trials.map((t, i) => [t.x, i]));
+    const fit: ModelFit = { hyperparameters: gp.hyperparameters, trials: X.map((x) => rowOf.get(x)!) };
+    this.fits.set(key, fit);
+    this.bases.set(key, { fit, gp });
     return gp;
+  }
+
+  /** The posterior of `fit`'s trials at its hyperparameters: the one this process built, or the same rebuilt from the history. */
+  private baseOf(context: SamplerContext, key: string, fit: ModelFit): GaussianProcess {
+    const kept = this.bases.get(key);
+    if (kept?.fit === fit) return kept.gp;
+    // Only the factor of the base is used (it depends on the points and the hyperparameters alone); targets come with the extension.
+    const X = fit.trials.map((i) => context.trials[i]!.x);
+    const zeros = new Float64Array(X.length);
+    const gp = conditionGP(X, zeros, context.space.dims, fit.hyperparameters, OutputTransform.fit(zeros));
+    this.bases.set(key, { fit, gp });
+    return gp;
+  }
+
+  /** The state after the last ask (JSON); see {@link GPSamplerState}. */
+  exportState(): GPSamplerState {
+    return {
+      models: Object.fromEntries(
+        [...this.fits].map(([key, { hyperparameters: h, trials }]) => [key, { lengthscales: [...h.lengthscales], outputscale: h.outputscale, noise: h.noise, trials: [...trials] }]),
+      ),
+    };
+  }
+
+  /** Continues from a state {@link exportState} gave, as if this sampler had made the asks behind it. */
+  importState(state: unknown): void {
+    this.fits = parseGPSamplerState(state);
+    this.bases.clear();
   }
 
   /**
@@ -243,6 +279,47 @@ export class GPSampler implements Sampler {
     }
     return chosen;
   }
+}
+
+/** One model's last MAP fit: its hyperparameters, and the trials (indices into the history) it modelled, in its row order. */
+interface ModelFit {
+  readonly hyperparameters: GPHyperparameters;
+  readonly trials: readonly number[];
+}
+
+/**
+ * What a GP sampler carries from one ask to the next, as JSON: per model (the
+ * objective, the failure model, each constraint), the hyperparameters of its last
+ * MAP fit, which warm-start the next fit, and the trials that fit modelled, whose
+ * posterior later asks extend while its hyperparameters are kept. A study stores
+ * it with the trials an ask creates, so that one restarted from its store
+ * proposes exactly what the uninterrupted one would have.
+ */
+export interface GPSamplerState {
+  readonly models: Readonly<
+    Record<string, { readonly lengthscales: readonly number[]; readonly outputscale: number; readonly noise: number; readonly trials: readonly number[] }>
+  >;
+}
+
+function parseGPSamplerState(state: unknown): Map<string, ModelFit> {
+  const fail = (why: string): never => {
+    throw new InvalidArgumentError(`not a GP sampler state: ${why}`);
+  };
+  const models = (state as { models?: unknown } | null)?.models;
+  if (typeof models !== "object" || models === null) return fail("no models object");
+  const positive = (v: unknown): v is number => typeof v === "number" && v > 0 && Number.isFinite(v);
+  const fits = new Map<string, ModelFit>();
+  for (const [key, value] of Object.entries(models)) {
+    const { lengthscales, outputscale, noise, trials } = (value ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(lengthscales) || !lengthscales.every(positive)) fail(`${key}: lengthscales must be positive numbers`);
+    if (!positive(outputscale) || !positive(noise)) fail(`${key}: outputscale and noise must be positive numbers`);
+    if (!Array.isArray(trials) || !trials.every((i) => Number.isInteger(i) && i >= 0)) fail(`${key}: trials must be trial numbers`);
+    fits.set(key, {
+      hyperparameters: { lengthscales: Float64Array.from(lengthscales as number[]), outputscale: outputscale as number, noise: noise as number },
+      trials: [...(trials as number[])],
+    });
+  }
+  return fits;
 }
 
 function pending(x: Float64Array): ObservedTrial {

@@ -36,12 +36,17 @@ export interface SamplerContext {
 
 /**
  * A sampler proposes q new points given the history. Implementations must be
- * deterministic given the context; they may cache work between calls (a GP
- * sampler keeps its last hyperparameters as a warm start) but never depend on
- * anything outside the context for what they propose.
+ * deterministic given the context and their state: what they carry from one ask
+ * to the next (a GP sampler's last hyperparameters, which warm-start its next
+ * fit) changes what they propose, so they hand it out with `exportState` and a
+ * study rebuilt from its store hands it back with `importState`.
  */
 export interface Sampler {
   readonly name: string;
   /** Returns q encoded, snapped points (q × d). */
   sample(context: SamplerContext, q: number): Float64Array[];
+  /** The state after the last `sample` (JSON-serialisable); absent for stateless samplers. */
+  exportState?(): unknown;
+  /** Continues from a state `exportState` returned; throws InvalidArgumentError for anything else. */
+  importState?(state: unknown): void;
 }

@@ -136,6 +136,23 @@ export class Study {
   }
 
   /**
+   * What the sampler carries between asks, after the last one (JSON; undefined
+   * for a stateless sampler). A driver stores it with the trials an ask created;
+   * a study rebuilt from the store takes it back with {@link restoreSamplerState}
+   * and then proposes what this one would.
+   */
+  samplerState(): unknown {
+    return this.sampler.exportState?.();
+  }
+
+  /** Continues the sampler from a state {@link samplerState} returned (a no-op when undefined). */
+  restoreSamplerState(state: unknown): void {
+    if (state === undefined) return;
+    if (this.sampler.importState === undefined) throw new InvalidArgumentError(`sampler "${this.sampler.name}" keeps no state to restore`);
+    this.sampler.importState(state);
+  }
+
+  /**
    * Finishes a trial. A NaN or infinite value becomes a failed trial with a
    * warning; telling a finished or unknown trial is a `TrialStateError`.
    */

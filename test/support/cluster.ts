@@ -9,7 +9,7 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECRET_ENV, type StudyConfigInput } from "@bayestune/protocol";
@@ -221,6 +221,15 @@ export function readMarks(marks: string): Mark[] {
     const m = /^t(\d+)-w(\d+)-p(\d+)\.(start|done)$/.exec(file);
     return m === null ? [] : [{ trial: Number(m[1]), worker: Number(m[2]), pid: Number(m[3]), kind: m[4] as Mark["kind"] }];
   });
+}
+
+/** The arguments each trial's (first) execution was started with, by trial number. */
+export function trialArguments(marks: string): Map<number, string> {
+  const args = new Map<number, string>();
+  for (const mark of readMarks(marks)) {
+    if (mark.kind === "start" && !args.has(mark.trial)) args.set(mark.trial, readFileSync(join(marks, `t${mark.trial}-w${mark.worker}-p${mark.pid}.start`), "utf8"));
+  }
+  return args;
 }
 
 /** Executions that reached the final line, per trial number. */

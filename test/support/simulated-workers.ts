@@ -54,6 +54,12 @@ export interface SimulatedWorkerOptions {
   crashing?: ReadonlySet<number>;
   /** Send every result a second time under another job ID. */
   duplicateResults?: boolean;
+  /**
+   * Post each result this many ms after the job completes instead of before (a
+   * worker whose results connection lags): the trial's job is done while its
+   * result is not yet in the coordinator's queue. @defaultValue 0 (posted first)
+   */
+  resultLagMs?: number;
 }
 
 export interface SimulatedWorkers {
@@ -110,8 +116,12 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
       completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
       const signed = signMessage(TEST_SECRET, "worker-message", result);
       const resultId = trialQueueIds(TEST_SECRET, job.data.study, job.data.trial, job.data.rung).result;
-      await resultsQueue(job.data.study).add("result", signed, { jobId: resultId });
-      if (options.duplicateResults) await resultsQueue(job.data.study).add("result", signed, { jobId: `${resultId}-again` });
+      const post = async (): Promise<void> => {
+        await resultsQueue(job.data.study).add("result", signed, { jobId: resultId });
+        if (options.duplicateResults) await resultsQueue(job.data.study).add("result", signed, { jobId: `${resultId}-again` });
+      };
+      if (options.resultLagMs === undefined) await post();
+      else setTimeout(() => void post(), options.resultLagMs);
     },
     { connection: workerConnection, prefix, concurrency: options.slots },
   );

@@ -47,10 +47,13 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
     while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
       const free = Math.min(slots - running.size, config.maxTrials - started);
       if (free > 0 && !options.signal?.aborted) {
-        for (const trial of await study.askBatch(free)) {
+        const batch = await study.askBatch(free);
+        // The store numbers trials densely in creation order, as the core does: the numbers agree.
+        // The sampler's state goes with them, as the coordinator stores it.
+        const state = study.samplerState();
+        await store?.createTrials(config.name, batch.map((t) => ({ params: t.params, source: t.source })), state === undefined ? undefined : JSON.stringify(state));
+        for (const trial of batch) {
           started++;
-          // The store numbers trials densely in creation order, as the core does: the numbers agree.
-          await store?.createTrial(config.name, trial.params, "sampler");
           const gpu = freeGpus.shift();
           const job = trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity });
           const done = runTrial(job, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {

@@ -23,7 +23,7 @@ import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job 
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { replayStudy, rungLadder, tellOutcomeOf } from "@bayestune/core";
+import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
 import { bestTrial, paretoTrials } from "./best-trial.js";
 import {
   checkSecret,
@@ -174,11 +174,23 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Before anything of the study is read or queued: a study that another live coordinator runs is not this one's.
   const previous = await lease.acquire(redis).catch(abandonStart);
   if (previous !== undefined) logger.warn({ previous }, "study lease taken over: its last holder stopped renewing it");
+  /**
+   * The core as the store has it: the trials, and the sampler's state after the
+   * last ask (stored with the trials it created), so that the next ask proposes
+   * what this study would have without the restart.
+   */
+  const rebuildStudy = async (): Promise<Study> => {
+    const [trials, state] = await Promise.all([store.getTrials(config.name), store.getSamplerState(config.name)]);
+    try {
+      return await replayStudy(config, trials, state === undefined ? undefined : JSON.parse(state));
+    } catch (error) {
+      if (!(error instanceof SyntaxError || error instanceof InvalidArgumentError)) throw error;
+      logger.warn({ err: error.message }, "stored sampler state unreadable: the sampler starts afresh from the trials");
+      return replayStudy(config, trials);
+    }
+  };
   // Replaced by a fresh replay of the store after a step fails (see `serial`).
-  let study = await store
-    .getTrials(config.name)
-    .then((trials) => replayStudy(config, trials))
-    .catch(abandonStart);
+  let study = await rebuildStudy().catch(abandonStart);
   const trialsQueue = new Queue<TrialJob>(TRIALS_QUEUE, { connection: connect(), prefix });
   outages.watch(trialsQueue, "trials queue error");
 
@@ -249,17 +261,29 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     resolveDone({ finished, failed, front, ...(best !== undefined ? { best } : {}) });
   };
 
-  /** Creates the next trial from the core's suggestion, in the store and then in the queue. */
-  const createAndEnqueue = async (trial: { number: number; params: TrialJob["params"]; source: StoredTrial["source"] }, fidelity: number | undefined): Promise<void> => {
-    const stored = await store.createTrial(config.name, trial.params, trial.source, fidelity);
-    if (stored.number !== trial.number) {
-      throw new Error(
-        `the store numbered a new trial ${stored.number} where the core expected ${trial.number}; ` +
-          "is a second coordinator running on this study?",
-      );
+  /**
+   * Creates the trials of one ask in the store, with the sampler's state after it
+   * (one atomic write: a restart sees both or neither), then queues their jobs.
+   */
+  const createAndEnqueue = async (trials: readonly Trial[], fidelity: number | undefined): Promise<void> => {
+    const state = study.samplerState();
+    const created = await store.createTrials(
+      config.name,
+      trials.map((t) => ({ params: t.params, source: t.source, ...(fidelity !== undefined ? { fidelity } : {}) })),
+      state === undefined ? undefined : JSON.stringify(state),
+    );
+    for (const [i, stored] of created.entries()) {
+      if (stored.number !== trials[i]!.number) {
+        throw new Error(
+          `the store numbered a new trial ${stored.number} where the core expected ${trials[i]!.number}; ` +
+            "is a second coordinator running on this study?",
+        );
+      }
     }
-    await addJob(stored);
-    logger.debug({ trial: trial.number, fidelity }, "trial enqueued");
+    for (const stored of created) {
+      await addJob(stored);
+      logger.debug({ trial: stored.number, fidelity }, "trial enqueued");
+    }
   };
 
   /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
@@ -272,7 +296,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (typeof next === "string") return;
       if (next.kind === "new") {
         const trial = await nextConfiguration(config, study, trials, rungs.scheduler.rungs);
-        await createAndEnqueue(trial, next.fidelity);
+        await createAndEnqueue([trial], next.fidelity);
         continue;
       }
       const { trial } = await store.promoteTrial({ study: config.name, trial: next.trial, rung: next.rung, fidelity: next.fidelity });
@@ -288,6 +312,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
   };
+  /**
+   * This study's running trials whose job has ended: the worker is done and the
+   * result on its way. Their slots stay taken until the result is applied, so
+   * that no ask sees a finished trial as pending (a 1-slot study is sequential).
+   */
+  const resultsOnTheirWay = async (): Promise<number> => {
+    const running = study.trials.filter((t) => t.state === "running");
+    const states = await Promise.all(running.map((t) => trialsQueue.getJobState(trialQueueIds(secret, config.name, t.number, 0).job)));
+    return states.filter((state) => state === "completed" || state === "failed").length;
+  };
 
   const fill = async (): Promise<void> => {
     if (schedule !== undefined) {
@@ -301,12 +335,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const { finished, running } = counts();
     const room = config.maxTrials - finished - running;
     if (room <= 0) return;
-    const target = Math.min(room, await freeSlots(await queuedJobs()));
+    const target = Math.min(room, await freeSlots((await queuedJobs()) + (await resultsOnTheirWay())));
     if (target <= 0) return;
     const askStarted = performance.now();
     const batch = await study.askBatch(target);
     logger.debug({ q: target, trials: study.trials.length, askMs: performance.now() - askStarted }, "batch asked");
-    for (const trial of batch) await createAndEnqueue(trial, fullFidelity);
+    await createAndEnqueue(batch, fullFidelity);
   };
 
   const finishLost = async (trial: number, rung: number, message: string, attempts: number): Promise<void> => {
@@ -371,7 +405,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 
   /** Restart in place: the core as the store has it, and a job for every running trial. */
   const resync = async (): Promise<void> => {
-    study = await replayStudy(config, await store.getTrials(config.name));
+    study = await rebuildStudy();
     await addRunningJobs();
     failedScanDue = true;
   };

@@ -73,6 +73,19 @@ describe("startCoordinator", () => {
     expect(outcome.best?.value).toBe(bestValue);
   });
 
+  it("keeps a slot taken until its trial's result is applied, even when the job ended long before the result came", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("one-slot", { maxTrials: 8 });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 1, delayMs: 20, resultLagMs: 400 }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, pollIntervalMs: 25 }));
+    expect((await coordinator.done).finished).toBe(8);
+    const trials = await storedTrials(config);
+    expectAllComplete(trials, 8, workers);
+    // Both stamps come from the coordinator's store writes: creation of trial k, application of k − 1's result.
+    for (let k = 1; k < trials.length; k++) expect(trials[k]!.createdAt, `trial ${k}`).toBeGreaterThanOrEqual(trials[k - 1]!.finishedAt!);
+  });
+
   it("ends a constrained study with the best trial within the constraint", async () => {
     prefix = uniquePrefix();
     // The unconstrained optimum is x = 0.3; memory_gb = 100·x must stay ≤ 20, so the feasible optimum is x = 0.2.
@@ -294,11 +307,11 @@ describe("startCoordinator", () => {
     // What a Redis restart does to a command in flight: it ran (or not), and the caller got an error.
     const flaky = new Proxy(inner, {
       get(target, key) {
-        if (key === "createTrial") {
-          return async (...args: Parameters<RedisStore["createTrial"]>) => {
-            const trial = await target.createTrial(...args);
+        if (key === "createTrials") {
+          return async (...args: Parameters<RedisStore["createTrials"]>) => {
+            const trials = await target.createTrials(...args);
             if (++created === 4) throw new Error("Connection is closed.");
-            return trial;
+            return trials;
           };
         }
         if (key === "finishTrial") {

@@ -1,14 +1,12 @@
 import type { ChoiceValue, ProgressEvent, StudyConfig } from "@bayestune/protocol";
 import {
   canonicalJson,
-  checkFidelity,
+  checkNewTrials,
   checkFinish,
   checkProgress,
-  checkSource,
   checkStudyName,
   checkTrialNumber,
   compareIntermediate,
-  copyParams,
   deepFreeze,
   checkPromote,
   promotionError,
@@ -28,6 +26,7 @@ import type {
   RungResult,
   Store,
   StoredStudy,
+  NewTrial,
   StoredTrial,
   TrialSource,
 } from "./store.js";
@@ -40,6 +39,8 @@ interface StudyEntry {
   trials: Mutable<StoredTrial>[];
   /** `${trial}-${rung}` of every applied finish. */
   finished: Set<string>;
+  /** What the last createTrials stored with its trials (see Store.createTrials). */
+  samplerState?: string;
 }
 
 /**
@@ -79,25 +80,37 @@ export class MemoryStore implements Store {
     source: TrialSource,
     fidelity?: number,
   ): Promise<StoredTrial> {
-    const copy = copyParams(params);
-    checkSource(source);
-    const checkedFidelity = checkFidelity(fidelity);
+    const [trial] = await this.createTrials(study, [{ params, source, ...(fidelity !== undefined ? { fidelity } : {}) }]);
+    return trial!;
+  }
+
+  async createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]> {
+    const checked = checkNewTrials(trials, samplerState);
     const entry = this.#entry(study);
-    const trial: Mutable<StoredTrial> = {
-      study,
-      number: entry.trials.length,
-      params: copy,
-      state: "running",
-      rung: 0,
-      intermediate: [],
-      rungs: [],
-      source,
-      attempts: 0,
-      createdAt: Date.now(),
-    };
-    if (checkedFidelity !== undefined) trial.fidelity = checkedFidelity;
-    entry.trials.push(trial);
-    return snapshot(trial);
+    const createdAt = Date.now();
+    const created = checked.map(({ params, source, fidelity }) => {
+      const trial: Mutable<StoredTrial> = {
+        study,
+        number: entry.trials.length,
+        params,
+        state: "running",
+        rung: 0,
+        intermediate: [],
+        rungs: [],
+        source,
+        attempts: 0,
+        createdAt,
+      };
+      if (fidelity !== undefined) trial.fidelity = fidelity;
+      entry.trials.push(trial);
+      return snapshot(trial);
+    });
+    if (samplerState !== undefined) entry.samplerState = samplerState;
+    return created;
+  }
+
+  async getSamplerState(study: string): Promise<string | undefined> {
+    return this.#entry(study).samplerState;
   }
 
   async recordProgress(event: ProgressEvent): Promise<{ applied: boolean }> {

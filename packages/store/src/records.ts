@@ -1,7 +1,7 @@
 import { FailureReason, StudyConfig, StudyName, formatZodIssues } from "@bayestune/protocol";
 import type { ChoiceValue, ProgressEvent } from "@bayestune/protocol";
 import { StoreError } from "./errors.js";
-import type { FinishTrialInput, Metrics, PromoteTrialInput, TrialSource } from "./store.js";
+import type { FinishTrialInput, Metrics, NewTrial, PromoteTrialInput, TrialSource } from "./store.js";
 
 /*
  * Input checks and record helpers shared by every Store backend, so that they
@@ -113,6 +113,23 @@ export function checkFidelity(fidelity: number | undefined): number | undefined 
   const value = finite(fidelity, "fidelity");
   if (value <= 0) throw new StoreError("INVALID_RECORD", `fidelity must be > 0, got ${value}`);
   return value;
+}
+
+/** A trial to create, checked and copied: params, source and fidelity as the store keeps them. */
+export function checkNewTrial(trial: NewTrial): { params: Record<string, ChoiceValue>; source: TrialSource; fidelity: number | undefined } {
+  checkPlainObject(trial, "a new trial");
+  const params = copyParams(trial.params);
+  checkSource(trial.source);
+  return { params, source: trial.source, fidelity: checkFidelity(trial.fidelity) };
+}
+
+/** The trials of one createTrials call, checked before anything is written; `samplerState` must be text when given. */
+export function checkNewTrials(trials: readonly NewTrial[], samplerState: string | undefined): ReturnType<typeof checkNewTrial>[] {
+  if (!Array.isArray(trials)) throw new StoreError("INVALID_RECORD", "trials must be an array");
+  if (samplerState !== undefined && typeof samplerState !== "string") {
+    throw new StoreError("INVALID_RECORD", `samplerState must be a string, got ${typeof samplerState}`);
+  }
+  return trials.map(checkNewTrial);
 }
 
 export interface CheckedProgress {

@@ -45,29 +45,36 @@ return {1, ARGV[2], ARGV[3]}
 `,
 };
 
-export const createTrialScript: ScriptDefinition = {
-  name: "bayestuneCreateTrial",
-  numberOfKeys: 2,
+export const createTrialsScript: ScriptDefinition = {
+  name: "bayestuneCreateTrials",
+  numberOfKeys: 3,
   lua: `
 --[[
-  Creates the next trial of a study: the number comes from INCR, so numbers are
-  dense and unique whatever the number of concurrent callers.
-  KEYS[1] {prefix}:study:{name}              study hash
-  KEYS[2] {prefix}:study:{name}:trial-count  trials created so far
+  Creates the next trials of a study, numbered consecutively by INCRBY (dense and
+  unique whatever the number of concurrent callers), and stores the sampler state
+  that goes with them in the same atomic step.
+  KEYS[1] {prefix}:study:{name}                study hash
+  KEYS[2] {prefix}:study:{name}:trial-count    trials created so far
+  KEYS[3] {prefix}:study:{name}:sampler-state  the sampler's state after the last ask
   ARGV[1] trial key prefix, {prefix}:study:{name}:trial: (the number is appended)
-  ARGV[2] params as JSON
-  ARGV[3] source ("sampler" or "enqueued")
-  ARGV[4] createdAt, ms since the epoch
-  ARGV[5] fidelity, "" when none
-  Returns the new trial's number, or -1 when the study does not exist.
+  ARGV[2] createdAt, ms since the epoch
+  ARGV[3] "1" to store ARGV[4] as the sampler state, "0" to leave it
+  ARGV[4] the sampler state
+  ARGV[5..] per trial: params as JSON, source ("sampler" or "enqueued"), fidelity ("" when none)
+  Returns the first new trial's number, or -1 when the study does not exist.
 ]]
 if redis.call("EXISTS", KEYS[1]) == 0 then return -1 end
-local number = redis.call("INCR", KEYS[2]) - 1
-local key = ARGV[1] .. number
-redis.call("HSET", key, "params", ARGV[2], "state", "running", "rung", "0", "source", ARGV[3],
-  "attempts", "0", "createdAt", ARGV[4])
-if ARGV[5] ~= "" then redis.call("HSET", key, "fidelity", ARGV[5]) end
-return number
+local count = (#ARGV - 4) / 3
+local first = redis.call("INCRBY", KEYS[2], count) - count
+for i = 0, count - 1 do
+  local key = ARGV[1] .. (first + i)
+  local at = 5 + 3 * i
+  redis.call("HSET", key, "params", ARGV[at], "state", "running", "rung", "0", "source", ARGV[at + 1],
+    "attempts", "0", "createdAt", ARGV[2])
+  if ARGV[at + 2] ~= "" then redis.call("HSET", key, "fidelity", ARGV[at + 2]) end
+end
+if ARGV[3] == "1" then redis.call("SET", KEYS[3], ARGV[4]) end
+return first
 `,
 };
 
@@ -179,7 +186,7 @@ return {1, trial[1], trial[2]}
 
 export const allScripts: readonly ScriptDefinition[] = [
   createStudyScript,
-  createTrialScript,
+  createTrialsScript,
   recordProgressScript,
   finishTrialScript,
   promoteTrialScript,

@@ -7,7 +7,9 @@
  *
  *   {prefix}:studies                          set     names of every study
  *   {prefix}:study:{name}                     hash    config (JSON, in the config's key order), createdAt
- *   {prefix}:study:{name}:trial-count         string  trials created so far (INCR)
+ *   {prefix}:study:{name}:trial-count         string  trials created so far (INCRBY)
+ *   {prefix}:study:{name}:sampler-state       string  the sampler's state after the last ask (opaque
+ *                                                     text), written with the trials of that ask
  *   {prefix}:study:{name}:trial:{n}           hash    params (JSON), state, rung, source,
  *                                                     attempts, createdAt, and when set:
  *                                                     fidelity, value, metrics (JSON),
@@ -31,15 +33,13 @@ import type { ChoiceValue, FailureReason, ProgressEvent, StudyConfig } from "@ba
 import { StoreError } from "./errors.js";
 import {
   canonicalJson,
-  checkFidelity,
+  checkNewTrials,
   checkFinish,
   checkProgress,
   checkPromote,
-  checkSource,
   checkStudyName,
   checkTrialNumber,
   compareIntermediate,
-  copyParams,
   deepFreeze,
   parseStudyConfig,
   promotionError,
@@ -53,7 +53,7 @@ import {
   ScriptCode,
   allScripts,
   createStudyScript,
-  createTrialScript,
+  createTrialsScript,
   finishTrialScript,
   promoteTrialScript,
   recordProgressScript,
@@ -69,6 +69,7 @@ import type {
   RungResult,
   Store,
   StoredStudy,
+  NewTrial,
   StoredTrial,
   TrialSource,
 } from "./store.js";
@@ -143,34 +144,42 @@ export class RedisStore implements Store {
     source: TrialSource,
     fidelity?: number,
   ): Promise<StoredTrial> {
+    const [trial] = await this.createTrials(study, [{ params, source, ...(fidelity !== undefined ? { fidelity } : {}) }]);
+    return trial!;
+  }
+
+  async createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]> {
     checkStudyName(study);
-    const copy = copyParams(params);
-    checkSource(source);
-    const checkedFidelity = checkFidelity(fidelity);
+    const checked = checkNewTrials(trials, samplerState);
     const createdAt = Date.now();
-    const number = Number(
-      await this.#run(
-        createTrialScript,
-        [this.#studyKey(study), this.#trialCountKey(study)],
-        [`${this.#studyKey(study)}:trial:`, JSON.stringify(copy), source, String(createdAt), checkedFidelity === undefined ? "" : String(checkedFidelity)],
-      ),
-    );
-    if (number === ScriptCode.UNKNOWN_STUDY) throw unknownStudyError(study);
+    const args = [`${this.#studyKey(study)}:trial:`, String(createdAt), samplerState === undefined ? "0" : "1", samplerState ?? ""];
+    for (const t of checked) args.push(JSON.stringify(t.params), t.source, t.fidelity === undefined ? "" : String(t.fidelity));
+    const first = Number(await this.#run(createTrialsScript, [this.#studyKey(study), this.#trialCountKey(study), this.#samplerStateKey(study)], args));
+    if (first === ScriptCode.UNKNOWN_STUDY) throw unknownStudyError(study);
     // Built here rather than read back: the script wrote exactly these fields.
-    const trial: { -readonly [K in keyof StoredTrial]: StoredTrial[K] } = {
-      study,
-      number,
-      params: copy,
-      state: "running",
-      rung: 0,
-      intermediate: [],
-      rungs: [],
-      source,
-      attempts: 0,
-      createdAt,
-    };
-    if (checkedFidelity !== undefined) trial.fidelity = checkedFidelity;
-    return deepFreeze(trial);
+    return checked.map(({ params, source, fidelity }, i) => {
+      const trial: { -readonly [K in keyof StoredTrial]: StoredTrial[K] } = {
+        study,
+        number: first + i,
+        params,
+        state: "running",
+        rung: 0,
+        intermediate: [],
+        rungs: [],
+        source,
+        attempts: 0,
+        createdAt,
+      };
+      if (fidelity !== undefined) trial.fidelity = fidelity;
+      return deepFreeze(trial);
+    });
+  }
+
+  async getSamplerState(study: string): Promise<string | undefined> {
+    checkStudyName(study);
+    const [exists, state] = (await this.#redis.multi().exists(this.#studyKey(study)).get(this.#samplerStateKey(study)).exec()) ?? [];
+    if (exists?.[1] === 0) throw unknownStudyError(study);
+    return (state?.[1] as string | null) ?? undefined;
   }
 
   async recordProgress(event: ProgressEvent): Promise<{ applied: boolean }> {
@@ -292,6 +301,10 @@ export class RedisStore implements Store {
 
   #trialCountKey(study: string): string {
     return this.#key("study", study, "trial-count");
+  }
+
+  #samplerStateKey(study: string): string {
+    return this.#key("study", study, "sampler-state");
   }
 
   #trialKey(study: string, number: number): string {

@@ -6,6 +6,14 @@ export type Metrics = Record<string, number | null>;
 /** Where a trial's params came from: the sampler, or a user's enqueued point. */
 export type TrialSource = "sampler" | "enqueued";
 
+/** One trial for {@link Store.createTrials} to create. */
+export interface NewTrial {
+  readonly params: Readonly<Record<string, ChoiceValue>>;
+  readonly source: TrialSource;
+  /** The budget of its first run (multi-fidelity); none for a full-budget trial. */
+  readonly fidelity?: number;
+}
+
 /**
  * "paused": the trial finished a rung below the top and waits for a promotion
  * (multi-fidelity studies); it may never get one. "complete" and "failed" are final.
@@ -135,8 +143,11 @@ export interface FinishTrialOutcome {
  *   stored study when the configs are equal after parsing (so a restarted
  *   coordinator may call it again), and throws `STUDY_EXISTS` when they differ.
  * - **Trial numbers** are dense and unique per study: 0, 1, 2, ... in the order
- *   `createTrial` calls take effect, even under concurrent callers in several
- *   processes.
+ *   `createTrial` / `createTrials` calls take effect, even under concurrent
+ *   callers in several processes; the trials of one `createTrials` get
+ *   consecutive numbers.
+ * - **Sampler state.** `createTrials` stores the state it is given in the same
+ *   atomic write as its trials: a reader sees both or neither.
  * - **Finished trials are immutable.** A trial in state "complete" or "failed"
  *   never changes again. A "paused" one (a complete rung finished with `pause`)
  *   changes only through `promoteTrial`, which makes it "running" at the next rung
@@ -174,6 +185,15 @@ export interface Store {
     source: TrialSource,
     fidelity?: number,
   ): Promise<StoredTrial>;
+  /**
+   * Creates running trials at rung 0 with the next numbers of the study, in one
+   * atomic write together with `samplerState` when given: the sampler's state
+   * after the ask that proposed them (opaque text), which a study rebuilt from
+   * the store restores so that it proposes what the uninterrupted one would.
+   */
+  createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]>;
+  /** The sampler state the last `createTrials` stored; undefined when none was. */
+  getSamplerState(study: string): Promise<string | undefined>;
   /** Appends an intermediate report to a running trial; idempotent per (trial, rung, step). */
   recordProgress(event: ProgressEvent): Promise<{ applied: boolean }>;
   /** Finishes a trial's rung; idempotent per (trial, rung). */

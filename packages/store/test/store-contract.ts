@@ -124,6 +124,54 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         for (const trial of created) expect(stored[trial.number]?.params).toEqual(trial.params);
       });
 
+      it("of one createTrials call are consecutive, even beside concurrent calls, and its sampler state is stored with them", async () => {
+        await store.createStudy(studyConfig());
+        expect(await store.getSamplerState("tiny-lm")).toBeUndefined();
+        const batches = await Promise.all(
+          Array.from({ length: 20 }, (_, b) =>
+            store.createTrials(
+              "tiny-lm",
+              [
+                { params: { lr: b, layers: 1 }, source: "sampler" },
+                { params: { lr: b, layers: 2 }, source: "sampler", fidelity: 100 },
+                { params: { lr: b, layers: 3 }, source: "enqueued" },
+              ],
+              `{"batch":${b}}`,
+            ),
+          ),
+        );
+        for (const batch of batches) {
+          expect(batch.map((t) => t.number - batch[0]!.number)).toEqual([0, 1, 2]);
+          expect(batch.map((t) => t.params.layers)).toEqual([1, 2, 3]);
+          expect(batch[1]!.fidelity).toBe(100);
+        }
+        const stored = await store.getTrials("tiny-lm");
+        expect(stored.map((t) => t.number)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+        // The state kept is that of the call whose trials came last.
+        const last = batches.reduce((a, b) => (b[0]!.number > a[0]!.number ? b : a));
+        expect(await store.getSamplerState("tiny-lm")).toBe(`{"batch":${last[0]!.params.lr}}`);
+        // A call without a state leaves the stored one; an empty call only stores its state.
+        await store.createTrial("tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
+        expect(await store.getSamplerState("tiny-lm")).toBe(`{"batch":${last[0]!.params.lr}}`);
+        expect(await store.createTrials("tiny-lm", [], "later")).toEqual([]);
+        expect(await store.getSamplerState("tiny-lm")).toBe("later");
+        expect((await store.getTrials("tiny-lm")).length).toBe(61);
+      });
+
+      it("refuse a createTrials call with one bad trial, writing none of them, and know no unknown study", async () => {
+        await store.createStudy(studyConfig());
+        await expectStoreError(
+          store.createTrials("tiny-lm", [{ params: { lr: 0.1, layers: 1 }, source: "sampler" }, { params: { lr: Number.NaN, layers: 1 }, source: "sampler" }], "s"),
+          "INVALID_RECORD",
+        );
+        await expectStoreError(store.createTrials("tiny-lm", [{ params: { lr: 0.1 }, source: "sampler", fidelity: 0 }]), "INVALID_RECORD");
+        await expectStoreError(store.createTrials("tiny-lm", [], 42 as unknown as string), "INVALID_RECORD");
+        expect(await store.getTrials("tiny-lm")).toEqual([]);
+        expect(await store.getSamplerState("tiny-lm")).toBeUndefined();
+        await expectStoreError(store.createTrials("nope", [{ params: { lr: 0.1 }, source: "sampler" }], "s"), "UNKNOWN_STUDY");
+        await expectStoreError(store.getSamplerState("nope"), "UNKNOWN_STUDY");
+      });
+
       it("come back from getTrials in number order with their latest state", async () => {
         await store.createStudy(studyConfig());
         for (let i = 0; i < 5; i++) await store.createTrial("tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");

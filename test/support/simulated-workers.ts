@@ -60,6 +60,8 @@ export interface SimulatedWorkerOptions {
    * result is not yet in the coordinator's queue. @defaultValue 0 (posted first)
    */
   resultLagMs?: number;
+  /** Progress reports (steps 1..n, the loss falling to the result) each job sends before its result. @defaultValue 0 */
+  progressReports?: number;
 }
 
 export interface SimulatedWorkers {
@@ -113,6 +115,10 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
         worker: workerId,
         ...(checkpoint === undefined ? {} : { checkpoint }),
       };
+      for (let step = 1; step <= (options.progressReports ?? 0); step++) {
+        const report = { kind: "progress" as const, study: job.data.study, trial: job.data.trial, rung: job.data.rung, step, metrics: { loss: value + 1 / step } };
+        await resultsQueue(job.data.study).add("progress", signMessage(TEST_SECRET, "worker-message", report));
+      }
       completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
       const signed = signMessage(TEST_SECRET, "worker-message", result);
       const resultId = trialQueueIds(TEST_SECRET, job.data.study, job.data.trial, job.data.rung).result;

@@ -175,12 +175,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const previous = await lease.acquire(redis).catch(abandonStart);
   if (previous !== undefined) logger.warn({ previous }, "study lease taken over: its last holder stopped renewing it");
   /**
+   * The study's trials as the store has them, read whole only at start and after
+   * a failed step: this coordinator is the study's only writer (its lease), so
+   * every later change is one of its own writes, whose returned record replaces
+   * the trial here. Intermediate reports are not kept up to date (nothing here
+   * reads them), so that a progress message costs no read of the study.
+   */
+  let view: StoredTrial[] = [];
+  /** Puts a record a store write returned into the view. */
+  const see = (trial: StoredTrial): void => {
+    view[trial.number] = trial;
+  };
+  /**
    * The core as the store has it: the trials, and the sampler's state after the
    * last ask (stored with the trials it created), so that the next ask proposes
    * what this study would have without the restart.
    */
   const rebuildStudy = async (): Promise<Study> => {
     const [trials, state] = await Promise.all([store.getTrials(config.name), store.getSamplerState(config.name)]);
+    view = trials;
     try {
       return await replayStudy(config, trials, state === undefined ? undefined : JSON.parse(state));
     } catch (error) {
@@ -224,7 +237,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     await trialsQueue.add("trial", signMessage(secret, "trial-job", job), { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
   };
   const addRunningJobs = async (): Promise<void> => {
-    for (const trial of await store.getTrials(config.name)) if (trial.state === "running") await addJob(trial);
+    for (const trial of view) if (trial.state === "running") await addJob(trial);
   };
 
   const counts = (): { finished: number; failed: number; running: number } => {
@@ -249,7 +262,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const finishIfDone = async (): Promise<void> => {
     let { finished, failed } = counts();
     if (schedule === undefined && finished < config.maxTrials) return;
-    const trials = await store.getTrials(config.name);
+    const trials = view;
     if (schedule !== undefined) {
       if (schedule.next(trials, config.maxTrials) !== "done") return;
       finished = trials.length;
@@ -272,6 +285,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       trials.map((t) => ({ params: t.params, source: t.source, ...(fidelity !== undefined ? { fidelity } : {}) })),
       state === undefined ? undefined : JSON.stringify(state),
     );
+    created.forEach(see);
     for (const [i, stored] of created.entries()) {
       if (stored.number !== trials[i]!.number) {
         throw new Error(
@@ -287,19 +301,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
-  const fillScheduled = async (rungs: RungSchedule, free: number, current: StoredTrial[]): Promise<void> => {
-    let trials = current;
+  const fillScheduled = async (rungs: RungSchedule, free: number): Promise<void> => {
     for (let k = 0; k < free; k++) {
-      // Each decision sees the trial the previous one created or promoted.
-      if (k > 0) trials = await store.getTrials(config.name);
-      const next = rungs.next(trials, config.maxTrials);
+      // Each decision sees the trial the previous one created or promoted (the view holds it).
+      const next = rungs.next(view, config.maxTrials);
       if (typeof next === "string") return;
       if (next.kind === "new") {
-        const trial = await nextConfiguration(config, study, trials, rungs.scheduler.rungs);
+        const trial = await nextConfiguration(config, study, view, rungs.scheduler.rungs);
         await createAndEnqueue([trial], next.fidelity);
         continue;
       }
       const { trial } = await store.promoteTrial({ study: config.name, trial: next.trial, rung: next.rung, fidelity: next.fidelity });
+      see(trial);
       await addJob(trial);
       logger.info({ trial: next.trial, rung: next.rung, fidelity: next.fidelity, checkpoint: next.checkpoint }, "trial promoted");
     }
@@ -327,9 +340,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     if (schedule !== undefined) {
       // A trial holds its slot until its result is handled: a promotion decided on results
       // still in the queue would be made without them, so the running trials count, not the jobs.
-      const trials = await store.getTrials(config.name);
-      const free = await freeSlots(trials.filter((t) => t.state === "running").length);
-      if (free > 0) await fillScheduled(schedule, free, trials);
+      const free = await freeSlots(view.filter((t) => t.state === "running").length);
+      if (free > 0) await fillScheduled(schedule, free);
       return;
     }
     const { finished, running } = counts();
@@ -353,6 +365,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       message,
       attempts,
     });
+    see(outcome.trial);
     if (outcome.applied) logger.warn({ trial, message }, "trial job exhausted its attempts: failed as worker-lost");
     await tellCore(outcome.trial);
   };
@@ -369,7 +382,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     if (screened.kind !== "accepted" || screened.study !== config.name) return;
     const { trial, rung } = screened;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    const stored = await store.getTrial(config.name, trial);
+    const stored = view[trial];
     if (stored?.state !== "running" || stored.rung !== rung) return;
     await finishLost(trial, rung, job.failedReason ?? "the job failed", job.attemptsMade);
   };
@@ -394,6 +407,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       // Below the top rung a complete result pauses the trial for a promotion.
       const pause = schedule !== undefined && msg.state === "complete" && !schedule.isTopRung(msg.trial, msg.rung);
       const outcome = await store.finishTrial({ ...msg, pause });
+      see(outcome.trial);
       if (outcome.applied) logger.info({ trial: msg.trial, state: msg.state, value: msg.value }, "trial finished");
       await tellCore(outcome.trial);
     } catch (error) {

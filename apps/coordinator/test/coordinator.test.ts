@@ -197,6 +197,29 @@ describe("startCoordinator", () => {
     expect(outcome.best?.state).toBe("complete");
   });
 
+  it("reads the whole study once, at start: results, promotions and progress reports update its view of the trials", async () => {
+    prefix = uniquePrefix();
+    const config = testConfig("one-read", { maxTrials: 12, fidelity: { min: 10, max: 90 }, scheduler: { type: "asha" } });
+    const inner = open(new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` }));
+    let wholeReads = 0;
+    const counting = new Proxy(inner, {
+      get(target, key) {
+        if (key === "getTrials") wholeReads++;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const workers = open(startSimulatedWorkers({ prefix, slots: 3, delayMs: 20, progressReports: 5 }));
+    const { logger } = capturingLogger();
+    const coordinator = open(await startCoordinator({ redis: REDIS_URL, prefix, secret: TEST_SECRET, config, logger, store: counting, pollIntervalMs: 50 }));
+    expect(await coordinator.done).toMatchObject({ finished: 12, failed: 0 });
+    expect(workers.jobs.some((j) => j.rung > 0)).toBe(true);
+    // Every report reached the store, none of them through a read of the study.
+    const trials = await storedTrials(config);
+    expect(trials.reduce((n, t) => n + t.intermediate.length, 0)).toBe(5 * workers.jobs.length);
+    expect(wholeReads).toBe(1);
+  });
+
   it("keeps queueAhead jobs waiting beyond the free worker slots, and no more", async () => {
     prefix = uniquePrefix();
     const config = testConfig("ahead", { maxTrials: 20 });

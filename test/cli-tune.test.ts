@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -317,4 +317,44 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(seen.curvePoints).toBeGreaterThan(3);
     expect(seen.model).toBe(true);
   });
+});
+
+describe("bayestune tune, interrupted", () => {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    it(`stops its running trials on ${signal}, prints what it has and exits ${code}`, async () => {
+      // Each trial leaves a file when it starts, then trains for a minute: only the signal ends the study early.
+      const started = mkdtempSync(join(dir, "started-"));
+      const script = join(dir, "slow.mjs");
+      writeFileSync(
+        script,
+        `import { writeFileSync } from "node:fs";
+         writeFileSync(process.env.STARTED + "/" + process.pid, "");
+         setTimeout(() => console.log(JSON.stringify({ final: true, loss: Number(process.argv[2]) })), 60000);`,
+      );
+      const file = join(dir, `slow-${signal}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: `slow-${signal}`,
+          maxTrials: 4,
+          sampler: "sobol",
+          space: { x: { type: "float", low: 0, high: 1 } },
+          command: { argv: [process.execPath, script, "{x}"], env: { STARTED: started } },
+        }),
+      );
+      const child = spawn(process.execPath, [cliPath, "tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs")], { cwd: root });
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      for (let i = 0; i < 400 && readdirSync(started).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(readdirSync(started)).toHaveLength(2);
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(stdout).toMatch(new RegExp(`slow-${signal}: \\d+ trials finished, \\d+ failed \\(interrupted\\)`));
+      expect(stdout).toContain("no trial completed");
+    }, 30_000);
+  }
 });

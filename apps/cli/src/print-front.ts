@@ -38,12 +38,13 @@ export function bestTrialLines(config: StudyConfig, best: readonly RankedTrial[]
 
 /**
  * The study's last lines: its best trial (one objective) or its Pareto front
- * (several), or `none` and exit code 1 when there is no such trial.
+ * (several), or `none` and exit code 1 when there is no such trial (unless a
+ * signal set the exit code already).
  */
 export function printBestTrials(config: StudyConfig, best: readonly RankedTrial[], none: string): void {
   if (best.length === 0) {
     console.log(none);
-    process.exitCode = 1;
+    process.exitCode ||= 1;
     return;
   }
   for (const line of bestTrialLines(config, best)) console.log(line);

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import type { Readable } from "node:stream";
 import { stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,7 +18,7 @@ import { LineSplitter } from "./line-splitter.js";
 import { parseMetricLine, type ParsedMetricLine } from "./parse-metric-line.js";
 import type { ProcessGroupTracker } from "./orphan-guard.js";
 import { TailBuffer } from "./tail-buffer.js";
-import { prepareTrialDir } from "./trial-dir.js";
+import { prepareTrialDir, type TrialPaths } from "./trial-dir.js";
 import { buildTrialEnv } from "./trial-env.js";
 import { newProcessTag, signalTaggedProcesses } from "./trial-processes.js";
 
@@ -148,7 +150,7 @@ export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise
   const nul = findNul(argv, env);
   // spawn() would throw on it; it comes from the job (a param value, command.env), not from the worker.
   if (nul !== undefined) return failed({ state: "failed", reason: "invalid-job", message: `${nul} must not contain a NUL character` });
-  const supervised = await supervise(argv, { cwd, env }, processTag, valid, opts);
+  const supervised = await supervise(argv, { cwd, env }, processTag, valid, opts, paths);
 
   if (supervised.kind === "spawn-failed") {
     const program = argv[0] ?? "";
@@ -167,10 +169,40 @@ export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise
   return finish({
     ...identity,
     ...verdict,
+    // The result carries a tail of stderr; the whole output stays on the worker's disk.
+    ...(verdict.state === "failed" ? { message: `${verdict.message} (full output: ${paths.stderrLog}, ${paths.stdoutLog})` } : {}),
     metrics: outcome.final?.metrics ?? {},
     ...(checkpoint === undefined ? {} : { checkpoint }),
     stderrTail: outcome.stderrTail,
   });
+}
+
+/**
+ * Copies everything `source` emits into the file at `path`, pausing the source
+ * while the file catches up (a script that floods its output must not fill the
+ * worker's memory). Writing never fails the trial: after a disk error (a full
+ * disk) the rest is dropped.
+ */
+function keepOutput(source: Readable, path: string): { close(): Promise<void> } {
+  const file = createWriteStream(path);
+  let broken = false;
+  file.on("error", () => {
+    broken = true;
+    source.resume();
+  });
+  source.on("data", (chunk: Buffer) => {
+    if (broken || file.write(chunk)) return;
+    source.pause();
+    file.once("drain", () => source.resume());
+  });
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        if (broken) return resolve();
+        file.once("error", () => resolve());
+        file.end(() => resolve());
+      }),
+  };
 }
 
 type Supervised =
@@ -184,10 +216,13 @@ function supervise(
   processTag: string,
   job: TrialJob,
   opts: ResolvedOptions,
+  paths: Pick<TrialPaths, "stdoutLog" | "stderrLog">,
 ): Promise<Supervised> {
   return new Promise((resolve, reject) => {
     const [program = "", ...args] = argv;
     const child = spawn(program, args, { ...spawnOptions, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const stdoutLog = keepOutput(child.stdout, paths.stdoutLog);
+    const stderrLog = keepOutput(child.stderr, paths.stderrLog);
 
     const stderr = new TailBuffer(opts.stderrTailBytes);
     let final: ParsedMetricLine | undefined;
@@ -279,7 +314,7 @@ function supervise(
         },
         checkpoint,
       };
-      void swept.then(() => resolve(ended));
+      void Promise.all([swept, stdoutLog.close(), stderrLog.close()]).then(() => resolve(ended));
     };
 
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

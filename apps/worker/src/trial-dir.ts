@@ -10,6 +10,9 @@ export interface TrialPaths {
   paramsFile: string;
   /** Created when the script should stop early; absent at start. */
   stopFile: string;
+  /** Everything the script wrote to stdout, and to stderr (the result keeps only stderr's tail). */
+  stdoutLog: string;
+  stderrLog: string;
   /** Private to the trial (study, trial) and the same for all its rungs: checkpoints go here. */
   checkpointDir: string;
 }
@@ -26,6 +29,8 @@ export async function prepareTrialDir(workDir: string, checkpointRoot: string, j
     trialDir,
     paramsFile: join(trialDir, "params.json"),
     stopFile: join(trialDir, "STOP"),
+    stdoutLog: join(trialDir, "stdout.log"),
+    stderrLog: join(trialDir, "stderr.log"),
     checkpointDir: join(checkpointRoot, job.study, String(job.trial)),
   };
   await mkdir(trialDir, { recursive: true });

@@ -37,6 +37,11 @@ function job(argv: string[], overrides: Partial<TrialJobInput> = {}): TrialJob {
   } as TrialJob;
 }
 
+/** A failure's message without the pointer to the trial's output files that every run failure ends with. */
+function messageOf(result: TrialResult): string | undefined {
+  return result.message?.replace(/ \(full output: [^)]*\)$/, "");
+}
+
 async function run(trialJob: TrialJob, options: Partial<RunTrialOptions> = {}): Promise<TrialResult> {
   const result = await runTrial(trialJob, { worker: "w-test", workDir, ...options });
   expect(TrialResult.parse(result)).toEqual(result);
@@ -153,6 +158,14 @@ describe("runTrial", () => {
     expect(result.stderrTail).toBe("Traceback (most recent call last):\nValueError: shapes do not match\n");
   });
 
+  it("keeps the whole of stdout and stderr in the trial's folder and names those files in a failure's message", async () => {
+    const result = await run(job(node("exit-code.mjs")), { stderrTailBytes: 16 });
+    const trialDir = join(workDir, "s1-7-0");
+    expect(await readFile(join(trialDir, "stderr.log"), "utf8")).toBe("Traceback (most recent call last):\nValueError: shapes do not match\n");
+    expect(await readFile(join(trialDir, "stdout.log"), "utf8")).toBe('{"step": 0, "loss": 2}\n');
+    expect(result.message).toContain(`(full output: ${join(trialDir, "stderr.log")}, ${join(trialDir, "stdout.log")})`);
+  });
+
   it("keeps only the last stderrTailBytes of stderr", async () => {
     const result = await run(job(node("exit-code.mjs")), { stderrTailBytes: 16 });
     expect(result.stderrTail).toBe("es do not match\n");
@@ -224,7 +237,7 @@ describe("runTrial", () => {
     const startedAt = Date.now();
     const result = await run(job(node("hang-with-grandchild.mjs", pidFile), { timeoutSeconds: 0.5 }));
     expect(result).toMatchObject({ state: "failed", reason: "timeout" });
-    expect(result.message).toBe("killed after the 0.5 s timeout");
+    expect(messageOf(result)).toBe("killed after the 0.5 s timeout");
     expect(Date.now() - startedAt).toBeLessThan(5000);
     expect(result.durationSeconds).toBeGreaterThanOrEqual(0.5);
     const grandchild = Number(await readFile(pidFile, "utf8"));
@@ -240,7 +253,7 @@ describe("runTrial", () => {
       killGraceMs: 200,
     });
     expect(result).toMatchObject({ state: "failed", reason: "timeout" });
-    expect(result.message).toBe("killed after the 1.5 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
+    expect(messageOf(result)).toBe("killed after the 1.5 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
     expect(result.durationSeconds).toBeGreaterThanOrEqual(1.7);
     expect(isDead(Number(await readFile(pidFile, "utf8")))).toBe(true);
   });
@@ -327,13 +340,14 @@ describe("runTrial", () => {
   it("fails no-metric when the final line lacks the objective, naming what it held", async () => {
     const result = await run(job(node("final-without-metric.mjs")));
     expect(result).toMatchObject({ state: "failed", reason: "no-metric", metrics: { accuracy: 0.9 } });
-    expect(result.message).toBe("the final metrics line must hold 'loss', got only 'accuracy'");
+    expect(messageOf(result)).toBe("the final metrics line must hold 'loss', got only 'accuracy'");
   });
 
   it("fails no-metric when a constraint metric is missing from the final line, and non-finite-metric when it is null", async () => {
     const missing = `console.log('{{"final":true,"loss":2.0}}');`;
     const result = await run(job([process.execPath, "-e", missing], { constraintMetrics: ["memory_gb"] }));
-    expect(result).toMatchObject({ state: "failed", reason: "no-metric", message: "the final metrics line must hold the constraint metric 'memory_gb'" });
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric" });
+    expect(messageOf(result)).toBe("the final metrics line must hold the constraint metric 'memory_gb'");
     const nan = `console.log('{{"final":true,"loss":2.0,"memory_gb":null}}');`;
     expect(await run(job([process.execPath, "-e", nan], { constraintMetrics: ["memory_gb"] }))).toMatchObject({ state: "failed", reason: "non-finite-metric" });
     const present = `console.log('{{"final":true,"loss":2.0,"memory_gb":81}}');`;
@@ -344,7 +358,8 @@ describe("runTrial", () => {
   it("fails no-metric when another objective's metric is missing from the final line", async () => {
     const script = `console.log('{{"final":true,"loss":2.0}}');`;
     const result = await run(job([process.execPath, "-e", script], { objectiveMetrics: ["gpu_hours"] }));
-    expect(result).toMatchObject({ state: "failed", reason: "no-metric", message: "the final metrics line must hold the objective metric 'gpu_hours'" });
+    expect(result).toMatchObject({ state: "failed", reason: "no-metric" });
+    expect(messageOf(result)).toBe("the final metrics line must hold the objective metric 'gpu_hours'");
   });
 
   it("stops a run whose loss turns NaN mid-training and fails it as diverged, without waiting for its end", async () => {
@@ -355,7 +370,7 @@ describe("runTrial", () => {
     const script = `console.log('{{"step":1,"loss":2.5}}'); console.log('{{"step":2,"loss":null}}'); setTimeout(() => {{}}, 30000);`;
     const result = await run(job([process.execPath, "-e", script]), { onProgress: (e) => events.push(e) });
     expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric" });
-    expect(result.message).toBe("diverged: 'loss' was not finite at step 2; the run was stopped there");
+    expect(messageOf(result)).toBe("diverged: 'loss' was not finite at step 2; the run was stopped there");
     expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect(events.map((e) => e.metrics["loss"])).toEqual([2.5, null]);
   });
@@ -377,7 +392,7 @@ describe("runTrial", () => {
   it("fails non-finite-metric on Python's NaN loss", async () => {
     const result = await run(job(["python3", fixture("nan-loss.py")]));
     expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric", metrics: { loss: null, grad_norm: null } });
-    expect(result.message).toBe("metric 'loss' must be a finite number, got NaN");
+    expect(messageOf(result)).toBe("metric 'loss' must be a finite number, got NaN");
   });
 
   it("fails invalid-job on an unknown placeholder without spawning or creating the trial dir", async () => {

@@ -52,7 +52,11 @@ async function tuneOnThisMachine(
 ): Promise<void> {
   const { slots, gpus } = options;
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
+  // An interrupted study still prints what it has, then exits as a shell expects of a signal: 128 + its number.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!abort.signal.aborted) process.exitCode = signal === "SIGINT" ? 130 : 143;
+    abort.abort();
+  };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   if (config.scheduler !== undefined) {

@@ -405,40 +405,6 @@ export class GaussianProcess {
   }
 
   /**
-   * Joint latent posterior at m points: the mean (m) and the covariance (m × m,
-   * row-major, no observation noise), K(Xs, Xs) − Vᵀ V with V = L⁻¹ K(X, Xs),
-   * for drawing one joint sample path (Thompson sampling).
-   * O(m·n² + m²·n): for a few hundred points at most. Not floored: near a
-   * training point a diagonal entry may be a rounding error below 0.
-   */
-  posteriorCovariance(Xs: readonly Float64Array[]): { mean: Float64Array; covariance: Float64Array } {
-    const m = Xs.length;
-    const n = this.n;
-    const Ss = this.kernel.scale(Xs);
-    const V = this.kernel.cross(Ss, m, this.S, n); // m × n
-    const mean = new Float64Array(m);
-    for (let r = 0; r < m; r++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += V[r * n + i]! * this.alpha[i]!;
-      mean[r] = s;
-    }
-    solveLowerMany(this.L, n, V, m, V);
-    const covariance = this.kernel.matrix(Ss, m);
-    for (let a = 0; a < m; a++) {
-      const oa = a * n;
-      for (let b = 0; b <= a; b++) {
-        const ob = b * n;
-        let s = 0;
-        for (let i = 0; i < n; i++) s += V[oa + i]! * V[ob + i]!;
-        const c = covariance[a * m + b]! - s;
-        covariance[a * m + b] = c;
-        covariance[b * m + a] = c;
-      }
-    }
-    return { mean, covariance };
-  }
-
-  /**
    * Kriging believer: the GP with the same hyperparameters conditioned, in
    * addition, on its own posterior means at Xp, by appending to the Cholesky
    * factor in O(n²p) rather than refactorising.

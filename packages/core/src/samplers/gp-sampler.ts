@@ -11,7 +11,6 @@ import { scalarizedLogEI } from "../multi-objective/scalarized-acquisition.js";
 import { RandomSampler } from "./random-sampler.js";
 import { fitObjective, fitSideModels, fitStudyModels, probabilityAtMost0, type FitModel } from "./study-models.js";
 import { SobolSampler } from "./sobol-sampler.js";
-import { thompsonArgmin, thompsonCandidates } from "./thompson.js";
 
 /**
  * Noise variance (model units) of Kriging-believer fantasies: small, so a pending
@@ -40,19 +39,6 @@ const REFIT_GROWTH = 1.05;
  * it kept the regret (0.120 against 0.129) and the crashes (7) where they were.
  */
 const MIN_P_NO_FAILURE = 0.8;
-/**
- * From this many pending points (running trials plus the points already chosen
- * in the batch) an ask follows the many-pending rule (see the class comment).
- * Below it the Kriging believer alone: with up to 3 other workers it reached the
- * sequential regret within 1.10–1.18 times the trials (bench:batch, 30 seeds),
- * and the sequential path stays what it was.
- */
-const MANY_PENDING = 4;
-/**
- * Sobol raw candidates of a refining ask (many points pending, LogEI): few, so
- * that most starts of the acquisition search are the perturbed incumbents.
- */
-const REFINING_RAW_SAMPLES = 16;
 
 export interface GPSamplerOptions {
   /** Scrambled-Sobol trials before the GP takes over. @defaultValue max(5, min(2·d, 10)) */
@@ -94,32 +80,7 @@ export interface GPSamplerOptions {
  *
  * **Batches.** The Kriging believer: running trials and the points already
  * chosen are added to every model as fantasies at their posterior mean, which
- * shrinks the variance there and pushes the next point elsewhere. With many
- * points pending (MANY_PENDING or more: asynchronous workers, large batches)
- * the believer alone was slow: at 16 slots (bench:batch, 30 seeds) hartmann6,
- * branin and llm-mixed reached the sequential regret only after ∞, 1.82 and
- * 1.68 times the sequential trial count, most runs of hartmann6 stuck in its
- * second basin, and the others refining late. So those asks alternate, trial
- * by trial, between two roles:
- * - refine: LogEI on the believer models, its search started almost only from
- *   perturbations of the incumbents (REFINING_RAW_SAMPLES Sobol points), so the
- *   local maximum beside the incumbent is found even while the fantasies have
- *   raised a far one;
- * - explore: asynchronous Thompson sampling (Kandasamy et al. 2018), the argmin
- *   of one joint draw of the believer posterior over Sobol points and
- *   multi-scale perturbations of the incumbents (thompsonCandidates). The draw
- *   differs from ask to ask, so pending points spread over the basins the
- *   posterior still allows, and some land beside the incumbent.
- * Together (30 seeds): ∞ → 1.38 on hartmann6, 1.68 → 1.41 on llm-mixed (better
- * on 22 of 30 seeds at twice the trials, Wilcoxon p = 0.001), branin unchanged
- * (1.82 → 1.85). On hartmann6 more runs find the global basin (17 of 30 against
- * 15) but, with half the asks refining, they refine less deep by twice the
- * trials (about −3.5 against −4.2 log10 regret), so per seed it is no better
- * there (worse on 18 of 30, p = 0.09). Refining alone did not help hartmann6
- * or branin; fantasies at a joint posterior draw, the fitted or a 0.01 fantasy
- * noise, constant-liar fantasies at the best value, and Thompson sampling on
- * every pending ask were not better than the believer. With black-box constraints only the refining
- * role is used: a draw of the objective alone would ignore feasibility.
+ * shrinks the variance there and pushes the next point elsewhere.
  */
 export class GPSampler implements Sampler {
   readonly name = "gp";
@@ -138,8 +99,6 @@ export class GPSampler implements Sampler {
    * the same incumbents): each model scores them once, and the fantasies of the
    * batch extend that posterior instead of solving it again.
    */
-  /** Asks (contexts) whose first point has been chosen: the later ones refine fewer starts at scale (defaultRestarts). */
-  private readonly laterInBatch = new WeakSet<SamplerContext>();
   private readonly batchCandidates = new WeakMap<SamplerContext, { incumbents: readonly Float64Array[]; candidates: Float64Array[] }>();
 
   constructor(
@@ -178,14 +137,6 @@ export class GPSampler implements Sampler {
 
     const chosen: Float64Array[] = [];
     for (let k = 0; k < q; k++) {
-      const manyPending = running.length + k >= MANY_PENDING;
-      // Every other trial number explores (see the class comment); unconstrained only.
-      if (manyPending && (trials.length + k) % 2 === 1 && feasible.length > 0 && models.constraints.length === 0) {
-        const x = this.thompson(context, objective, incumbents, models.failure === undefined ? undefined : constraints[0]);
-        chosen.push(x);
-        if (k < q - 1) believe([x]);
-        continue;
-      }
       const acquisition =
         feasible.length === 0
           ? undefined
@@ -200,7 +151,7 @@ export class GPSampler implements Sampler {
         constraints.length === 0 && acquisition !== undefined
           ? gpAcquisition(objective, acquisition)
           : constrainedAcquisition(acquisition === undefined ? undefined : { gp: objective, acquisition }, constraints.map((gp) => ({ gp })));
-      const x = manyPending ? this.refine(context, target, incumbents, models.failure) : this.maximize(context, target, incumbents, models.failure);
+      const x = this.maximize(context, target, incumbents, models.failure);
       chosen.push(x);
       if (k < q - 1) believe([x]);
     }
@@ -208,51 +159,20 @@ export class GPSampler implements Sampler {
   }
 
   /**
-   * The refining role of a many-pending ask: {@link maximize} with raw
-   * candidates of its own, REFINING_RAW_SAMPLES Sobol points and the perturbed
-   * incumbents, so the acquisition search starts near the incumbents.
-   */
-  private refine(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
-    const optimizer = { ...this.options.optimizer, rawSamples: REFINING_RAW_SAMPLES };
-    const candidates = drawRawCandidates(target, (u) => context.space.snap(u), incumbents, context.rng, optimizer);
-    return this.maximize(context, target, incumbents, failure, candidates);
-  }
-
-  /**
-   * The exploring role of a many-pending ask: Thompson sampling of `objective`
-   * (with its fantasies) over thompsonCandidates, among those the failure model
-   * (the believer's, when there is one) expects to go through with probability
-   * MIN_P_NO_FAILURE while any does, and that the known constraints allow.
-   */
-  private thompson(context: SamplerContext, objective: GaussianProcess, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
-    const { space, rng, allowed } = context;
-    let candidates = thompsonCandidates(space.dims, objective.hyperparameters.lengthscales, incumbents, (u) => space.snap(u), rng, objective.n);
-    if (allowed !== undefined) candidates = candidates.filter((x) => allowed(x));
-    if (failure !== undefined) {
-      const pNoFailure = probabilityAtMost0(failure, candidates);
-      const safe = candidates.filter((_, i) => pNoFailure[i]! >= MIN_P_NO_FAILURE);
-      if (safe.length > 0) candidates = safe;
-    }
-    if (candidates.length === 0) return new RandomSampler().sample(context, 1)[0]!;
-    return candidates[thompsonArgmin(objective, candidates, rng)]!;
-  }
-
-  /**
    * The point that maximises `target` under the known constraints, and where the
    * failure model (when there is one) expects the run to go through with
    * probability MIN_P_NO_FAILURE, unless no candidate does.
    */
-  private maximize(
-    context: SamplerContext,
-    target: PointAcquisition,
-    incumbents: readonly Float64Array[],
-    failure?: GaussianProcess,
-    candidates = this.sharedCandidates(context, target, incumbents),
-  ): Float64Array {
+  private maximize(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[], failure?: GaussianProcess): Float64Array {
     const { space, rng, allowed } = context;
     const snap = (u: Float64Array): Float64Array => space.snap(u);
-    const laterInBatch = this.batchCandidates.get(context)?.candidates === candidates && this.laterInBatch.has(context);
-    this.laterInBatch.add(context);
+    let batch = this.batchCandidates.get(context);
+    const laterInBatch = batch !== undefined && batch.incumbents === incumbents;
+    if (!laterInBatch) {
+      batch = { incumbents, candidates: drawRawCandidates(target, snap, incumbents, rng, this.options.optimizer) };
+      this.batchCandidates.set(context, batch);
+    }
+    const { candidates } = batch!;
     const options = { ...this.options.optimizer, restarts: this.options.optimizer?.restarts ?? defaultRestarts(target.n, laterInBatch) };
     if (failure !== undefined) {
       const safe = (points: readonly Float64Array[]): boolean[] => {
@@ -265,16 +185,6 @@ export class GPSampler implements Sampler {
     const { x } = optimizeAcquisition(allowed === undefined ? target : restrictTo(target, allowed), snap, incumbents, rng, options, candidates);
     // Every candidate broke a known constraint (a sliver of allowed space): draw one that keeps them.
     return allowed !== undefined && !allowed(x) ? new RandomSampler().sample(context, 1)[0]! : x;
-  }
-
-  /** The raw candidates of the current batch, drawn at its first point (see batchCandidates). */
-  private sharedCandidates(context: SamplerContext, target: PointAcquisition, incumbents: readonly Float64Array[]): Float64Array[] {
-    let batch = this.batchCandidates.get(context);
-    if (batch === undefined || batch.incumbents !== incumbents) {
-      batch = { incumbents, candidates: drawRawCandidates(target, (u) => context.space.snap(u), incumbents, context.rng, this.options.optimizer) };
-      this.batchCandidates.set(context, batch);
-    }
-    return batch.candidates;
   }
 
   /**

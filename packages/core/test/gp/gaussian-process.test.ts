@@ -272,24 +272,3 @@ describe("GaussianProcess.conditionedOn", () => {
     expect(gp.conditionedOn(Xnew.filter((_, i) => i !== 5), yModel.filter((_, i) => i !== 5), transform)).toBeUndefined();
   });
 });
-
-describe("GaussianProcess.posteriorCovariance", () => {
-  it("has predict's mean and variance on its diagonal and matches K** − K*ᵀ(K + σ²I)⁻¹K* off it", () => {
-    const { X, y } = mixedData(12, 3);
-    const gp = condition(X, y);
-    const Xs = mixedData(5, 9).X;
-    const { mean, covariance } = gp.posteriorCovariance(Xs);
-    const predicted = gp.predict(Xs);
-    const kernel = new Matern52Kernel(mixedDims, mixedHyper);
-    const K = new Matrix(X.map((a, i) => X.map((b, j) => kernel.value(a, b) + (i === j ? mixedHyper.noise : 0))));
-    const Kx = new Matrix(X.map((a) => Xs.map((b) => kernel.value(a, b))));
-    const explained = Kx.transpose().mmul(solve(K, Kx));
-    for (let a = 0; a < Xs.length; a++) {
-      expect(mean[a]).toBeCloseTo(predicted.mean[a]!, 10);
-      expect(covariance[a * 5 + a]).toBeCloseTo(predicted.variance[a]!, 10);
-      for (let b = 0; b < Xs.length; b++) {
-        expect(covariance[a * 5 + b]).toBeCloseTo(kernel.value(Xs[a]!, Xs[b]!) - explained.get(a, b), 8);
-      }
-    }
-  });
-});

@@ -40,35 +40,3 @@ describe("GPSampler with many running trials", () => {
     expect(Array.from(again)).toEqual(Array.from(proposals[2]!));
   });
 });
-
-describe("GPSampler with a full round of running trials around the incumbent", () => {
-  // A bowl with its minimum at (0.3, 0.6), a Sobol design, two told points near the minimum,
-  // and 15 running trials on a ring around it (16 asynchronous workers).
-  const optimum = Float64Array.of(0.3, 0.6);
-  const bowl = (x: Float64Array): number => distance(x, optimum) ** 2;
-  const history = (sobolPoints: number): ObservedTrial[] => {
-    const design = new SobolSequence(2, { seed: 7 }).draw(sobolPoints);
-    const told = [...design, Float64Array.of(0.33, 0.57), Float64Array.of(0.26, 0.64)].map((x): ObservedTrial => ({ x, state: "complete", y: bowl(x) }));
-    const ring = Array.from({ length: 15 }, (_, i): ObservedTrial => {
-      const angle = (2 * Math.PI * i) / 15;
-      return { x: Float64Array.of(0.3 + 0.08 * Math.cos(angle), 0.6 + 0.08 * Math.sin(angle)), state: "running" };
-    });
-    return [...told, ...ring];
-  };
-  const ask = (trials: ObservedTrial[], seed: number): Float64Array =>
-    new GPSampler(seed, { nInitial: 5 }).sample({ space, trials, rng: new Rng(seed) }, 1)[0]!;
-
-  it("refines inside the ring on a refining ask (an even trial number)", () => {
-    const trials = history(9); // 26 trials: refining
-    for (const seed of [0, 1, 2]) expect(distance(ask(trials, seed), optimum)).toBeLessThan(0.04);
-  });
-
-  it("explores by Thompson sampling on an odd trial number: a new point per draw, mostly near the optimum", () => {
-    const trials = history(8); // 25 trials: exploring
-    const proposals = Array.from({ length: 8 }, (_, seed) => ask(trials, seed));
-    expect(new Set(proposals.map((x) => x.join(","))).size).toBeGreaterThan(4);
-    const near = proposals.filter((x) => distance(x, optimum) < 0.08).length;
-    expect(near).toBeGreaterThanOrEqual(5);
-    for (const x of proposals) for (const p of trials) expect(distance(x, p.x)).toBeGreaterThan(1e-3);
-  });
-});

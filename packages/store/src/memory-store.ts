@@ -2,6 +2,7 @@ import type { ChoiceValue, ProgressEvent, StudyConfig } from "@bayestune/protoco
 import {
   canonicalJson,
   checkNewTrials,
+  newTrialRecord,
   checkFinish,
   checkProgress,
   checkStudyName,
@@ -88,20 +89,8 @@ export class MemoryStore implements Store {
     const checked = checkNewTrials(trials, samplerState);
     const entry = this.#entry(study);
     const createdAt = Date.now();
-    const created = checked.map(({ params, source, fidelity }) => {
-      const trial: Mutable<StoredTrial> = {
-        study,
-        number: entry.trials.length,
-        params,
-        state: "running",
-        rung: 0,
-        intermediate: [],
-        rungs: [],
-        source,
-        attempts: 0,
-        createdAt,
-      };
-      if (fidelity !== undefined) trial.fidelity = fidelity;
+    const created = checked.map((checkedTrial) => {
+      const trial: Mutable<StoredTrial> = newTrialRecord(study, entry.trials.length, checkedTrial, createdAt);
       entry.trials.push(trial);
       return snapshot(trial);
     });

@@ -1,7 +1,7 @@
 import { FailureReason, StudyConfig, StudyName, formatZodIssues } from "@bayestune/protocol";
 import type { ChoiceValue, ProgressEvent } from "@bayestune/protocol";
 import { StoreError } from "./errors.js";
-import type { FinishTrialInput, Metrics, NewTrial, PromoteTrialInput, TrialSource } from "./store.js";
+import type { FinishTrialInput, Metrics, NewTrial, PromoteTrialInput, StoredTrial, TrialSource } from "./store.js";
 
 /*
  * Input checks and record helpers shared by every Store backend, so that they
@@ -121,6 +121,23 @@ export function checkNewTrial(trial: NewTrial): { params: Record<string, ChoiceV
   const params = copyParams(trial.params);
   checkSource(trial.source);
   return { params, source: trial.source, fidelity: checkFidelity(trial.fidelity) };
+}
+
+/** The record of a trial just created: running at rung 0, nothing reported yet. */
+export function newTrialRecord(study: string, number: number, trial: ReturnType<typeof checkNewTrial>, createdAt: number): StoredTrial {
+  return {
+    study,
+    number,
+    params: trial.params,
+    state: "running",
+    rung: 0,
+    intermediate: [],
+    rungs: [],
+    source: trial.source,
+    attempts: 0,
+    createdAt,
+    ...(trial.fidelity !== undefined ? { fidelity: trial.fidelity } : {}),
+  };
 }
 
 /** The trials of one createTrials call, checked before anything is written; `samplerState` must be text when given. */

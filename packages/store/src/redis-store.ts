@@ -34,6 +34,7 @@ import { StoreError } from "./errors.js";
 import {
   canonicalJson,
   checkNewTrials,
+  newTrialRecord,
   checkFinish,
   checkProgress,
   checkPromote,
@@ -157,22 +158,7 @@ export class RedisStore implements Store {
     const first = Number(await this.#run(createTrialsScript, [this.#studyKey(study), this.#trialCountKey(study), this.#samplerStateKey(study)], args));
     if (first === ScriptCode.UNKNOWN_STUDY) throw unknownStudyError(study);
     // Built here rather than read back: the script wrote exactly these fields.
-    return checked.map(({ params, source, fidelity }, i) => {
-      const trial: { -readonly [K in keyof StoredTrial]: StoredTrial[K] } = {
-        study,
-        number: first + i,
-        params,
-        state: "running",
-        rung: 0,
-        intermediate: [],
-        rungs: [],
-        source,
-        attempts: 0,
-        createdAt,
-      };
-      if (fidelity !== undefined) trial.fidelity = fidelity;
-      return deepFreeze(trial);
-    });
+    return checked.map((trial, i) => deepFreeze(newTrialRecord(study, first + i, trial, createdAt)));
   }
 
   async getSamplerState(study: string): Promise<string | undefined> {

@@ -432,8 +432,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   let stale = false;
   // A job that failed while no "failed" event could reach this coordinator (before it started, during an outage).
   let failedScanDue = true;
-  /** Resolves true once the step (and the fill after it) ran, false when `close()` came first. */
-  const serial = (step: () => Promise<void>): Promise<boolean> => {
+  /**
+   * Resolves true once the step (and the fill after it) ran, false when `close()`
+   * came first. The fill is skipped when `deferFill` says a later step will do it.
+   */
+  const serial = (step: () => Promise<void>, deferFill?: () => Promise<boolean>): Promise<boolean> => {
     const next = chain.then(async () => {
       let failures = 0;
       for (let attempt = 1; ; attempt++) {
@@ -444,7 +447,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
             stale = false;
           }
           await step();
-          await fill();
+          if (deferFill === undefined || !(await deferFill())) await fill();
           await finishIfDone();
           return true;
         } catch (error) {
@@ -475,6 +478,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Restart: re-add the job of every running trial; BullMQ ignores an ID it has.
   await addRunningJobs().catch(abandonStart);
 
+  // Only for counting: progress is posted with a priority and results without, so "waiting" holds results.
+  const resultsQueue = new Queue(resultsQueueName(config.name), { connection: connect(), prefix });
+  outages.watch(resultsQueue, "results queue error");
+  /**
+   * Whether more results wait behind the one just handled: a slot is taken until
+   * its result is applied, so filling after each of them would ask once per slot,
+   * where filling after the last asks once for all their slots (a batch).
+   */
+  const moreResultsWaiting = async (): Promise<boolean> => (await resultsQueue.getWaitingCount()) > 0;
   const resultsWorker = new Worker(
     resultsQueueName(config.name),
     async (job, token) => {
@@ -485,7 +497,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       }
       // A message the coordinator is closing before handling goes back to wait for the next one;
       // returning would mark it done, and its result would be lost.
-      if (!(await serial(() => handleMessage(job.data, job.id)))) {
+      if (!(await serial(() => handleMessage(job.data, job.id), moreResultsWaiting))) {
         await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -527,6 +539,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await queueEvents.close();
       await chain;
       await trialsQueue.close();
+      await resultsQueue.close();
       await lease.release();
       if (ownsStore) await store.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));

@@ -33,7 +33,9 @@ afterEach(async () => {
 describe("the study lease", () => {
   it("refuses a second coordinator on a live study with exit 2 and one line; the first finishes it", async () => {
     const c = (cluster = createCluster());
-    const file = writeConfig(c, fixtureStudy(c, "contested", { maxTrials: 8, sleepMs: 100 }));
+    // 8 trials of 1 s on 2 workers outlast the 3 s lease: a study that ended sooner would free the
+    // lease before the second coordinator is refused, and that one would take the finished study over.
+    const file = writeConfig(c, fixtureStudy(c, "contested", { maxTrials: 8, sleepMs: 1000 }));
     const coordinators = [startCoordinator(c, file, "a", ["--lease", "3000"]), startCoordinator(c, file, "b", ["--lease", "3000"])];
     startWorker(c, "w1");
     startWorker(c, "w2");

@@ -81,7 +81,7 @@ describe("a study rebuilt from its history and sampler state proposes what the u
     }
   }, 60_000);
 
-  it("past 200 trials, where the hyperparameters are kept between refits and each ask extends the last fit's posterior", async () => {
+  it("past 200 trials, where the hyperparameters are kept between refits and each ask extends the last fit's posterior (and the acquisition search is the large-history one)", async () => {
     // 200 Sobol points told up front (enqueued, so no model is fitted for them), then GP asks.
     const sobol = createStudy({ space, seed: 3, sampler: "sobol" });
     const enqueued: Params[] = [];

@@ -242,7 +242,7 @@ describe("runTrial", () => {
     expect(result.durationSeconds).toBeGreaterThanOrEqual(0.5);
     const grandchild = Number(await readFile(pidFile, "utf8"));
     expect(grandchild).toBeGreaterThan(0);
-    expect(isDead(grandchild)).toBe(true);
+    expect(await diesSoon(grandchild)).toBe(true);
     expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
   });
 
@@ -255,7 +255,7 @@ describe("runTrial", () => {
     expect(result).toMatchObject({ state: "failed", reason: "timeout" });
     expect(messageOf(result)).toBe("killed after the 1.5 s timeout, with SIGKILL after it ignored SIGTERM for 200 ms");
     expect(result.durationSeconds).toBeGreaterThanOrEqual(1.7);
-    expect(isDead(Number(await readFile(pidFile, "utf8")))).toBe(true);
+    expect(await diesSoon(Number(await readFile(pidFile, "utf8")))).toBe(true);
   });
 
   it("cancels through an AbortSignal, killing the group and removing its listener", async () => {

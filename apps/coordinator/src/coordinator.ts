@@ -347,7 +347,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const { finished, running } = counts();
     const room = config.maxTrials - finished - running;
     if (room <= 0) return;
-    const target = Math.min(room, await freeSlots((await queuedJobs()) + (await resultsOnTheirWay())));
+    // The queue's count first: with every slot taken by a queued job (most fills, one per
+    // progress message), the per-trial look at jobs that ended is not needed.
+    const freeOfQueuedJobs = await freeSlots(await queuedJobs());
+    if (freeOfQueuedJobs <= 0) return;
+    const target = Math.min(room, freeOfQueuedJobs - (await resultsOnTheirWay()));
     if (target <= 0) return;
     const askStarted = performance.now();
     const batch = await study.askBatch(target);

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
-import { createStudy, rungLadder, studyOptionsFromConfig, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
-import { trialJobFor, type StudyConfig, type TrialResult } from "@bayestune/protocol";
-import type { Store } from "@bayestune/store";
+import { StudyDriver, type StudyOutcome, type TrialSlots } from "@bayestune/engine";
+import type { ProgressEvent, StudyConfig, TrialResult } from "@bayestune/protocol";
+import { StoreError, type Store, type StoredTrial } from "@bayestune/store";
 import { runTrial, startOrphanGuard } from "@bayestune/worker";
 import { localRunOptions } from "./local-run-options.js";
 
@@ -12,64 +12,117 @@ export interface EmbeddedTuneOptions {
   gpus?: readonly string[];
   /** Directory under which each trial gets its own folder. */
   workDir: string;
-  /** Called after each trial is told, with its snapshot and the worker's result. */
-  onTrialFinished?: (trial: Trial, result: TrialResult) => void;
-  /** Aborting cancels the running trials (their process groups are killed) and stops asking. */
+  /** Where the study lives. A study already there is resumed: its finished trials are kept, its running ones run again. */
+  store: Store;
+  /** Called after each job's result is recorded, with the trial as stored after it and the result. */
+  onResult?: (trial: StoredTrial, result: TrialResult) => void;
+  /** Aborting cancels the running jobs (their process groups are killed; their trials stay running in the store, to run again on a resume) and starts nothing more. */
   signal?: AbortSignal;
-  /** Where the trials, their intermediate values and results are also recorded, as the coordinator records them (for the dashboard). */
-  store?: Store;
 }
 
+export interface EmbeddedTuneOutcome {
+  /** Every trial as stored at the end. */
+  readonly trials: readonly StoredTrial[];
+  /** The counts, the best trial and the front, as they stand at the end. */
+  readonly standing: StudyOutcome;
+  /** True when the study ended (every trial finished); false when it was interrupted. */
+  readonly finished: boolean;
+}
+
+/** What a local slot reports back, in the order it happened. */
+type SlotEvent = ProgressEvent | TrialResult | { readonly kind: "error"; readonly error: unknown };
+
 /**
- * Runs a whole study on this machine without Redis: the core in-process, the
- * training command in local child-process slots through the worker's runner.
- * New trials are asked for as slots free up, with the running ones pending,
- * until `maxTrials` have finished.
+ * `bayestune tune`: the study driver (the same as the coordinator's) on a local
+ * store, with the training command in local child-process slots through the
+ * worker's runner instead of BullMQ. Results are applied one at a time in the
+ * order they arrive, and free slots are filled once no other result waits, as
+ * the coordinator does: a 1-slot study is sequential and proposes what a 1-slot
+ * distributed study proposes.
  */
-export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOptions): Promise<Study> {
-  const slots = options.slots ?? 1;
-  if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
-  const gpus = options.gpus ?? [];
-  const study = createStudy(studyOptionsFromConfig(config));
-  const { store } = options;
-  await store?.createStudy(config);
+export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOptions): Promise<EmbeddedTuneOutcome> {
+  const slotCount = options.slots ?? 1;
+  if (!Number.isInteger(slotCount) || slotCount < 1) throw new RangeError(`slots must be an integer >= 1, got ${slotCount}`);
+  const { signal } = options;
   await mkdir(options.workDir, { recursive: true });
 
-  // Without a scheduler every trial trains at the full budget (studies with one run in tuneScheduled).
-  const fidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
-  const freeGpus = [...gpus];
-  const running = new Map<number, Promise<void>>();
-  let started = 0;
+  const events = new EventQueue<SlotEvent>();
+  const freeGpus = [...(options.gpus ?? [])];
+  /** Jobs running here, by trial and rung: a job is never started twice. */
+  const running = new Set<string>();
   // Kills the trials' process groups if this process is killed without stopping them.
   const guard = startOrphanGuard();
   await guard.ready;
+  const slots: TrialSlots = {
+    free: async (engine) => (signal?.aborted ? 0 : slotCount - engine.running),
+    async start(job, trial) {
+      const key = `${trial.number}:${trial.rung}`;
+      if (running.has(key) || signal?.aborted) return;
+      running.add(key);
+      const gpu = freeGpus.shift();
+      const runOptions = localRunOptions(config.name, { workDir: options.workDir, signal, onProgress: (event) => events.push(event) }, guard, gpu);
+      runTrial(job, runOptions).then(
+        (result) => {
+          if (gpu !== undefined) freeGpus.push(gpu);
+          running.delete(key);
+          events.push(result);
+        },
+        // The runner throws only for failures of this machine (an unwritable trial directory, EMFILE): the study cannot go on.
+        (error: unknown) => events.push({ kind: "error", error }),
+      );
+    },
+  };
+
   try {
-    while (running.size > 0 || (started < config.maxTrials && !options.signal?.aborted)) {
-      const free = Math.min(slots - running.size, config.maxTrials - started);
-      if (free > 0 && !options.signal?.aborted) {
-        const batch = await study.askBatch(free);
-        // The store numbers trials densely in creation order, as the core does: the numbers agree.
-        // The sampler's state goes with them, as the coordinator stores it.
-        const state = study.samplerState();
-        await store?.createTrials(config.name, batch.map((t) => ({ params: t.params, source: t.source })), state === undefined ? undefined : JSON.stringify(state));
-        for (const trial of batch) {
-          started++;
-          const gpu = freeGpus.shift();
-          const job = trialJobFor(config, trial.number, trial.params, fidelity === undefined ? {} : { fidelity });
-          const done = runTrial(job, localRunOptions(config.name, options, guard, gpu)).then(async (result) => {
-            const told = await study.tell(trial.number, tellOutcomeOf(config, result));
-            await store?.finishTrial(result);
-            if (gpu !== undefined) freeGpus.push(gpu);
-            running.delete(trial.number);
-            options.onTrialFinished?.(told, result);
-          });
-          running.set(trial.number, done);
-        }
+    const driver = await StudyDriver.open(config, options.store, slots);
+    await driver.resumeRunning();
+    await driver.fill();
+    while (running.size > 0 || events.size > 0) {
+      const event = await events.next();
+      if (event.kind === "error") throw event.error;
+      if (event.kind === "progress") {
+        // A lost progress report costs a point on a learning curve, never the trial.
+        await driver.applyProgress(event).catch((error: unknown) => {
+          if (!(error instanceof StoreError)) throw error;
+        });
+        continue;
       }
-      if (running.size > 0) await Promise.race(running.values());
+      // A job cancelled by the interruption did not fail: its trial stays running, to run again on a resume.
+      if (signal?.aborted && event.state === "failed" && event.reason === "cancelled") continue;
+      const { trial } = await driver.applyResult(event);
+      options.onResult?.(trial, event);
+      if (!events.holdsResult()) await driver.fill();
     }
+    const finished = driver.outcome() !== undefined;
+    if (!finished && !signal?.aborted) throw new Error(`study "${config.name}" waits with no job running: it would never go on`);
+    return { trials: driver.engine.trials, standing: driver.engine.standing(), finished };
   } finally {
     guard.close();
   }
-  return study;
+}
+
+/** A first-in, first-out queue whose `next()` waits for an item. */
+class EventQueue<T extends { readonly kind: string }> {
+  readonly #items: T[] = [];
+  #wake: (() => void) | undefined;
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  /** Whether a result (not only progress) waits. */
+  holdsResult(): boolean {
+    return this.#items.some((item) => item.kind !== "progress");
+  }
+
+  async next(): Promise<T> {
+    while (this.#items.length === 0) await new Promise<void>((resolve) => (this.#wake = resolve));
+    return this.#items.shift()!;
+  }
 }

@@ -1,6 +1,6 @@
 import { constraintViolations, type StudyConfig } from "@bayestune/protocol";
 import { countTrialStates, type StoredTrial } from "@bayestune/store";
-import { bestTrial, paretoTrials } from "@bayestune/coordinator";
+import { bestTrial, paretoTrials } from "@bayestune/engine";
 
 /** What `bayestune status` reports of one study. */
 export interface StudySummary {

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { createHttpApi } from "@bayestune/coordinator";
 import { checkBind } from "@bayestune/dashboard";
 import type { StudyConfig } from "@bayestune/protocol";
-import { MemoryStore, type WorkerPool } from "@bayestune/store";
+import type { Store, WorkerPool } from "@bayestune/store";
 
 export interface TuneDashboardOptions {
   port: number;
@@ -16,14 +16,13 @@ export interface TuneDashboardOptions {
 }
 
 /**
- * The dashboard of an embedded `tune`, served from the MemoryStore that the run
- * records its trials in: the same pages and API as the coordinator's, without
+ * The dashboard of an embedded `tune`, served from the store that the run
+ * records its study in: the same pages and API as the coordinator's, without
  * Bull Board (there are no queues). It lives as long as the run.
  * @throws DashboardAccessError for a public host without a token, before listening.
  */
-export async function serveTuneDashboard(config: StudyConfig, options: TuneDashboardOptions): Promise<{ store: MemoryStore; address: string; close(): Promise<void> }> {
+export async function serveTuneDashboard(config: StudyConfig, store: Store, options: TuneDashboardOptions): Promise<{ address: string; close(): Promise<void> }> {
   checkBind(options.host, options.token);
-  const store = new MemoryStore();
   const startedAt = Date.now();
   const readWorkers = async (): Promise<WorkerPool> => {
     const trials = (await store.getStudy(config.name)) === undefined ? [] : await store.getTrials(config.name);
@@ -33,5 +32,5 @@ export async function serveTuneDashboard(config: StudyConfig, options: TuneDashb
   };
   const app = await createHttpApi({ store, token: options.token, dashboard: { readWorkers, refreshMs: options.refreshMs } });
   const address = await app.listen({ host: options.host, port: options.port });
-  return { store, address, close: () => app.close() };
+  return { address, close: () => app.close() };
 }

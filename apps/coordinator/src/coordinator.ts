@@ -1,13 +1,9 @@
 /*
- * The coordinator owns one study: it asks the core for trials, writes them
- * through the Store, hands them to workers through BullMQ and feeds the results
- * back. The search state is a pure function of the stored history, so a
- * coordinator killed with `kill -9` is restarted by replaying the store.
- *
- * With a scheduler (ASHA, Hyperband, a staged screen) the rungs in the store
- * decide what a free slot runs, a promotion or a new configuration (see
- * RungSchedule); a complete rung below the top pauses its trial instead of
- * finishing it, and the core only hears of trials once they are complete or failed.
+ * The coordinator runs one study's driver (StudyDriver, @bayestune/engine) on a
+ * Redis store with BullMQ as its slots: the engine decides, the driver writes
+ * through the Store, jobs go to the trials queue that workers pull from, and
+ * results come back on the study's results queue. The store is the only truth,
+ * so a coordinator killed with `kill -9` is restarted by reopening the engine on it.
  *
  * Any number of studies share one Redis, one prefix and one pool of workers: jobs
  * of every study go to the one trials queue, and each study's results come back on
@@ -18,13 +14,11 @@
  * ensures: trial numbers come from the store and are checked against the core's,
  * which only holds with one writer.
  */
-import { performance } from "node:perf_hooks";
 import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import type { z } from "zod";
 import { pino, type Logger } from "pino";
-import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
-import { bestTrial, paretoTrials } from "./best-trial.js";
+import { StudyDriver, type StudyEngine, type TrialSlots } from "@bayestune/engine";
 import {
   checkSecret,
   formatZodIssues,
@@ -36,7 +30,6 @@ import {
   StudyConfig,
   TRIALS_QUEUE,
   type TrialJob,
-  trialJobFor,
   trialQueueIds,
   WorkerMessage,
   ProgressEvent,
@@ -44,8 +37,6 @@ import {
 } from "@bayestune/protocol";
 import { checkRedisDurability, RedisStore, StoreError, StudyLease, type Store, type StoredTrial } from "@bayestune/store";
 
-import { nextConfiguration } from "./next-configuration.js";
-import { RungSchedule } from "./rung-schedule.js";
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
 
@@ -174,38 +165,48 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Before anything of the study is read or queued: a study that another live coordinator runs is not this one's.
   const previous = await lease.acquire(redis).catch(abandonStart);
   if (previous !== undefined) logger.warn({ previous }, "study lease taken over: its last holder stopped renewing it");
-  /**
-   * The study's trials as the store has them, read whole only at start and after
-   * a failed step: this coordinator is the study's only writer (its lease), so
-   * every later change is one of its own writes, whose returned record replaces
-   * the trial here. Intermediate reports are not kept up to date (nothing here
-   * reads them), so that a progress message costs no read of the study.
-   */
-  let view: StoredTrial[] = [];
-  /** Puts a record a store write returned into the view. */
-  const see = (trial: StoredTrial): void => {
-    view[trial.number] = trial;
-  };
-  /**
-   * The core as the store has it: the trials, and the sampler's state after the
-   * last ask (stored with the trials it created), so that the next ask proposes
-   * what this study would have without the restart.
-   */
-  const rebuildStudy = async (): Promise<Study> => {
-    const [trials, state] = await Promise.all([store.getTrials(config.name), store.getSamplerState(config.name)]);
-    view = trials;
-    try {
-      return await replayStudy(config, trials, state === undefined ? undefined : JSON.parse(state));
-    } catch (error) {
-      if (!(error instanceof SyntaxError || error instanceof InvalidArgumentError)) throw error;
-      logger.warn({ err: error.message }, "stored sampler state unreadable: the sampler starts afresh from the trials");
-      return replayStudy(config, trials);
-    }
-  };
-  // Replaced by a fresh replay of the store after a step fails (see `serial`).
-  let study = await rebuildStudy().catch(abandonStart);
   const trialsQueue = new Queue<TrialJob>(TRIALS_QUEUE, { connection: connect(), prefix });
   outages.watch(trialsQueue, "trials queue error");
+
+  /** Worker slots (plus the queue ahead) not taken by `busy` jobs. */
+  const freeSlots = async (busy: number): Promise<number> => (await countWorkerSlots(redis, prefix)) + queueAhead - busy;
+  /** Jobs waiting or running in the trials queue, of every study. */
+  const queuedJobs = async (): Promise<number> => {
+    const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
+    return Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
+  };
+  /**
+   * This study's running trials whose job has ended: the worker is done and the
+   * result on its way. Their slots stay taken until the result is applied, so
+   * that no ask sees a finished trial as pending (a 1-slot study is sequential).
+   */
+  const resultsOnTheirWay = async (engine: StudyEngine): Promise<number> => {
+    const running = engine.trials.filter((t) => t.state === "running");
+    const states = await Promise.all(running.map((t) => trialsQueue.getJobState(trialQueueIds(secret, config.name, t.number, t.rung).job)));
+    return states.filter((state) => state === "completed" || state === "failed").length;
+  };
+  /**
+   * The study's jobs go to the trials queue that every study's workers pull from.
+   * With a scheduler, a trial holds its slot until its result is handled: a
+   * promotion decided on results still in the queue would be made without them.
+   * Without one, the jobs of every study in the queue take slots (a study shares
+   * the pool), and so do this study's results on their way.
+   */
+  const slots: TrialSlots = {
+    async free(engine) {
+      if (engine.schedule !== undefined) return freeSlots(engine.running);
+      // The queue's count first: with every slot taken by a queued job (most fills, one per
+      // progress message), the per-trial look at jobs that ended is not needed.
+      const freeOfQueuedJobs = await freeSlots(await queuedJobs());
+      if (freeOfQueuedJobs <= 0) return 0;
+      return freeOfQueuedJobs - (await resultsOnTheirWay(engine));
+    },
+    async start(job, trial) {
+      const jobId = trialQueueIds(secret, config.name, trial.number, trial.rung).job;
+      await trialsQueue.add("trial", signMessage(secret, "trial-job", job), { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
+    },
+  };
+  const driver = await StudyDriver.open(config, store, slots, logger).catch(abandonStart);
 
   let closed = false;
   let resolveDone!: (outcome: CoordinatorOutcome) => void;
@@ -223,155 +224,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     rejectDone(error);
   });
 
-  // With a scheduler the rungs decide each job's budget; without one every job trains at the full budget.
-  const schedule = config.scheduler === undefined ? undefined : new RungSchedule(config);
-  const fullFidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
-  /** The job of a running trial at its current rung: its budget, and the checkpoint a promotion resumes from. */
-  const addJob = async (trial: StoredTrial): Promise<void> => {
-    const job = trialJobFor(config, trial.number, trial.params, {
-      rung: trial.rung,
-      ...(trial.fidelity !== undefined ? { fidelity: trial.fidelity } : {}),
-      ...(trial.rung > 0 && trial.checkpoint !== undefined ? { checkpoint: trial.checkpoint } : {}),
-    });
-    const jobId = trialQueueIds(secret, config.name, trial.number, trial.rung).job;
-    await trialsQueue.add("trial", signMessage(secret, "trial-job", job), { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
-  };
-  const addRunningJobs = async (): Promise<void> => {
-    for (const trial of view) if (trial.state === "running") await addJob(trial);
-  };
-
-  const counts = (): { finished: number; failed: number; running: number } => {
-    let finished = 0;
-    let failed = 0;
-    let running = 0;
-    for (const trial of study.trials) {
-      if (trial.state === "running") running++;
-      else finished++;
-      if (trial.state === "failed") failed++;
-    }
-    return { finished, failed, running };
-  };
-
-  /** The core hears of a trial once it is complete or failed; a paused one may still climb. */
-  const tellCore = async (stored: StoredTrial): Promise<void> => {
-    const trial = study.trials[stored.number];
-    if (trial === undefined || trial.state !== "running" || stored.state === "running" || stored.state === "paused") return;
-    await study.tell(stored.number, tellOutcomeOf(config, stored));
-  };
-
-  const finishIfDone = async (): Promise<void> => {
-    let { finished, failed } = counts();
-    if (schedule === undefined && finished < config.maxTrials) return;
-    const trials = view;
-    if (schedule !== undefined) {
-      if (schedule.next(trials, config.maxTrials) !== "done") return;
-      finished = trials.length;
-      failed = trials.filter((t) => t.state === "failed").length;
-    }
-    const best = bestTrial(trials, config);
-    const front = paretoTrials(trials, config);
+  const finishIfDone = (): void => {
+    const outcome = driver.outcome();
+    if (outcome === undefined) return;
+    const { finished, failed, best, front } = outcome;
     logger.info({ finished, failed, best: best?.number, front: front.map((t) => t.number) }, "study finished");
-    resolveDone({ finished, failed, front, ...(best !== undefined ? { best } : {}) });
-  };
-
-  /**
-   * Creates the trials of one ask in the store, with the sampler's state after it
-   * (one atomic write: a restart sees both or neither), then queues their jobs.
-   */
-  const createAndEnqueue = async (trials: readonly Trial[], fidelity: number | undefined): Promise<void> => {
-    const state = study.samplerState();
-    const created = await store.createTrials(
-      config.name,
-      trials.map((t) => ({ params: t.params, source: t.source, ...(fidelity !== undefined ? { fidelity } : {}) })),
-      state === undefined ? undefined : JSON.stringify(state),
-    );
-    created.forEach(see);
-    for (const [i, stored] of created.entries()) {
-      if (stored.number !== trials[i]!.number) {
-        throw new Error(
-          `the store numbered a new trial ${stored.number} where the core expected ${trials[i]!.number}; ` +
-            "is a second coordinator running on this study?",
-        );
-      }
-    }
-    for (const stored of created) {
-      await addJob(stored);
-      logger.debug({ trial: stored.number, fidelity }, "trial enqueued");
-    }
-  };
-
-  /** Free slots take what the schedule says, one decision at a time: a promotion or a new configuration. */
-  const fillScheduled = async (rungs: RungSchedule, free: number): Promise<void> => {
-    for (let k = 0; k < free; k++) {
-      // Each decision sees the trial the previous one created or promoted (the view holds it).
-      const next = rungs.next(view, config.maxTrials);
-      if (typeof next === "string") return;
-      if (next.kind === "new") {
-        const trial = await nextConfiguration(config, study, view, rungs.scheduler.rungs);
-        await createAndEnqueue([trial], next.fidelity);
-        continue;
-      }
-      const { trial } = await store.promoteTrial({ study: config.name, trial: next.trial, rung: next.rung, fidelity: next.fidelity });
-      see(trial);
-      await addJob(trial);
-      logger.info({ trial: next.trial, rung: next.rung, fidelity: next.fidelity, checkpoint: next.checkpoint }, "trial promoted");
-    }
-  };
-
-  /** Worker slots (plus the queue ahead) not taken by `busy` jobs. */
-  const freeSlots = async (busy: number): Promise<number> => (await countWorkerSlots(redis, prefix)) + queueAhead - busy;
-  /** Jobs waiting or running in the trials queue. */
-  const queuedJobs = async (): Promise<number> => {
-    const jobCounts = await trialsQueue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    return Object.values(jobCounts).reduce((sum, n) => sum + n, 0);
-  };
-  /**
-   * This study's running trials whose job has ended: the worker is done and the
-   * result on its way. Their slots stay taken until the result is applied, so
-   * that no ask sees a finished trial as pending (a 1-slot study is sequential).
-   */
-  const resultsOnTheirWay = async (): Promise<number> => {
-    const running = study.trials.filter((t) => t.state === "running");
-    const states = await Promise.all(running.map((t) => trialsQueue.getJobState(trialQueueIds(secret, config.name, t.number, 0).job)));
-    return states.filter((state) => state === "completed" || state === "failed").length;
-  };
-
-  const fill = async (): Promise<void> => {
-    if (schedule !== undefined) {
-      // A trial holds its slot until its result is handled: a promotion decided on results
-      // still in the queue would be made without them, so the running trials count, not the jobs.
-      const free = await freeSlots(view.filter((t) => t.state === "running").length);
-      if (free > 0) await fillScheduled(schedule, free);
-      return;
-    }
-    const { finished, running } = counts();
-    const room = config.maxTrials - finished - running;
-    if (room <= 0) return;
-    // The queue's count first: with every slot taken by a queued job (most fills, one per
-    // progress message), the per-trial look at jobs that ended is not needed.
-    const freeOfQueuedJobs = await freeSlots(await queuedJobs());
-    if (freeOfQueuedJobs <= 0) return;
-    const target = Math.min(room, freeOfQueuedJobs - (await resultsOnTheirWay()));
-    if (target <= 0) return;
-    const askStarted = performance.now();
-    const batch = await study.askBatch(target);
-    logger.debug({ q: target, trials: study.trials.length, askMs: performance.now() - askStarted }, "batch asked");
-    await createAndEnqueue(batch, fullFidelity);
-  };
-
-  const finishLost = async (trial: number, rung: number, message: string, attempts: number): Promise<void> => {
-    const outcome = await store.finishTrial({
-      study: config.name,
-      trial,
-      rung,
-      state: "failed",
-      reason: "worker-lost",
-      message,
-      attempts,
-    });
-    see(outcome.trial);
-    if (outcome.applied) logger.warn({ trial, message }, "trial job exhausted its attempts: failed as worker-lost");
-    await tellCore(outcome.trial);
+    resolveDone({ finished, failed, front: [...front], ...(best !== undefined ? { best } : {}) });
   };
 
   /** Jobs in the failed set have no retry left; their trials are lost if no result came. */
@@ -384,11 +242,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     if (job === undefined) return;
     const screened = screenJob(job.id, job.data, secret);
     if (screened.kind !== "accepted" || screened.study !== config.name) return;
-    const { trial, rung } = screened;
     if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    const stored = view[trial];
-    if (stored?.state !== "running" || stored.rung !== rung) return;
-    await finishLost(trial, rung, job.failedReason ?? "the job failed", job.attemptsMade);
+    await driver.failLost(screened.trial, screened.rung, job.failedReason ?? "the job failed", job.attemptsMade);
   };
 
   /** Handles a message whose signature was checked; one the schema refuses is logged and dropped. */
@@ -404,16 +259,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       return;
     }
     try {
-      if (msg.kind === "progress") {
-        await store.recordProgress(msg);
-        return;
-      }
-      // Below the top rung a complete result pauses the trial for a promotion.
-      const pause = schedule !== undefined && msg.state === "complete" && !schedule.isTopRung(msg.trial, msg.rung);
-      const outcome = await store.finishTrial({ ...msg, pause });
-      see(outcome.trial);
-      if (outcome.applied) logger.info({ trial: msg.trial, state: msg.state, value: msg.value }, "trial finished");
-      await tellCore(outcome.trial);
+      if (msg.kind === "progress") await driver.applyProgress(msg);
+      else await driver.applyResult(msg);
     } catch (error) {
       // A report the store refuses (a trial already failed as worker-lost, an unknown trial) is not worth a retry.
       if (!(error instanceof StoreError)) throw error;
@@ -421,10 +268,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     }
   };
 
-  /** Restart in place: the core as the store has it, and a job for every running trial. */
+  /** Restart in place: the engine as the store has it, and a job for every running trial. */
   const resync = async (): Promise<void> => {
-    study = await rebuildStudy();
-    await addRunningJobs();
+    await driver.reload();
+    await driver.resumeRunning();
     failedScanDue = true;
   };
 
@@ -451,8 +298,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
             stale = false;
           }
           await step();
-          if (deferFill === undefined || !(await deferFill())) await fill();
-          await finishIfDone();
+          if (deferFill === undefined || !(await deferFill())) await driver.fill();
+          finishIfDone();
           return true;
         } catch (error) {
           // Redis being away is waited out however long it lasts; any other failure that
@@ -480,7 +327,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   // Restart: re-add the job of every running trial; BullMQ ignores an ID it has.
-  await addRunningJobs().catch(abandonStart);
+  await driver.resumeRunning().catch(abandonStart);
 
   // Only for counting: progress is posted with a priority and results without, so "waiting" holds results.
   const resultsQueue = new Queue(resultsQueueName(config.name), { connection: connect(), prefix });

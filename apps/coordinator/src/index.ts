@@ -4,6 +4,3 @@ export { loadStudyConfig } from "./load-config.js";
 export { ConfigError } from "./config-error.js";
 export { createHttpApi } from "./http-api.js";
 export { serveHttpApi } from "./serve-http-api.js";
-export { bestTrial, paretoTrials } from "./best-trial.js";
-export { RungSchedule, type ScheduledJob } from "./rung-schedule.js";
-export { nextConfiguration } from "./next-configuration.js";

@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
-import { describeValues, printBestTrials, rankedTrial } from "../print-front.js";
-import { tuneScheduled } from "../scheduled-tune.js";
-import { ConfigError, loadStudyConfig, paretoTrials } from "@bayestune/coordinator";
-import type { StudyConfig } from "@bayestune/protocol";
-import { countTrialStates, type MemoryStore } from "@bayestune/store";
+import { describeValues, printBestTrials, rankedTrial, storedValues } from "../print-front.js";
+import { ConfigError, loadStudyConfig } from "@bayestune/coordinator";
+import { rungLadder } from "@bayestune/core";
+import { budgetSpent, paretoTrials, type StudyOutcome } from "@bayestune/engine";
+import { constraintViolations, type StudyConfig, type TrialResult } from "@bayestune/protocol";
+import { countTrialStates, MemoryStore, type Store, type StoredTrial } from "@bayestune/store";
 import { integerFlag } from "../integer-flag.js";
 import { serveTuneDashboard } from "../tune-dashboard.js";
 import { TOKEN_ENV } from "./dashboard-command.js";
@@ -28,8 +29,9 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   if (!Number.isInteger(slots) || slots < 1) throw new ConfigError(`--slots must be an integer >= 1, got ${options.slots}`);
   const gpus = options.gpus ? options.gpus.split(",").map((g) => g.trim()).filter(Boolean) : [];
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
+  const store = new MemoryStore();
   const dashboard =
-    port === undefined ? undefined : await serveTuneDashboard(config, {
+    port === undefined ? undefined : await serveTuneDashboard(config, store, {
           port,
           host: options.host,
           token: options.token ?? process.env[TOKEN_ENV],
@@ -39,18 +41,14 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
         });
   if (dashboard !== undefined) console.error(`bayestune tune: dashboard on ${dashboard.address}/studies/${encodeURIComponent(config.name)} while the study runs`);
   try {
-    await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store: dashboard?.store });
+    await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store });
   } finally {
     await dashboard?.close();
   }
 }
 
-/** The embedded run (or its scheduled form), recording into `store` when the dashboard reads one. */
-async function tuneOnThisMachine(
-  config: StudyConfig,
-  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; store: MemoryStore | undefined },
-): Promise<void> {
-  const { slots, gpus } = options;
+/** The embedded run, recording into `store`. */
+async function tuneOnThisMachine(config: StudyConfig, options: { slots: number; gpus: string[]; workDir: string; progress: boolean; store: Store }): Promise<void> {
   const abort = new AbortController();
   // An interrupted study still prints what it has, then exits as a shell expects of a signal: 128 + its number.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -59,86 +57,87 @@ async function tuneOnThisMachine(
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  if (config.scheduler !== undefined) {
-    try {
-      await tuneWithScheduler(config, { slots, gpus, workDir: options.workDir, progress: options.progress, signal: abort.signal, store: options.store });
-    } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
-    return;
+  const report = progressReport(config, options.progress);
+  try {
+    const { trials, standing } = await tuneEmbedded(config, {
+      slots: options.slots,
+      gpus: options.gpus,
+      workDir: options.workDir,
+      signal: abort.signal,
+      store: options.store,
+      onResult: report.onResult,
+    });
+    report.stop();
+    const interrupted = abort.signal.aborted ? " (interrupted)" : "";
+    if (config.scheduler === undefined) printSummary(config, trials, standing, interrupted);
+    else printScheduledSummary(config, trials, interrupted);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
-
-  const bar = options.progress
-    ? new SingleBar({ format: "{bar} {value}/{total} trials | best {best} | failed {failed}", hideCursor: true }, Presets.shades_classic)
-    : undefined;
-  bar?.start(config.maxTrials, 0, { best: "-", failed: 0 });
-  let failed = 0;
-  let best: number | undefined;
-  const better = (a: number, b: number | undefined): boolean => b === undefined || (config.direction === "minimize" ? a < b : a > b);
-  const study = await tuneEmbedded(config, {
-    slots,
-    gpus,
-    workDir: options.workDir,
-    signal: abort.signal,
-    ...(options.store !== undefined ? { store: options.store } : {}),
-    onTrialFinished: (trial) => {
-      if (trial.state === "failed") failed++;
-      if (trial.value !== undefined && better(trial.value, best)) best = trial.value;
-      const line =
-        trial.state === "complete" ? `trial ${trial.number}: ${describeValues(config, trial.values ?? [trial.value!])}` : `trial ${trial.number} failed: ${trial.reason}`;
-      if (bar) bar.increment(1, { best: best?.toPrecision(5) ?? "-", failed });
-      else console.log(line);
-    },
-  });
-  bar?.stop();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-
-  const trials = study.trials;
-  const finished = trials.filter((t) => t.state !== "running").length;
-  console.log(`${config.name}: ${finished} trials finished, ${trials.filter((t) => t.state === "failed").length} failed${abort.signal.aborted ? " (interrupted)" : ""}`);
-  for (const t of trials.filter((t) => t.state === "failed").slice(0, 5)) console.log(`  trial ${t.number} failed: ${t.reason}`);
-  const complete = trials.filter((t) => t.state === "complete").length;
-  if (config.constraints.length > 0) console.log(`${study.feasibleCount} of ${complete} complete trials within the constraints`);
-  const none = complete > 0 ? `no feasible trial: all ${complete} complete trials break a constraint` : "no trial completed";
-  printBestTrials(config, study.bestTrials.map((t) => ({ number: t.number, params: t.params, values: t.values ?? [t.value!] })), none);
 }
 
-/** The scheduled form of `tune`: rungs, promotions and the budget they spent. */
-async function tuneWithScheduler(
-  config: StudyConfig,
-  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; signal: AbortSignal; store: MemoryStore | undefined },
-): Promise<void> {
-  const unit = config.fidelity?.name ?? "budget";
-  const bar = options.progress
-    ? new SingleBar({ format: "{bar} {value}/{total} configurations | {promotions} promotions | best {best}", hideCursor: true }, Presets.shades_classic)
-    : undefined;
-  bar?.start(config.maxTrials, 0, { promotions: 0, best: "-" });
+/** A line per finished job, or with `progress`, a bar on stderr. */
+function progressReport(config: StudyConfig, progress: boolean): { onResult: (trial: StoredTrial, result: TrialResult) => void; stop(): void } {
+  const scheduled = config.scheduler !== undefined;
+  const format = scheduled ? "{bar} {value}/{total} configurations | {promotions} promotions | best {best}" : "{bar} {value}/{total} trials | best {best} | failed {failed}";
+  const bar = progress ? new SingleBar({ format, hideCursor: true }, Presets.shades_classic) : undefined;
+  bar?.start(config.maxTrials, 0, { best: "-", failed: 0, promotions: 0 });
+  let finished = 0;
+  let failed = 0;
   let promotions = 0;
-  const { trials, budgetSpent, fullBudget } = await tuneScheduled(config, {
-    slots: options.slots,
-    gpus: options.gpus,
-    workDir: options.workDir,
-    signal: options.signal,
-    ...(options.store !== undefined ? { store: options.store } : {}),
-    onJobFinished: (trial, result) => {
+  let best: number | undefined;
+  const better = (a: number, b: number | undefined): boolean => b === undefined || (config.direction === "minimize" ? a < b : a > b);
+  return {
+    onResult(trial, result) {
       if (result.rung > 0) promotions++;
-      const fidelity = trial.rungs.at(-1)?.fidelity ?? trial.fidelity;
-      const line =
-        result.state === "complete"
-          ? `trial ${trial.number} rung ${result.rung} (${fidelity} ${unit}): ${config.metric}=${result.value}${trial.state === "paused" ? "" : " (full budget)"}`
-          : `trial ${trial.number} rung ${result.rung} failed: ${result.reason}`;
-      const best = trial.state === "complete" ? trial.value : undefined;
-      if (bar) bar.update(Math.min(config.maxTrials, trial.number + 1), { promotions, ...(best !== undefined ? { best: best.toPrecision(5) } : {}) });
-      else console.log(line);
+      if (trial.state !== "paused") finished++;
+      if (trial.state === "failed") failed++;
+      if (trial.state === "complete" && better(trial.value!, best)) best = trial.value;
+      if (bar) {
+        bar.update(scheduled ? Math.min(config.maxTrials, trial.number + 1) : finished, { best: best?.toPrecision(5) ?? "-", failed, promotions });
+        return;
+      }
+      console.log(scheduled ? rungLine(config, trial, result) : trialLine(config, trial));
     },
-  });
-  bar?.stop();
+    stop: () => bar?.stop(),
+  };
+}
+
+function trialLine(config: StudyConfig, trial: StoredTrial): string {
+  return trial.state === "failed" ? `trial ${trial.number} failed: ${failureOf(trial)}` : `trial ${trial.number}: ${describeValues(config, storedValues(config, trial))}`;
+}
+
+/** "timeout", or with the worker's message, "nonzero-exit: exited with code 3; last stderr line: …". */
+function failureOf(trial: StoredTrial): string {
+  return trial.message === undefined ? String(trial.reason) : `${trial.reason}: ${trial.message}`;
+}
+
+function rungLine(config: StudyConfig, trial: StoredTrial, result: TrialResult): string {
+  const unit = config.fidelity?.name ?? "budget";
+  const fidelity = trial.rungs.at(-1)?.fidelity ?? trial.fidelity;
+  return result.state === "complete"
+    ? `trial ${trial.number} rung ${result.rung} (${fidelity} ${unit}): ${config.metric}=${result.value}${trial.state === "paused" ? "" : " (full budget)"}`
+    : `trial ${trial.number} rung ${result.rung} failed: ${result.reason}`;
+}
+
+/** Counts, failures, feasibility and the best trials of a study without a scheduler. */
+function printSummary(config: StudyConfig, trials: readonly StoredTrial[], standing: StudyOutcome, interrupted: string): void {
+  console.log(`${config.name}: ${standing.finished} trials finished, ${standing.failed} failed${interrupted}`);
+  for (const t of trials.filter((t) => t.state === "failed").slice(0, 5)) console.log(`  trial ${t.number} failed: ${failureOf(t)}`);
+  const complete = trials.filter((t) => t.state === "complete").length;
+  const feasible = trials.filter((t) => t.state === "complete" && constraintViolations(config.constraints, t.metrics ?? {}).length === 0).length;
+  if (config.constraints.length > 0) console.log(`${feasible} of ${complete} complete trials within the constraints`);
+  const none = complete > 0 ? `no feasible trial: all ${complete} complete trials break a constraint` : "no trial completed";
+  printBestTrials(config, standing.front.map((t) => rankedTrial(config, t)), none);
+}
+
+/** Rungs, promotions and the budget they spent. */
+function printScheduledSummary(config: StudyConfig, trials: readonly StoredTrial[], interrupted: string): void {
+  const unit = config.fidelity?.name ?? "budget";
   const counts = countTrialStates(trials);
-  console.log(
-    `${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${options.signal.aborted ? " (interrupted)" : ""}`,
-  );
-  console.log(`budget spent: ${budgetSpent} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
+  console.log(`${config.name}: ${trials.length} configurations: ${counts.complete} at the full budget, ${counts.paused} stopped early, ${counts.failed} failed${interrupted}`);
+  const fullBudget = rungLadder(config.fidelity!).at(-1)!;
+  console.log(`budget spent: ${budgetSpent(trials)} ${unit} (every configuration at the full budget: ${trials.length * fullBudget})`);
   printBestTrials(config, paretoTrials(trials, config).map((t) => rankedTrial(config, t)), "no trial completed the full budget");
 }

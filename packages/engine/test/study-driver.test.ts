@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StudyConfig, type StudyConfigInput, type TrialJob, type TrialResult } from "@bayestune/protocol";
+import { StudyConfig, TrialResult, type StudyConfigInput, type TrialJob } from "@bayestune/protocol";
 import { MemoryStore, type StoredTrial } from "@bayestune/store";
 import { budgetSpent, StudyDriver, type TrialSlots } from "../src/index.js";
 
@@ -18,7 +18,7 @@ function config(overrides: Partial<StudyConfigInput> = {}): StudyConfig {
 /** A quadratic bowl: the result a worker would report for a job. */
 function resultOf(job: TrialJob): TrialResult {
   const { x, y } = job.params as { x: number; y: number };
-  return { kind: "result", study: job.study, trial: job.trial, rung: job.rung, state: "complete", value: (x - 0.3) ** 2 + (y - 0.7) ** 2, durationSeconds: 0, worker: "w" };
+  return TrialResult.parse({ kind: "result", study: job.study, trial: job.trial, rung: job.rung, state: "complete", value: (x - 0.3) ** 2 + (y - 0.7) ** 2, durationSeconds: 0, worker: "w" });
 }
 
 /** Slots run in this process: a started job waits in `started` until the test delivers its result. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHILD_ENV, MetricLine } from "@bayestune/protocol";
+import { runTrial } from "@bayestune/worker";
 
 // The Python client (clients/python) run by the machine's python3, with the
 // environment a worker gives a training process; its stdout is checked against
@@ -241,6 +242,26 @@ describe("trial(), fidelity(), checkpoint(), trial_dir(), checkpoint_dir(), shou
     expect(last?.final).toBe(true);
     expect(last?.["polls"]).toBeGreaterThan(0);
     expect(rest).toEqual([]);
+  });
+
+  it("should_stop turns true when the worker is asked to stop the trial, and the script's final line is the stopped result", async () => {
+    const stop = new AbortController();
+    const result = await runTrial(
+      {
+        study: "s",
+        trial: 0,
+        rung: 0,
+        params: {},
+        command: { argv: ["python3", join(fixtures, "poll_stop.py")], env: { PYTHONPATH: clientDir, PYTHONDONTWRITEBYTECODE: "1" } },
+        metric: "polls",
+        timeoutSeconds: 60,
+      },
+      // The script reported step 0 and polls should_stop(): the stop is asked for then.
+      { worker: "w", workDir: dir, stop: stop.signal, stopGraceMs: 60_000, onProgress: () => stop.abort("pruned") },
+    );
+    // Only the final line holds "polls": the script saw should_stop() before its own 20 s give-up (exit 3).
+    expect(result).toMatchObject({ state: "complete", stopped: true, value: expect.any(Number) });
+    expect(result.metrics).toEqual({ polls: result.value });
   });
 });
 

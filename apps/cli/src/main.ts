@@ -69,6 +69,7 @@ program
   .option("--secret-file <file>", "the cluster's shared secret: only jobs signed with it run (default: $BAYESTUNE_SECRET)")
   .option("--checkpoint-dir <dir>", "shared by every worker (a network file system): each trial saves its checkpoints under it, so a promotion resumes on any machine (default: under --work-dir, this machine's alone)")
   .option("--progress-interval <ms>", "least time between two progress reports posted per trial; the newest is kept (default: 1000)")
+  .option("--stop-grace <seconds>", "how long a trial the engine stops early has, once its stop file exists, to print its final line and exit before it is terminated (default: 30)")
   .action(workerCommand);
 
 program

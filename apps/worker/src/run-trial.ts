@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { stat } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
@@ -41,6 +41,18 @@ export interface RunTrialOptions {
   groups?: ProcessGroupTracker;
   /** Aborting kills the whole process group; the result is failed "cancelled". */
   signal?: AbortSignal;
+  /**
+   * Aborting asks the trial to stop early (the engine pruned or cancelled it): the stop
+   * file (BAYESTUNE_STOP_FILE, holding the abort reason when it is a string) is created
+   * at once, and a process still running `stopGraceMs` later has its group stopped as at a
+   * timeout. The result is complete with `stopped: true` when the script reported a value
+   * (its final line, else its last finite report of the objective), failed "stopped" when
+   * it reported none. Already aborted: the process starts with the stop file in place. An
+   * abort once the run is ending for another reason (timeout, cancel, divergence) changes nothing.
+   */
+  stop?: AbortSignal;
+  /** Time between a `stop` request and SIGTERM, for the script to save its state and print its final line. @defaultValue 30 s */
+  stopGraceMs?: number;
   /** Time between SIGTERM and SIGKILL when the worker stops the process group. @defaultValue 10 s */
   killGraceMs?: number;
   /** Longest stdout line read, in bytes; longer ones are dropped unread. @defaultValue 64 KiB */
@@ -49,7 +61,7 @@ export interface RunTrialOptions {
   stderrTailBytes?: number;
 }
 
-const DEFAULTS = { killGraceMs: 10_000, maxLineBytes: 64 * 1024, stderrTailBytes: 4 * 1024 };
+const DEFAULTS = { killGraceMs: 10_000, stopGraceMs: 30_000, maxLineBytes: 64 * 1024, stderrTailBytes: 4 * 1024 };
 /** setTimeout fires at once beyond 2^31 - 1 ms (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
@@ -59,9 +71,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const PIPE_DRAIN_MS = 2_000;
 
 type ResolvedOptions = Required<
-  Pick<RunTrialOptions, "worker" | "workDir" | "checkpointDir" | "killGraceMs" | "maxLineBytes" | "stderrTailBytes">
+  Pick<RunTrialOptions, "worker" | "workDir" | "checkpointDir" | "killGraceMs" | "stopGraceMs" | "maxLineBytes" | "stderrTailBytes">
 > &
-  Pick<RunTrialOptions, "gpu" | "onProgress" | "signal" | "groups">;
+  Pick<RunTrialOptions, "gpu" | "onProgress" | "signal" | "stop" | "groups">;
 
 /**
  * Runs one trial job's command as a child process and reports how it ended.
@@ -70,8 +82,8 @@ type ResolvedOptions = Required<
  * - Resolves with a result that passes `TrialResult.parse` for anything the child does
  *   (crash, hang, flood, garbage, missing program) and for a job that fails its schema
  *   or its command template ("invalid-job", nothing spawned).
- * - The child leads its own process group; on timeout or abort the whole group gets
- *   SIGTERM, then SIGKILL after `killGraceMs`; when the child exits, members it left
+ * - The child leads its own process group; on timeout, abort or an unheeded stop request
+ *   the whole group gets SIGTERM, then SIGKILL after `killGraceMs`; when the child exits, members it left
  *   behind are killed too, so no GPU memory outlives the trial. On Linux the same
  *   holds for descendants that left the group (setsid): every process of the job
  *   carries its process tag (trial-processes.ts).
@@ -145,6 +157,8 @@ export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise
   }
 
   const paths = await prepareTrialDir(opts.workDir, opts.checkpointDir, valid);
+  // Before the spawn, so that the script's first should_stop() sees it.
+  if (opts.stop?.aborted === true) await createStopFile(paths.stopFile, opts.stop.reason);
   const processTag = newProcessTag();
   const env = buildTrialEnv(valid, paths, opts.gpu, processTag, process.env);
   const nul = findNul(argv, env);
@@ -165,13 +179,13 @@ export async function runTrial(job: TrialJob, options: RunTrialOptions): Promise
     });
   }
   const { outcome, checkpoint } = supervised;
-  const verdict = classifyOutcome(outcome, valid, opts.killGraceMs);
+  const verdict = classifyOutcome(outcome, valid, opts);
   return finish({
     ...identity,
     ...verdict,
     // The result carries a tail of stderr; the whole output stays on the worker's disk.
     ...(verdict.state === "failed" ? { message: `${verdict.message} (full output: ${paths.stderrLog}, ${paths.stdoutLog})` } : {}),
-    metrics: outcome.final?.metrics ?? {},
+    metrics: verdict.state === "complete" ? verdict.metrics : (outcome.final?.metrics ?? {}),
     ...(checkpoint === undefined ? {} : { checkpoint }),
     stderrTail: outcome.stderrTail,
   });
@@ -209,14 +223,23 @@ type Supervised =
   | { kind: "ended"; outcome: ProcessOutcome; checkpoint: string | undefined }
   | { kind: "spawn-failed"; error: NodeJS.ErrnoException & { code: "ENOENT" | "EACCES" } };
 
-/** Spawns the command, streams its output and stops it on timeout or abort; resolves once it has ended. */
+/**
+ * Creates the stop file the script polls (BAYESTUNE_STOP_FILE), holding the reason
+ * when it is a string. Never rejects: a file that cannot be written (a full disk) only
+ * leaves the script unwarned, and the stop grace period still ends the run.
+ */
+function createStopFile(path: string, reason: unknown): Promise<void> {
+  return writeFile(path, typeof reason === "string" ? `${reason}\n` : "").catch(() => {});
+}
+
+/** Spawns the command, streams its output and stops it on timeout, abort or stop request; resolves once it has ended. */
 function supervise(
   argv: readonly string[],
   spawnOptions: { cwd: string; env: NodeJS.ProcessEnv },
   processTag: string,
   job: TrialJob,
   opts: ResolvedOptions,
-  paths: Pick<TrialPaths, "stdoutLog" | "stderrLog">,
+  paths: Pick<TrialPaths, "stdoutLog" | "stderrLog" | "stopFile">,
 ): Promise<Supervised> {
   return new Promise((resolve, reject) => {
     const [program = "", ...args] = argv;
@@ -226,6 +249,8 @@ function supervise(
 
     const stderr = new TailBuffer(opts.stderrTailBytes);
     let final: ParsedMetricLine | undefined;
+    let lastReport: ProcessOutcome["lastReport"];
+    let divergedAt: number | undefined;
     let intermediateLines = 0;
     let lastStep: number | undefined;
     let checkpoint: string | undefined;
@@ -234,13 +259,22 @@ function supervise(
       // The first final line is the result; anything after it (a script that reports on) must not change it.
       if (metricLine === undefined || final !== undefined) return;
       if (metricLine.checkpoint !== undefined) checkpoint = metricLine.checkpoint;
-      if (metricLine.final) final = metricLine;
-      else intermediateLines += 1;
+      if (metricLine.final) {
+        final = metricLine;
+      } else {
+        intermediateLines += 1;
+        // A stopped run that printed no final line is worth its last value (null is NaN or ±Infinity).
+        const value = metricLine.metrics[job.metric];
+        if (typeof value === "number") lastReport = { value, line: metricLine };
+      }
       if (metricLine.step !== undefined) {
         lastStep = metricLine.step;
         reportProgress(metricLine.step, metricLine.metrics);
         // A NaN or infinite loss mid-run (written as null) is a diverged run: the rest of its budget is wasted.
-        if (!metricLine.final && metricLine.metrics[job.metric] === null) stop("diverged");
+        if (!metricLine.final && metricLine.metrics[job.metric] === null) {
+          divergedAt ??= metricLine.step;
+          stop("diverged");
+        }
       }
     });
     const reportProgress = (step: number, metrics: Record<string, number | null>): void => {
@@ -254,14 +288,18 @@ function supervise(
     };
 
     let stoppedBy: ProcessOutcome["stoppedBy"];
+    let stopRequested = false;
     let sentSigkill = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
     let timeoutTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
+    let stopGraceTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
     // The sweep of the job's tagged processes once the child has exited; the result waits for it.
     let swept: Promise<unknown> = Promise.resolve();
+    // The result waits for it too, so that no stop file appears after the run has ended.
+    let stopFileCreated: Promise<void> = Promise.resolve();
 
     /** The child's process group, and the processes of the job that left it. */
     const killJob = (signal: NodeJS.Signals): Promise<unknown> => {
@@ -284,13 +322,21 @@ function supervise(
       }, opts.killGraceMs);
     };
     const onAbort = (): void => stop("cancelled");
+    const onStopRequest = (): void => {
+      if (stopRequested || stoppedBy !== undefined || exit !== undefined) return;
+      stopRequested = true;
+      stopFileCreated = createStopFile(paths.stopFile, opts.stop?.reason);
+      stopGraceTimer = setTimeout(() => stop("stopped"), Math.min(opts.stopGraceMs, MAX_TIMER_MS));
+    };
 
     const cleanUp = (): void => {
       settled = true;
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
+      clearTimeout(stopGraceTimer);
       clearTimeout(drainTimer);
       opts.signal?.removeEventListener("abort", onAbort);
+      opts.stop?.removeEventListener("abort", onStopRequest);
       child.stdout.removeAllListeners("data");
       child.stderr.removeAllListeners("data");
       child.stdout.destroy();
@@ -306,15 +352,18 @@ function supervise(
         outcome: {
           ...exit,
           ...(stoppedBy === undefined ? {} : { stoppedBy }),
+          stopRequested,
           sentSigkill,
           ...(final === undefined ? {} : { final }),
+          ...(lastReport === undefined ? {} : { lastReport }),
+          ...(divergedAt === undefined ? {} : { divergedAt }),
           intermediateLines,
           ...(lastStep === undefined ? {} : { lastStep }),
           stderrTail: stderr.toString(),
         },
         checkpoint,
       };
-      void Promise.all([swept, stdoutLog.close(), stderrLog.close()]).then(() => resolve(ended));
+      void Promise.all([swept, stopFileCreated, stdoutLog.close(), stderrLog.close()]).then(() => resolve(ended));
     };
 
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
@@ -337,6 +386,7 @@ function supervise(
       exit = { code, signal };
       clearTimeout(timeoutTimer);
       clearTimeout(graceTimer);
+      clearTimeout(stopGraceTimer);
       // Members the leader left behind (a data loader, a torchrun worker) would hold the GPU and the pipes.
       swept = killJob("SIGKILL");
       drainTimer = setTimeout(settle, PIPE_DRAIN_MS);
@@ -347,8 +397,10 @@ function supervise(
       opts.groups?.add(child.pid, processTag);
       timeoutTimer = setTimeout(() => stop("timeout"), Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
       opts.signal?.addEventListener("abort", onAbort, { once: true });
-      // An abort during the awaits before the spawn fired no listener.
+      opts.stop?.addEventListener("abort", onStopRequest, { once: true });
+      // An abort during the awaits before the spawn fired no listener (a cancel comes first).
       if (opts.signal?.aborted === true) stop("cancelled");
+      if (opts.stop?.aborted === true) onStopRequest();
     }
   });
 }
@@ -362,12 +414,14 @@ function resolveOptions(options: RunTrialOptions): ResolvedOptions {
     workDir: options.workDir,
     checkpointDir: options.checkpointDir ?? join(options.workDir, "checkpoints"),
     killGraceMs: options.killGraceMs ?? DEFAULTS.killGraceMs,
+    stopGraceMs: options.stopGraceMs ?? DEFAULTS.stopGraceMs,
     maxLineBytes: options.maxLineBytes ?? DEFAULTS.maxLineBytes,
     stderrTailBytes: options.stderrTailBytes ?? DEFAULTS.stderrTailBytes,
     ...(options.gpu === undefined ? {} : { gpu: options.gpu }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.groups === undefined ? {} : { groups: options.groups }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.stop === undefined ? {} : { stop: options.stop }),
   };
   if (typeof resolved.worker !== "string" || resolved.worker.length === 0) {
     throw new InvalidOptionsError(`worker must be a non-empty string, got ${JSON.stringify(resolved.worker)}`);
@@ -380,6 +434,9 @@ function resolveOptions(options: RunTrialOptions): ResolvedOptions {
   }
   if (!Number.isFinite(resolved.killGraceMs) || resolved.killGraceMs < 0) {
     throw new InvalidOptionsError(`killGraceMs must be a finite number >= 0, got ${resolved.killGraceMs}`);
+  }
+  if (!Number.isFinite(resolved.stopGraceMs) || resolved.stopGraceMs < 0) {
+    throw new InvalidOptionsError(`stopGraceMs must be a finite number >= 0, got ${resolved.stopGraceMs}`);
   }
   if (!Number.isInteger(resolved.maxLineBytes) || resolved.maxLineBytes < 1) {
     throw new InvalidOptionsError(`maxLineBytes must be an integer >= 1, got ${resolved.maxLineBytes}`);

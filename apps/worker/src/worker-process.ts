@@ -26,6 +26,7 @@ import { checkCheckpointRoot } from "./checkpoint-root.js";
 import { startOrphanGuard } from "./orphan-guard.js";
 import { ProgressCoalescer } from "./progress-coalescer.js";
 import { runTrial } from "./run-trial.js";
+import { StopRequestPoller } from "./stop-request-poller.js";
 
 export interface StartWorkerOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
@@ -66,6 +67,12 @@ export interface StartWorkerOptions {
    * in the wait list within about 1-3 × lockDurationMs. @defaultValue 30000
    */
   lockDurationMs?: number;
+  /**
+   * How long a trial whose stop the engine requested (requestTrialStop in the store) has,
+   * once its stop file exists, to save its state, print its final line and exit, before
+   * its process group is terminated. @defaultValue 30000
+   */
+  stopGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -116,6 +123,11 @@ const PROGRESS_PRIORITY = 1;
  *   a failed result with reason "invalid-job". Nothing of the above stops the worker.
  * - A job whose worker dies is moved back to wait by BullMQ's stalled-job checker (run by
  *   every worker every `lockDurationMs`) and retried by another worker.
+ * - The stop keys (`stopRequestKey`) of the jobs it runs are polled every 500 ms
+ *   (one MGET for all of them); a request signed with the secret, for that job, made
+ *   after it was queued, creates the job's stop file and ends it after `stopGraceMs`
+ *   (see runTrial's `stop`); its result is posted as any other. Any other request is
+ *   logged and ignored; the keys are left to their TTL.
  * - While it runs, the worker keeps a {@link WorkerRegistration} under
  *   {@link workerRegistrationKey}, rewritten every few seconds and whenever a job starts
  *   or ends on one of its slots; `close()` deletes it.
@@ -133,6 +145,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const outages = new RedisOutageLog(opts.redis, logger);
   outages.watch(resultsConnection, "results connection error");
   const claims = new TrialClaims(resultsConnection, opts.prefix, { graceMs: CLAIM_GRACE_MS, recheckMs: REGISTRATION_REFRESH_MS });
+  const stops = new StopRequestPoller(resultsConnection, { prefix: opts.prefix, secret: opts.secret, logger });
   // Queue IDs of the jobs this process runs now.
   const claimed = new Set<string>();
   // Queue IDs of the jobs whose lapsed lock was logged.
@@ -192,6 +205,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       const gpu = freeGpus.pop();
       const controller = new AbortController();
       running.add(controller);
+      const stopWatch = stops.watch({ study: screened.study, trial: screened.trial, rung: screened.rung, queuedAt: job.timestamp, jobId: job.id });
       const progress = new ProgressCoalescer({
         intervalMs: opts.progressIntervalMs,
         // The trial's last report goes without a priority, in order before its result, under an
@@ -212,6 +226,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           workDir: opts.workDir,
           ...(opts.checkpointDir === undefined ? {} : { checkpointDir: opts.checkpointDir }),
           signal: controller.signal,
+          stop: stopWatch.signal,
+          stopGraceMs: opts.stopGraceMs,
           groups: guard,
           ...(gpu === undefined ? {} : { gpu }),
           onProgress: (event: ProgressEvent) => progress.report(event),
@@ -225,6 +241,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         throw error;
       } finally {
         running.delete(controller);
+        stopWatch.unwatch();
         if (gpu !== undefined) freeGpus.push(gpu);
         await progress.flush();
       }
@@ -244,6 +261,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           state: result.state,
           value: result.value,
           reason: result.reason,
+          stopped: result.stopped,
           durationMs: Math.round(performance.now() - startedAt),
         },
         "trial ended",
@@ -330,6 +348,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const close = async (): Promise<void> => {
     closing = true;
     clearInterval(heartbeat);
+    stops.close();
     await registering;
     // Deregistered first, so the coordinator stops counting these slots at once.
     await redis.del(key).catch((error: unknown) => logger.warn({ err: error }, "registration not deleted"));
@@ -379,6 +398,7 @@ interface ResolvedOptions {
   lockDurationMs: number;
   checkpointDir: string | undefined;
   progressIntervalMs: number;
+  stopGraceMs: number;
 }
 
 function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
@@ -394,6 +414,7 @@ function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
     lockDurationMs: options.lockDurationMs ?? 30_000,
     checkpointDir: options.checkpointDir,
     progressIntervalMs: options.progressIntervalMs ?? 1_000,
+    stopGraceMs: options.stopGraceMs ?? 30_000,
   };
   if (typeof resolved.redis !== "string" || !/^rediss?:\/\//.test(resolved.redis)) {
     throw new InvalidOptionsError(`redis must be a redis:// or rediss:// URL, got ${JSON.stringify(typeof resolved.redis === "string" ? redactRedisUrl(resolved.redis) : resolved.redis)}`);
@@ -434,6 +455,9 @@ function resolveOptions(options: StartWorkerOptions): ResolvedOptions {
   }
   if (!Number.isFinite(resolved.progressIntervalMs) || resolved.progressIntervalMs < 0) {
     throw new InvalidOptionsError(`progressIntervalMs must be a finite number >= 0, got ${resolved.progressIntervalMs}`);
+  }
+  if (!Number.isFinite(resolved.stopGraceMs) || resolved.stopGraceMs < 0) {
+    throw new InvalidOptionsError(`stopGraceMs must be a finite number >= 0, got ${resolved.stopGraceMs}`);
   }
   return resolved;
 }

@@ -477,3 +477,122 @@ describe("runTrial", () => {
     expect(JSON.parse(await readFile(join(trialDir, "params.json"), "utf8"))).toEqual({ lr: 0.0005, layers: 2 });
   });
 });
+
+describe("runTrial's stop request", () => {
+  const trialDir = (): string => join(workDir, "s1-7-0");
+
+  /** The metric lines of the trial's stdout.log, as the script printed them. */
+  async function printedLines(): Promise<Record<string, unknown>[]> {
+    const text = await readFile(join(trialDir(), "stdout.log"), "utf8");
+    return text.split("\n").flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return []; // a line cut by the SIGKILL
+      }
+    });
+  }
+
+  it("creates the stop file; a script that polls should_stop prints its final line and exits: complete, stopped, its final value", async () => {
+    const stop = new AbortController();
+    const timersBefore = activeTimers();
+    const events: ProgressEvent[] = [];
+    const result = await run(job(node("stop-aware.mjs", "heed")), {
+      stop: stop.signal,
+      // Far beyond the script's reaction: only its own exit can end the run.
+      stopGraceMs: 60_000,
+      onProgress: (event) => {
+        events.push(event);
+        if (event.step === 3) stop.abort("pruned");
+      },
+    });
+    // stopped_at is in the final line alone: the script saw should_stop() before its 20 s give-up.
+    expect(result).toMatchObject({ state: "complete", stopped: true, metrics: { stopped_at: expect.any(Number) } });
+    const stoppedAt = result.metrics["stopped_at"] ?? -1;
+    expect(stoppedAt).toBeGreaterThanOrEqual(4);
+    expect(result.value).toBe(10 / (stoppedAt + 1));
+    expect(result.metrics).toEqual({ loss: result.value, stopped_at: stoppedAt });
+    expect(result.checkpoint).toBe(join(trialDir(), "final"));
+    expect(await readFile(join(trialDir(), "STOP"), "utf8")).toBe("pruned\n");
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("terminates a script that ignores the stop file after stopGraceMs (SIGKILL after killGraceMs): complete, stopped, its last reported value and checkpoint", async () => {
+    const stop = new AbortController();
+    const timersBefore = activeTimers();
+    const result = await run(job(node("stop-aware.mjs", "ignore")), {
+      stop: stop.signal,
+      stopGraceMs: 300,
+      killGraceMs: 200,
+      onProgress: (event) => {
+        if (event.step === 6) stop.abort();
+      },
+    });
+    const printed = await printedLines();
+    const lastReport = printed.filter((line) => typeof line["loss"] === "number").at(-1);
+    const lastCheckpoint = printed.filter((line) => line["checkpoint"] !== undefined).at(-1);
+    // It went on reporting through the grace periods, and its last report is the value.
+    expect(lastReport?.["step"]).toBeGreaterThan(6);
+    expect(result).toMatchObject({ state: "complete", stopped: true, value: lastReport?.["loss"], checkpoint: lastCheckpoint?.["checkpoint"] });
+    expect(result.metrics).toEqual({ loss: lastReport?.["loss"], accuracy: lastReport?.["accuracy"] });
+    expect(await readFile(join(trialDir(), "STOP"), "utf8")).toBe("");
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  it("fails \"stopped\" when the script reported no value before it was terminated", async () => {
+    const stop = new AbortController();
+    const pending = run(job(node("stop-aware.mjs", "silent")), { stop: stop.signal, stopGraceMs: 0 });
+    await waitForFile(join(trialDir(), "stdout.log"));
+    stop.abort();
+    const result = await pending;
+    expect(result).toMatchObject({ state: "failed", reason: "stopped", metrics: {} });
+    expect(result.stopped).toBeUndefined();
+    expect(messageOf(result)).toBe("stopped by the engine before it reported a value of 'loss' (terminated 0 ms after the stop request)");
+  });
+
+  it("starts a job whose stop is already requested with the stop file in place", async () => {
+    const result = await run(job(node("stop-aware.mjs", "heed")), { stop: AbortSignal.abort("cancelled"), stopGraceMs: 60_000 });
+    expect(result).toMatchObject({ state: "complete", stopped: true, value: 10, metrics: { loss: 10, stopped_at: 0 } });
+    expect(await readFile(join(trialDir(), "STOP"), "utf8")).toBe("cancelled\n");
+  });
+
+  it("fails a run that diverges while it is being stopped as non-finite-metric, not with its earlier value", async () => {
+    const stop = new AbortController();
+    // Reports once, then a NaN loss once the stop file appears, and hangs. Braces doubled for the argv template.
+    const script =
+      `const fs = require("node:fs"); console.log('{{"step":1,"loss":2.5}}');` +
+      `setInterval(() => {{ if (fs.existsSync(process.env.BAYESTUNE_STOP_FILE)) {{ console.log('{{"step":2,"loss":null}}'); process.exitCode = 0; }} }}, 20);`;
+    const result = await run(job([process.execPath, "-e", script]), {
+      stop: stop.signal,
+      stopGraceMs: 60_000,
+      onProgress: (event) => {
+        if (event.step === 1) stop.abort();
+      },
+    });
+    expect(result).toMatchObject({ state: "failed", reason: "non-finite-metric" });
+    expect(messageOf(result)).toBe("diverged: 'loss' was not finite at step 2; the run was stopped there");
+  });
+
+  it("leaves a cancel (signal) as it was: killed at once, failed \"cancelled\", though a stop was requested first", async () => {
+    const stop = new AbortController();
+    const cancel = new AbortController();
+    const result = await run(job(node("stop-aware.mjs", "ignore")), {
+      stop: stop.signal,
+      signal: cancel.signal,
+      stopGraceMs: 60_000,
+      killGraceMs: 100,
+      onProgress: (event) => {
+        if (event.step === 1) stop.abort();
+        if (event.step === 3) cancel.abort();
+      },
+    });
+    // Not the 60 s stop grace: the cancel killed it at once.
+    expect(result).toMatchObject({ state: "failed", reason: "cancelled" });
+  });
+
+  it("refuses a negative or infinite stopGraceMs", async () => {
+    await expect(runTrial(job(["true"]), { worker: "w", workDir, stopGraceMs: -1 })).rejects.toThrow("stopGraceMs must be a finite number >= 0, got -1");
+    await expect(runTrial(job(["true"]), { worker: "w", workDir, stopGraceMs: Number.POSITIVE_INFINITY })).rejects.toThrow(InvalidOptionsError);
+  });
+});

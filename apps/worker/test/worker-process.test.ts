@@ -16,6 +16,7 @@ import {
   resultsQueueName,
   SECRET_ENV,
   signMessage,
+  stopRequestKey,
   TRIALS_QUEUE,
   trialQueueIds,
   workerRegistrationKey,
@@ -24,6 +25,7 @@ import {
   type TrialResult,
   type WorkerMessage,
 } from "@bayestune/protocol";
+import { requestTrialStop } from "@bayestune/store";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
 const CLI = fileURLToPath(new URL("../../cli/dist/main.js", import.meta.url));
@@ -33,6 +35,7 @@ const SECRET = "worker-process-test-secret";
 /** The queue ID of trial `trial` (rung 0) of study "s", and of its result. */
 const ids = (trial: number) => trialQueueIds(SECRET, "s", trial, 0);
 const FIXTURE = fileURLToPath(new URL("./fixtures/sleep-then-report.mjs", import.meta.url));
+const STOP_AWARE = fileURLToPath(new URL("./fixtures/stop-aware.mjs", import.meta.url));
 
 interface WorkerHandle {
   id: string;
@@ -307,5 +310,47 @@ describe("worker process", () => {
     worker.child.kill("SIGTERM");
     expect(await exited(worker.child), worker.stderr.join("")).toEqual({ code: 0, signal: null });
     expect(await redis.exists(key)).toBe(0);
+  });
+
+  it("stops running trials when the engine calls requestTrialStop: complete with stopped: true when the script reported, failed \"stopped\" after --stop-grace when not", async () => {
+    const worker = await startWorkerProcess("A", "--slots", "2", "--stop-grace", "3");
+    // Trial 0 polls its stop file each step and, once it exists, prints its final line and exits 0;
+    // trial 2 reports nothing and never looks at it.
+    await addTrial({ ...trialJob(0, {}), command: { argv: [process.execPath, STOP_AWARE, "heed"] } });
+    await addTrial({ ...trialJob(2, {}), command: { argv: [process.execPath, STOP_AWARE, "silent"] } });
+    const started = (trial: number) => worker.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === ids(trial).job);
+    await waitFor(() => started(0) && started(2), 10_000, "the trials to start");
+    await requestTrialStop(redis, { prefix, secret: SECRET, study: "s", trial: 0, rung: 0, reason: "pruned" });
+    await requestTrialStop(redis, { prefix, secret: SECRET, study: "s", trial: 2, rung: 0, reason: "cancelled" });
+
+    // Far less than the default 30 s stop grace that trial 2 would otherwise get.
+    await waitFor(async () => (await trials.getJobCounts("completed")).completed === 2, 15_000, "the stopped trials to complete");
+    const results = new Map((await messages("result")).map((job) => [(job.data as TrialResult).trial, job.data as TrialResult]));
+    // stopped_at is in the script's final line alone: it saw should_stop() before its own 20 s give-up.
+    expect(results.get(0)).toMatchObject({ state: "complete", stopped: true, metrics: { stopped_at: expect.any(Number) }, worker: "A" });
+    expect(results.get(2)).toMatchObject({ state: "failed", reason: "stopped", message: expect.stringMatching(/^stopped by the engine before it reported a value of 'loss' \(terminated 3000 ms after the stop request\)/) });
+    expect(worker.logs.filter((log) => log["msg"] === "stop requested; the trial is asked to stop").map((log) => [log["jobId"], log["reason"]]).sort()).toEqual([
+      [ids(0).job, "pruned"],
+      [ids(2).job, "cancelled"],
+    ]);
+    expect(worker.logs.find((log) => log["msg"] === "trial ended" && log["trial"] === 0)).toMatchObject({ state: "complete", stopped: true });
+    // Left to their TTL, for the engine to read back.
+    expect(await redis.exists(stopRequestKey(prefix, "s", 0, 0))).toBe(1);
+  });
+
+  it("ignores a stop request that is not signed with the cluster's secret: the trial runs to its end", async () => {
+    const worker = await startWorkerProcess("A");
+    await addTrial(trialJob(1, { x: 2, ms: 2_500 }));
+    await waitFor(() => worker.logs.some((log) => log["msg"] === "trial started" && log["jobId"] === ids(1).job), 10_000, "the trial to start");
+    const forged = { kind: "stop-request", study: "s", trial: 1, rung: 0, reason: "pruned", requestedAt: Date.now() };
+    await redis.set(stopRequestKey(prefix, "s", 1, 0), JSON.stringify(signMessage("someone-else-s-secret", "stop-request", forged)));
+
+    await waitFor(async () => (await trials.getJobState(ids(1).job)) === "completed", 15_000, "the trial to complete");
+    const [result] = (await messages("result")).map((job) => job.data as TrialResult);
+    expect(result).toMatchObject({ trial: 1, state: "complete", value: 5 });
+    expect(result?.stopped).toBeUndefined();
+    // Polled every 500 ms for 2.5 s, refused and logged once.
+    expect(worker.logs.filter((log) => log["msg"] === "stop request refused")).toMatchObject([{ jobId: ids(1).job, why: expect.stringMatching(/not signed with this cluster's secret/) }]);
+    expect(existsSync(join(workDir, "s-1-0", "STOP"))).toBe(false);
   });
 });

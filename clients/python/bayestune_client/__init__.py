@@ -224,6 +224,11 @@ def should_stop() -> bool:
     That is when the file named by ``BAYESTUNE_STOP_FILE`` exists: the trial was
     pruned or cancelled. Cheap enough (one stat) to call every step. Always
     False outside a trial.
+
+    From then on the script has the worker's grace period (30 s unless the
+    worker's ``--stop-grace`` says otherwise) to save its state, call
+    ``report_final`` and exit; after it the process is terminated, and the
+    trial's result is its last reported value and checkpoint.
     """
     path = _env(_STOP_FILE)
     return path is not None and os.path.exists(path)

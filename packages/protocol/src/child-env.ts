@@ -25,7 +25,11 @@ export const CHILD_ENV = {
    * that a promotion landing on another machine finds them.
    */
   checkpointDir: "BAYESTUNE_CHECKPOINT_DIR",
-  /** When this file exists, the script should stop early (the trial was pruned or cancelled). */
+  /**
+   * When this file exists, the script should stop early (the engine pruned or cancelled
+   * the trial): print its final line and exit within the worker's stop grace period.
+   * The file holds the engine's reason ("pruned"), for information only.
+   */
   stopFile: "BAYESTUNE_STOP_FILE",
 } as const;
 

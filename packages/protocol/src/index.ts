@@ -48,3 +48,4 @@ export {
   type LegacyWorkerRegistration,
 } from "./worker-registration.js";
 export { constraintViolations } from "./constraint-check.js";
+export { StopRequest, screenStopRequest, stopRequestKey, type ScreenedStopRequest } from "./stop-request.js";

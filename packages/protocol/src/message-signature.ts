@@ -12,9 +12,10 @@ export const MIN_SECRET_LENGTH = 16;
 
 /**
  * What a signature is for: a signed job cannot be replayed as a result, nor a
- * result as a job, even where their fields would fit the other schema.
+ * result as a job, nor either as a stop request, even where their fields would fit
+ * the other schema.
  */
-export type SignaturePurpose = "trial-job" | "worker-message";
+export type SignaturePurpose = "trial-job" | "worker-message" | "stop-request";
 
 /** A message as it travels: its fields and an HMAC-SHA256 (hex) over them. */
 export type Signed<T> = T & { signature: string };

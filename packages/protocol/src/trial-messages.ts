@@ -47,6 +47,8 @@ export const FailureReason = z.enum([
   "invalid-job",
   /** The checkpoint a promoted rung resumes from is not on this worker (no shared --checkpoint-dir). */
   "checkpoint-missing",
+  /** Stopped by the engine before it reported a value (see TrialResult's `stopped`). */
+  "stopped",
 ]);
 export type FailureReason = z.infer<typeof FailureReason>;
 
@@ -77,13 +79,21 @@ export const TrialResult = z
     state: z.enum(["complete", "failed"]),
     /** The objective; set exactly when complete. */
     value: z.number().finite().optional(),
-    /** Everything the final metrics line held. */
+    /** Everything the final metrics line held (for a `stopped` trial without one, the report `value` comes from). */
     metrics: Metrics.default({}),
     reason: FailureReason.optional(),
     /** Human-readable detail of the failure: exit code, signal, the matching stderr line. */
     message: z.string().optional(),
     /** Checkpoint the training process reported, for a later promotion. */
     checkpoint: z.string().min(1).optional(),
+    /**
+     * The engine asked the trial to stop early; `value` is the last value it reported:
+     * that of its final line when it printed one before it ended, else that of its last
+     * intermediate report whose objective was finite (`metrics` and `checkpoint` are
+     * then that report's and the last one reported). Set on complete results only: a
+     * stopped trial that reported no value fails with reason "stopped".
+     */
+    stopped: z.literal(true).optional(),
     durationSeconds: z.number().nonnegative(),
     /** The last few KB of the process's stderr. */
     stderrTail: z.string().default(""),
@@ -98,6 +108,9 @@ export const TrialResult = z
     }
     if (result.state === "failed" && result.reason === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["reason"], message: "a failed result needs a reason" });
+    }
+    if (result.state === "failed" && result.stopped !== undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["stopped"], message: "stopped is set on complete results only; a stopped trial without a value fails with reason \"stopped\"" });
     }
   });
 export type TrialResult = z.infer<typeof TrialResult>;

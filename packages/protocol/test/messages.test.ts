@@ -120,6 +120,17 @@ describe("TrialJob and TrialResult", () => {
     expect(TrialResult.safeParse({ ...base, state: "failed", reason: "bored" }).success).toBe(false);
   });
 
+  it("marks a trial the engine stopped early: stopped: true on a complete result, reason \"stopped\" on a failed one", () => {
+    const base = { kind: "result", study: "s", trial: 3, rung: 0, durationSeconds: 1.5, worker: "w1" };
+    expect(TrialResult.parse({ ...base, state: "complete", value: 2.5, stopped: true, checkpoint: "/ckpt/40" })).toMatchObject({ stopped: true, checkpoint: "/ckpt/40" });
+    expect(TrialResult.parse({ ...base, state: "complete", value: 2.5 }).stopped).toBeUndefined();
+    expect(TrialResult.safeParse({ ...base, state: "complete", value: 2.5, stopped: false }).success).toBe(false);
+    expect(TrialResult.parse({ ...base, state: "failed", reason: "stopped" }).reason).toBe("stopped");
+    const failedStopped = TrialResult.safeParse({ ...base, state: "failed", reason: "stopped", stopped: true });
+    expect(failedStopped.success).toBe(false);
+    if (!failedStopped.success) expect(formatZodIssues(failedStopped.error)).toMatch(/stopped: stopped is set on complete results only/);
+  });
+
   it("tells progress from results on the results queue", () => {
     const progress = WorkerMessage.parse({ kind: "progress", study: "s", trial: 1, rung: 0, step: 10, metrics: { loss: 2.1 } });
     expect(progress.kind).toBe("progress");

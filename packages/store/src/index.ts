@@ -20,3 +20,4 @@ export { countTrialStates } from "./count-states.js";
 export { readWorkerPool, type PoolWorker, type WorkerPool } from "./worker-pool.js";
 export { refreshTrials } from "./refresh-trials.js";
 export { StudyLease, StudyLeaseError, type LeaseHolder, type StudyLeaseErrorCode, type StudyLeaseOptions } from "./study-lease.js";
+export { requestTrialStop, STOP_REQUEST_TTL_MS, type TrialStopInput } from "./request-trial-stop.js";

@@ -16,6 +16,7 @@ export interface WorkerCommandOptions {
   secretFile?: string;
   checkpointDir?: string;
   progressInterval?: string;
+  stopGrace?: string;
 }
 
 /** `bayestune worker`: pulls trial jobs from Redis and runs them until SIGINT/SIGTERM. */
@@ -28,6 +29,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const slots = options.slots === undefined ? undefined : integerFlag("--slots", options.slots, 1);
   const lockDurationMs = options.lockDuration === undefined ? undefined : integerFlag("--lock-duration", options.lockDuration, 500);
   const progressIntervalMs = options.progressInterval === undefined ? undefined : integerFlag("--progress-interval", options.progressInterval, 0);
+  const stopGraceMs = options.stopGrace === undefined ? undefined : integerFlag("--stop-grace", options.stopGrace, 0) * 1000;
   const secret = await readSharedSecret("worker", options.secretFile);
   await checkRedisReachable(options.redis);
   let worker;
@@ -40,6 +42,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
       ...(options.id !== undefined ? { id: options.id } : {}),
       ...(lockDurationMs !== undefined ? { lockDurationMs } : {}),
       ...(progressIntervalMs !== undefined ? { progressIntervalMs } : {}),
+      ...(stopGraceMs !== undefined ? { stopGraceMs } : {}),
       ...(options.checkpointDir !== undefined ? { checkpointDir: resolve(options.checkpointDir) } : {}),
       ...(gpus !== undefined ? { gpus } : {}),
       ...(slots !== undefined ? { slots } : {}),

@@ -20,12 +20,13 @@ describe("public API types", () => {
     expectTypeOf(study.tell).parameter(1).toEqualTypeOf<TellOutcome>();
     expectTypeOf(study.bestTrial).toEqualTypeOf<Trial | undefined>();
     expectTypeOf<Trial["params"]>().toEqualTypeOf<Readonly<Params>>();
-    expectTypeOf<Trial["state"]>().toEqualTypeOf<"running" | "complete" | "failed">();
+    expectTypeOf<Trial["state"]>().toEqualTypeOf<"running" | "complete" | "failed" | "pruned">();
     expectTypeOf<TellOutcome>().toEqualTypeOf<
       | number
       | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> }
       | { readonly values: readonly number[]; readonly constraints?: Readonly<Record<string, number>> }
       | { readonly state: "failed"; readonly reason: string }
+      | { readonly state: "pruned" }
     >();
     expectTypeOf(study.feasibleCount).toEqualTypeOf<number>();
     expectTypeOf(study.bestTrials).toEqualTypeOf<Trial[]>();

@@ -91,7 +91,7 @@ async function measure(redis: Redis, variant: Variant, n: number, jobs: number):
   try {
     const counted = countingReads(store);
     const started: TrialJob[] = [];
-    const slots: TrialSlots = { free: async (engine) => SLOTS - engine.running, start: async (job) => void started.push(job) };
+    const slots: TrialSlots = { free: async (engine) => SLOTS - engine.running, start: async (job) => void started.push(job), stop: async () => undefined };
     const driver = await StudyDriver.open(config, counted.store, slots);
     await driver.fill();
     let next = 0;
@@ -118,7 +118,7 @@ async function measure(redis: Redis, variant: Variant, n: number, jobs: number):
     };
     while (driver.engine.trials.length < n) await runJob(false);
     const openStart = performance.now();
-    const reopened = await StudyDriver.open(config, store, { free: async () => 0, start: async () => undefined });
+    const reopened = await StudyDriver.open(config, store, { free: async () => 0, start: async () => undefined, stop: async () => undefined });
     const openMs = performance.now() - openStart;
     if (reopened.engine.trials.length !== driver.engine.trials.length) throw new Error("the reopened study differs");
     counted.reset();

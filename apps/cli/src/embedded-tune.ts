@@ -16,6 +16,8 @@ export interface EmbeddedTuneOptions {
   store: Store;
   /** Called after each job's result is recorded, with the trial as stored after it and the result. */
   onResult?: (trial: StoredTrial, result: TrialResult) => void;
+  /** How long a trial the pruner stops has to checkpoint and report before it is terminated. @defaultValue the runner's (30 s) */
+  stopGraceMs?: number;
   /** Aborting cancels the running jobs (their process groups are killed; their trials stay running in the store, to run again on a resume) and starts nothing more. */
   signal?: AbortSignal;
 }
@@ -48,8 +50,8 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
 
   const events = new EventQueue<SlotEvent>();
   const freeGpus = [...(options.gpus ?? [])];
-  /** Jobs running here, by trial and rung: a job is never started twice. */
-  const running = new Set<string>();
+  /** Jobs running here, by trial and rung (a job is never started twice), with what stops each early. */
+  const running = new Map<string, AbortController>();
   // Kills the trials' process groups if this process is killed without stopping them.
   const guard = startOrphanGuard();
   await guard.ready;
@@ -58,9 +60,15 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
     async start(job, trial) {
       const key = `${trial.number}:${trial.rung}`;
       if (running.has(key) || signal?.aborted) return;
-      running.add(key);
+      const stop = new AbortController();
+      running.set(key, stop);
       const gpu = freeGpus.shift();
-      const runOptions = localRunOptions(config.name, { workDir: options.workDir, signal, onProgress: (event) => events.push(event) }, guard, gpu);
+      const runOptions = localRunOptions(
+        config.name,
+        { workDir: options.workDir, signal, stop: stop.signal, stopGraceMs: options.stopGraceMs, onProgress: (event) => events.push(event) },
+        guard,
+        gpu,
+      );
       runTrial(job, runOptions).then(
         (result) => {
           if (gpu !== undefined) freeGpus.push(gpu);
@@ -70,6 +78,9 @@ export async function tuneEmbedded(config: StudyConfig, options: EmbeddedTuneOpt
         // The runner throws only for failures of this machine (an unwritable trial directory, EMFILE): the study cannot go on.
         (error: unknown) => events.push({ kind: "error", error }),
       );
+    },
+    async stop(trial, reason) {
+      running.get(`${trial.number}:${trial.rung}`)?.abort(reason);
     },
   };
 

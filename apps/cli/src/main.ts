@@ -25,6 +25,7 @@ program
   .option("--gpus <ids>", "comma-separated GPU ids, one per slot (CUDA_VISIBLE_DEVICES)")
   .option("--work-dir <dir>", "where each trial gets its folder", ".bayestune/runs")
   .option("--no-progress", "print one line per trial instead of a progress bar")
+  .option("--stop-grace <seconds>", "how long a trial the pruner stops has, once should_stop() is true, to print its final line and exit before it is terminated (default: 30)")
   .option("--port <n>", "serve the study's live dashboard on <host>:<n> while it runs")
   .option("--host <address>", "where --port listens; anything but loopback needs --token", "127.0.0.1")
   .option("--token <token>", "required on every request to --port (default: $BAYESTUNE_DASHBOARD_TOKEN)")

@@ -35,7 +35,7 @@ import {
   ProgressEvent,
   TrialResult,
 } from "@bayestune/protocol";
-import { checkRedisDurability, RedisStore, StoreError, StudyLease, type Store, type StoredTrial } from "@bayestune/store";
+import { checkRedisDurability, RedisStore, requestTrialStop, StoreError, StudyLease, type Store, type StoredTrial } from "@bayestune/store";
 
 import { STORE_CONNECTION_OPTIONS } from "./store-connection.js";
 import { countWorkerSlots } from "./worker-slots.js";
@@ -205,6 +205,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       const jobId = trialQueueIds(secret, config.name, trial.number, trial.rung).job;
       await trialsQueue.add("trial", signMessage(secret, "trial-job", job), { jobId, attempts: config.maxAttempts, ...KEEP_TRIAL_JOBS });
     },
+    // The worker running the job polls its stop key (see the worker's stop-request poller).
+    stop: (trial, reason) => requestTrialStop(redis, { prefix, secret, study: config.name, trial: trial.number, rung: trial.rung, reason }),
   };
   const driver = await StudyDriver.open(config, store, slots, logger).catch(abandonStart);
 

@@ -12,6 +12,12 @@ export interface TrialSlots {
    * running trial, whose job may be under way already: it must not run twice.
    */
   start(job: TrialJob, trial: StoredTrial): Promise<void>;
+  /**
+   * Asks a running trial's job to stop early (the script's `should_stop()` turns
+   * true; after a grace period it is terminated); its result then comes back
+   * `stopped`. Resolves once the request is on its way.
+   */
+  stop(trial: StoredTrial, reason: string): Promise<void>;
 }
 
 /** The part of a pino logger the driver writes to. */
@@ -92,9 +98,16 @@ export class StudyDriver {
     return outcome;
   }
 
-  /** Records an intermediate report (idempotent per trial, rung and step). */
+  /**
+   * Records an intermediate report (idempotent per trial, rung and step); when
+   * the study's pruner stops the trial at it, asks its slot to stop it.
+   */
   async applyProgress(event: ProgressEvent): Promise<void> {
-    await this.store.recordProgress(event);
+    const { applied } = await this.store.recordProgress(event);
+    if (!applied || !this.#engine.observeProgress(event)) return;
+    const trial = this.#engine.trials[event.trial]!;
+    await this.#slots.stop(trial, "pruned");
+    this.#logger.info({ trial: event.trial, rung: event.rung, step: event.step, metrics: event.metrics }, "trial stopped by the pruner");
   }
 
   /** Fails a running trial whose job no worker will finish (it used up its attempts), unless a result came first. */

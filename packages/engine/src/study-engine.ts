@@ -1,9 +1,10 @@
 import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
-import { trialJobFor, type StudyConfig, type TrialJob, type TrialResult } from "@bayestune/protocol";
+import { trialJobFor, type ProgressEvent, type StudyConfig, type TrialJob, type TrialResult } from "@bayestune/protocol";
 import type { FinishTrialInput, Store, StoredTrial } from "@bayestune/store";
 import { bestTrial, paretoTrials } from "./best-trial.js";
 import { nextConfiguration } from "./next-configuration.js";
 import { RungSchedule } from "./rung-schedule.js";
+import { StepPruner } from "./step-pruner.js";
 
 /** What a study does next with free slots; each is applied (written and started) before the next is decided. */
 export type Decision =
@@ -40,6 +41,8 @@ export class StudyEngine {
   readonly schedule: RungSchedule | undefined;
   /** The budget of every job of a study without a scheduler. */
   readonly #fullFidelity: number | undefined;
+  /** The study's pruning rule over reported steps; undefined without one. */
+  readonly #pruner: StepPruner | undefined;
   #core: Study;
   #view: StoredTrial[];
   #running = 0;
@@ -51,6 +54,7 @@ export class StudyEngine {
     this.#core = core;
     this.#view = trials;
     this.#running = trials.filter((t) => t.state === "running").length;
+    this.#pruner = config.pruner === undefined ? undefined : new StepPruner(config, trials);
   }
 
   /**
@@ -107,6 +111,17 @@ export class StudyEngine {
   }
 
   /**
+   * Takes in an intermediate report the store applied; true when the study's
+   * pruner stops the trial at it (once per trial: a trial already asked to stop
+   * is not asked again).
+   */
+  observeProgress(event: ProgressEvent): boolean {
+    const trial = this.#view[event.trial];
+    if (this.#pruner === undefined || trial?.state !== "running" || trial.rung !== event.rung) return false;
+    return this.#pruner.observe(event);
+  }
+
+  /**
    * What `free` slots run next, one decision at a time (each sees the trials the
    * previous one created or promoted once they are {@link see}n): a batch of new
    * trials, a promotion, or nothing now.
@@ -127,10 +142,14 @@ export class StudyEngine {
     return { kind: "new", trials: [trial], fidelity: next.fidelity };
   }
 
-  /** The store write that records a worker's result: below the top rung a complete result pauses its trial for a promotion. */
-  finishInput(result: TrialResult | Omit<FinishTrialInput, "pause">): FinishTrialInput {
-    const pause = this.schedule !== undefined && result.state === "complete" && !this.schedule.isTopRung(result.trial, result.rung);
-    return { ...result, pause };
+  /**
+   * The store write that records a worker's result: a trial stopped early is
+   * pruned; below the top rung a complete result pauses its trial for a promotion.
+   */
+  finishInput(result: TrialResult): FinishTrialInput {
+    const stopped = result.state === "complete" && result.stopped === true;
+    const pause = !stopped && this.schedule !== undefined && result.state === "complete" && !this.schedule.isTopRung(result.trial, result.rung);
+    return { ...result, pause, stopped };
   }
 
   /** The job a running trial runs at its current rung: its budget, and the checkpoint a promotion resumes from. */

@@ -21,14 +21,19 @@ function resultOf(job: TrialJob): TrialResult {
   return TrialResult.parse({ kind: "result", study: job.study, trial: job.trial, rung: job.rung, state: "complete", value: (x - 0.3) ** 2 + (y - 0.7) ** 2, durationSeconds: 0, worker: "w" });
 }
 
-/** Slots run in this process: a started job waits in `started` until the test delivers its result. */
-function inProcessSlots(count: number): TrialSlots & { started: TrialJob[] } {
+/** Slots run in this process: a started job waits in `started` until the test delivers its result; stop requests are kept in `stops`. */
+function inProcessSlots(count: number): TrialSlots & { started: TrialJob[]; stops: number[] } {
   const started: TrialJob[] = [];
+  const stops: number[] = [];
   return {
     started,
+    stops,
     free: async (engine) => count - engine.running,
     async start(job) {
       started.push(job);
+    },
+    async stop(trial) {
+      stops.push(trial.number);
     },
   };
 }

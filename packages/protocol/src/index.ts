@@ -26,7 +26,7 @@ export {
   type TrialQueueIds,
   type SignaturePurpose,
 } from "./message-signature.js";
-export { CommandSpec, ConstraintConfig, FidelitySpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
+export { CommandSpec, ConstraintConfig, FidelitySpec, PrunerSpec, SamplerSpec, SchedulerSpec, StudyConfig, type StudyConfigInput } from "./study-config.js";
 export {
   TrialJob,
   FailureReason,

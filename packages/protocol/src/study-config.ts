@@ -82,6 +82,26 @@ export const SchedulerSpec = z.discriminatedUnion("type", [
 export type SchedulerSpec = z.infer<typeof SchedulerSpec>;
 
 /**
+ * A rule that stops a running trial at any reported step (the script's
+ * `report(step, ...)` lines of the study's metric), not only at rung ends:
+ * "median" stops a trial whose best value so far is worse than the median of
+ * the other trials' running means at that step (Golovin et al. 2017). A stopped
+ * trial is recorded as "pruned" with its last value and checkpoint.
+ */
+export const PrunerSpec = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("median"),
+      /** Other trials that must have reached a step before anyone is stopped there. @defaultValue 5 */
+      minTrials: z.number().int().positive().default(5),
+      /** No trial is stopped before this step. @defaultValue 0 */
+      graceSteps: z.number().int().nonnegative().default(0),
+    })
+    .strict(),
+]);
+export type PrunerSpec = z.infer<typeof PrunerSpec>;
+
+/**
  * A black-box constraint: a metric of the final line that must lie within
  * [min, max] (either bound may be left out, not both), e.g. `{ metric: memory_gb, max: 80 }`.
  */
@@ -134,6 +154,8 @@ export const StudyConfig = z
     fidelity: FidelitySpec.optional(),
     /** Promotion across fidelity rungs; absent: every trial trains at the full budget. */
     scheduler: SchedulerSpec.optional(),
+    /** Stops running trials at reported steps; absent: none is stopped before its end (or its rung's). */
+    pruner: PrunerSpec.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -141,6 +163,7 @@ export const StudyConfig = z
     if (config.objectives !== undefined) {
       if (new Set(objectives).size !== objectives.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["objectives"], message: "each objective needs its own metric" });
       if (config.scheduler !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["scheduler"], message: "a scheduler ranks trials by one objective; a study with several objectives cannot have one yet" });
+      if (config.pruner !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["pruner"], message: "a pruner ranks trials by one objective; a study with several objectives cannot have one yet" });
     }
     config.constraints.forEach((c, i) => {
       if (objectives.includes(c.metric)) {

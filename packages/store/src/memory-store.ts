@@ -8,6 +8,8 @@ import {
   checkStudyName,
   checkTrialNumber,
   compareIntermediate,
+  completesRung,
+  finishedState,
   deepFreeze,
   checkPromote,
   promotionError,
@@ -121,10 +123,10 @@ export class MemoryStore implements Store {
     if (entry.finished.has(key)) return { trial: snapshot(trial), applied: false };
     if (trial.state !== "running") throw trialFinishedError(finish.study, finish.trial, trial.state, `a result for rung ${finish.rung}`);
     if (finish.rung !== trial.rung) throw rungMismatchError(finish.study, finish.trial, trial.rung, finish.rung);
-    trial.state = finish.pause ? "paused" : finish.state;
+    trial.state = finishedState(finish);
     trial.attempts = finish.attempts ?? trial.attempts + 1;
     trial.finishedAt = Date.now();
-    if (finish.state === "complete") trial.rungs = [...trial.rungs, rungResult(trial, finish.value as number, finish.checkpoint, trial.finishedAt)];
+    if (completesRung(finish)) trial.rungs = [...trial.rungs, rungResult(trial, finish.value as number, finish.checkpoint, trial.finishedAt)];
     if (finish.value !== undefined) trial.value = finish.value;
     if (finish.metrics !== undefined) trial.metrics = finish.metrics;
     if (finish.reason !== undefined) trial.reason = finish.reason;

@@ -1,7 +1,7 @@
 import { FailureReason, StudyConfig, StudyName, formatZodIssues } from "@bayestune/protocol";
 import type { ChoiceValue, ProgressEvent } from "@bayestune/protocol";
 import { StoreError } from "./errors.js";
-import type { FinishTrialInput, Metrics, NewTrial, PromoteTrialInput, StoredTrial, TrialSource } from "./store.js";
+import type { FinishTrialInput, Metrics, NewTrial, PromoteTrialInput, StoredTrial, TrialSource, TrialState } from "./store.js";
 
 /*
  * Input checks and record helpers shared by every Store backend, so that they
@@ -165,6 +165,16 @@ export function checkProgress(event: ProgressEvent): CheckedProgress {
   return { study: event.study, trial: event.trial, rung: event.rung, step: event.step, metrics: copyMetrics(event.metrics, "metrics") };
 }
 
+/** The state a checked finish leaves its trial in. */
+export function finishedState(finish: CheckedFinish): TrialState {
+  return finish.pause ? "paused" : finish.stopped ? "pruned" : finish.state;
+}
+
+/** Whether a finish completes its rung (a rung result is recorded): a stopped trial did not reach the rung's end. */
+export function completesRung(finish: CheckedFinish): boolean {
+  return finish.state === "complete" && !finish.stopped;
+}
+
 /** The fields a finish writes, with absent ones left out. */
 export interface CheckedFinish {
   study: string;
@@ -173,6 +183,8 @@ export interface CheckedFinish {
   state: "complete" | "failed";
   /** Leave the trial paused after a complete rung. */
   pause: boolean;
+  /** The trial was stopped early: it becomes "pruned", its rung not completed. */
+  stopped: boolean;
   value?: number;
   metrics?: Metrics;
   reason?: FailureReason;
@@ -191,7 +203,12 @@ export function checkFinish(input: FinishTrialInput): CheckedFinish {
   if (pause && input.state !== "complete") {
     throw new StoreError("INVALID_RECORD", `only a complete rung can pause a trial for promotion, got state ${JSON.stringify(input.state)} for trial ${input.trial}`);
   }
-  const out: CheckedFinish = { study: input.study, trial: input.trial, rung: input.rung, state: input.state, pause };
+  const stopped = input.stopped ?? false;
+  if (typeof stopped !== "boolean") throw new StoreError("INVALID_RECORD", `stopped must be a boolean, got ${String(stopped)}`);
+  if (stopped && (input.state !== "complete" || pause)) {
+    throw new StoreError("INVALID_RECORD", `only a complete result that does not pause can prune a trial, got state ${JSON.stringify(input.state)}${pause ? " with pause" : ""} for trial ${input.trial}`);
+  }
+  const out: CheckedFinish = { study: input.study, trial: input.trial, rung: input.rung, state: input.state, pause, stopped };
   if (input.state === "complete") {
     if (input.value === undefined) throw new StoreError("INVALID_RECORD", `a complete result must have a value, got none for trial ${input.trial}`);
   } else if (input.state === "failed") {
@@ -238,7 +255,7 @@ export function checkPromote(input: PromoteTrialInput): CheckedPromote {
 
 /** Why `trial` (state, rung as stored) cannot be promoted to `rung`; undefined when it can. */
 export function promotionError(study: string, trial: number, state: string, storedRung: number, rung: number): StoreError | undefined {
-  if (state === "complete" || state === "failed") return trialFinishedError(study, trial, state, `a promotion to rung ${rung}`);
+  if (state === "complete" || state === "failed" || state === "pruned") return trialFinishedError(study, trial, state, `a promotion to rung ${rung}`);
   if (state !== "paused") {
     return new StoreError("INVALID_RECORD", `trial ${trial} of study "${study}" must be paused to be promoted to rung ${rung}, got state "${state}"`);
   }

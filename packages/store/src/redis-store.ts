@@ -41,6 +41,8 @@ import {
   checkStudyName,
   checkTrialNumber,
   compareIntermediate,
+  completesRung,
+  finishedState,
   deepFreeze,
   parseStudyConfig,
   promotionError,
@@ -191,7 +193,7 @@ export class RedisStore implements Store {
   async finishTrial(result: FinishTrialInput): Promise<FinishTrialOutcome> {
     const finish = checkFinish(result);
     const finishedAt = Date.now();
-    const fields: string[] = ["state", finish.pause ? "paused" : finish.state, "finishedAt", String(finishedAt)];
+    const fields: string[] = ["state", finishedState(finish), "finishedAt", String(finishedAt)];
     if (finish.value !== undefined) fields.push("value", String(finish.value));
     if (finish.metrics !== undefined) fields.push("metrics", JSON.stringify(finish.metrics));
     if (finish.reason !== undefined) fields.push("reason", finish.reason);
@@ -199,8 +201,7 @@ export class RedisStore implements Store {
     if (finish.checkpoint !== undefined) fields.push("checkpoint", finish.checkpoint);
     if (finish.worker !== undefined) fields.push("worker", finish.worker);
     // JSON keeps every float64 exact (shortest round-trip form); the script adds the fidelity.
-    const rungResult =
-      finish.state === "complete"
+    const rungResult = completesRung(finish)
         ? JSON.stringify({ rung: finish.rung, value: finish.value, ...(finish.checkpoint !== undefined ? { checkpoint: finish.checkpoint } : {}), finishedAt })
         : "";
     const [code, state, rung] = (await this.#run(

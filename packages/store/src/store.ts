@@ -16,9 +16,11 @@ export interface NewTrial {
 
 /**
  * "paused": the trial finished a rung below the top and waits for a promotion
- * (multi-fidelity studies); it may never get one. "complete" and "failed" are final.
+ * (multi-fidelity studies); it may never get one. "pruned": the study's pruner
+ * stopped it early; it keeps the last value it reported and its checkpoint.
+ * "complete", "failed" and "pruned" are final.
  */
-export type TrialState = "running" | "paused" | "complete" | "failed";
+export type TrialState = "running" | "paused" | "complete" | "failed" | "pruned";
 
 /** A rung a trial completed: what it scored at that budget. */
 export interface RungResult {
@@ -53,7 +55,7 @@ export interface StoredTrial {
   readonly number: number;
   readonly params: Readonly<Record<string, ChoiceValue>>;
   readonly state: TrialState;
-  /** The objective at the last finished rung; set exactly when `state` is "complete" or "paused". */
+  /** The objective at the last finished rung, or for a pruned trial the last value it reported; set exactly when `state` is "complete", "paused" or "pruned". */
   readonly value?: number;
   /** Everything the final metrics line held. */
   readonly metrics?: Readonly<Metrics>;
@@ -102,6 +104,8 @@ export interface FinishTrialInput {
   readonly attempts?: number | undefined;
   /** A complete rung below the top: leave the trial "paused" for a promotion instead of "complete". */
   readonly pause?: boolean | undefined;
+  /** A complete result of a trial the pruner stopped early: the trial becomes "pruned" (its rung is not counted as completed). */
+  readonly stopped?: boolean | undefined;
 }
 
 /** Continue a paused trial at the next rung. */

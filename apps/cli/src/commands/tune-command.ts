@@ -20,6 +20,7 @@ export interface TuneCommandOptions {
   host: string;
   token?: string;
   refresh: string;
+  stopGrace?: string;
 }
 
 /** `bayestune tune CONFIG`: the whole study on this machine, no Redis. */
@@ -29,6 +30,7 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   if (!Number.isInteger(slots) || slots < 1) throw new ConfigError(`--slots must be an integer >= 1, got ${options.slots}`);
   const gpus = options.gpus ? options.gpus.split(",").map((g) => g.trim()).filter(Boolean) : [];
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
+  const stopGraceMs = options.stopGrace === undefined ? undefined : integerFlag("--stop-grace", options.stopGrace, 0) * 1000;
   const store = new MemoryStore();
   const dashboard =
     port === undefined ? undefined : await serveTuneDashboard(config, store, {
@@ -41,14 +43,17 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
         });
   if (dashboard !== undefined) console.error(`bayestune tune: dashboard on ${dashboard.address}/studies/${encodeURIComponent(config.name)} while the study runs`);
   try {
-    await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store });
+    await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store, stopGraceMs });
   } finally {
     await dashboard?.close();
   }
 }
 
 /** The embedded run, recording into `store`. */
-async function tuneOnThisMachine(config: StudyConfig, options: { slots: number; gpus: string[]; workDir: string; progress: boolean; store: Store }): Promise<void> {
+async function tuneOnThisMachine(
+  config: StudyConfig,
+  options: { slots: number; gpus: string[]; workDir: string; progress: boolean; store: Store; stopGraceMs: number | undefined },
+): Promise<void> {
   const abort = new AbortController();
   // An interrupted study still prints what it has, then exits as a shell expects of a signal: 128 + its number.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -65,6 +70,7 @@ async function tuneOnThisMachine(config: StudyConfig, options: { slots: number; 
       workDir: options.workDir,
       signal: abort.signal,
       store: options.store,
+      ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
       onResult: report.onResult,
     });
     report.stop();

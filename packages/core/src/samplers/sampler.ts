@@ -5,7 +5,8 @@ import type { SearchSpace } from "../space/search-space.js";
 export interface ObservedTrial {
   /** Encoded, snapped point in the unit cube (length d). */
   readonly x: Float64Array;
-  readonly state: "running" | "complete" | "failed";
+  /** "pruned": stopped early; neither pending nor observed. */
+  readonly state: "running" | "complete" | "failed" | "pruned";
   /** Objective to minimise (the study negates it for "maximize"); set when complete. */
   readonly y?: number;
   /** A multi-objective study's objectives, each to minimise; set when complete (`y` is then unset). */

@@ -16,8 +16,8 @@ export interface RecordedTrial {
 
 /**
  * A core study in the state the stored history implies: every stored trial is
- * enqueued and asked again (getting its own number back), the finished ones are
- * told, the running ones stay pending; the sampler continues from `samplerState`
+ * enqueued and asked again (getting its own number back), the finished ones
+ * (complete, failed, pruned) are told, the running ones stay pending; the sampler continues from `samplerState`
  * (what {@link Study.samplerState} gave after the last ask), so that the next
  * ask proposes what the study that made the history would have.
  */
@@ -31,7 +31,7 @@ export async function replayStudy(config: StudyConfig, stored: readonly Recorded
     }
   }
   for (const trial of stored) {
-    if (trial.state === "complete" || trial.state === "failed") await study.tell(trial.number, tellOutcomeOf(config, trial));
+    if (trial.state === "complete" || trial.state === "failed" || trial.state === "pruned") await study.tell(trial.number, tellOutcomeOf(config, trial));
   }
   study.restoreSamplerState(samplerState);
   return study;

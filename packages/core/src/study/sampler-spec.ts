@@ -40,12 +40,13 @@ export function studyOptionsFromConfig(config: StudyConfig): StudyOptions {
 
 /**
  * A finished trial's result as the core's `tell` takes it: the objective with the
- * constraint metrics when complete, else a failure with its reason.
+ * constraint metrics when complete, "pruned" when stopped early, else a failure with its reason.
  */
 export function tellOutcomeOf(
   config: StudyConfig,
   result: { readonly state: string; readonly value?: number | undefined; readonly metrics?: Readonly<Record<string, number | null>> | undefined; readonly reason?: string | undefined; readonly message?: string | undefined },
 ): TellOutcome {
+  if (result.state === "pruned") return { state: "pruned" };
   if (result.state === "complete" && result.value !== undefined) {
     const metrics = result.metrics ?? {};
     const objectives = config.objectives?.map((o) => metrics[o.metric]);

@@ -169,6 +169,10 @@ export class Study {
       record.reason = outcome.reason;
       return freeze(record);
     }
+    if (typeof outcome === "object" && outcome !== null && "state" in outcome && outcome.state === "pruned") {
+      record.state = "pruned";
+      return freeze(record);
+    }
     if (this.directions.length > 1) return this.tellObjectives(number, record, outcome);
     const value = typeof outcome === "number" ? outcome : (outcome as { value?: unknown } | null)?.value;
     if (typeof value !== "number") {

@@ -1,7 +1,8 @@
 import type { Params } from "../space/search-space.js";
 
 export type Direction = "minimize" | "maximize";
-export type TrialState = "running" | "complete" | "failed";
+/** "pruned": stopped early by a pruning rule; finished, but neither a result at the full budget nor a failure. */
+export type TrialState = "running" | "complete" | "failed" | "pruned";
 
 /** A frozen snapshot of one trial; the study never hands out its own records. */
 export interface Trial {
@@ -38,10 +39,12 @@ export interface ConstraintSpec {
 /**
  * What `tell` accepts: a finished value; a value with the study's constraint
  * metrics; a multi-objective study's values (one per direction), with its
- * constraint metrics; or a failure with its reason.
+ * constraint metrics; a failure with its reason; or a pruned trial (stopped early:
+ * samplers neither model its partial result nor avoid its region).
  */
 export type TellOutcome =
   | number
   | { readonly value: number; readonly constraints?: Readonly<Record<string, number>> }
   | { readonly values: readonly number[]; readonly constraints?: Readonly<Record<string, number>> }
-  | { readonly state: "failed"; readonly reason: string };
+  | { readonly state: "failed"; readonly reason: string }
+  | { readonly state: "pruned" };

@@ -86,6 +86,15 @@ describe("Study ask/tell", () => {
     expect(trial).toMatchObject({ state: "failed", reason: "CUDA out of memory" });
   });
 
+  it("records a pruned trial as finished: not pending, not the best, not told again", async () => {
+    const study = createStudy({ space: llmSpace, sampler: "random" });
+    const [a, b] = await study.askBatch(2);
+    await study.tell(a!.number, 5);
+    expect(await study.tell(b!.number, { state: "pruned" })).toMatchObject({ state: "pruned", number: b!.number });
+    expect(study.bestTrial?.number).toBe(a!.number);
+    await expect(study.tell(b!.number, 1)).rejects.toThrow(TrialStateError);
+  });
+
   it("hands out enqueued configurations first, exactly as given", async () => {
     const study = createStudy({ space: llmSpace, seed: 0 });
     const known = { lr: 3e-4, batchSize: 64, warmupSteps: 100, optimizer: "adamw" };

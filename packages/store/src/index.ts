@@ -15,6 +15,7 @@ export type {
 } from "./store.js";
 export { MemoryStore } from "./memory-store.js";
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
+export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export { checkRedisDurability } from "./redis-durability.js";
 export { countTrialStates } from "./count-states.js";
 export { readWorkerPool, type PoolWorker, type WorkerPool } from "./worker-pool.js";

@@ -44,7 +44,7 @@ const MIGRATIONS: readonly string[] = [
     study       TEXT NOT NULL REFERENCES studies (name),
     number      INTEGER NOT NULL CHECK (number >= 0),
     params      TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('running', 'paused', 'complete', 'failed')),
+    state       TEXT NOT NULL CHECK (state IN ('running', 'paused', 'complete', 'failed', 'pruned')),
     rung        INTEGER NOT NULL,
     source      TEXT NOT NULL CHECK (source IN ('sampler', 'enqueued')),
     attempts    INTEGER NOT NULL,

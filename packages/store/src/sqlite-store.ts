@@ -21,7 +21,9 @@ import {
   checkPromote,
   checkStudyName,
   checkTrialNumber,
+  completesRung,
   deepFreeze,
+  finishedState,
   newTrialRecord,
   parseStudyConfig,
   promotionError,
@@ -179,7 +181,7 @@ export class SqliteStore implements Store {
       const finishedAt = Date.now();
       this.#sql.finishTrial.run({
         ...key,
-        state: finish.pause ? "paused" : finish.state,
+        state: finishedState(finish),
         finishedAt,
         attempts: finish.attempts ?? null,
         value: finish.value ?? null,
@@ -189,7 +191,7 @@ export class SqliteStore implements Store {
         checkpoint: finish.checkpoint ?? null,
         worker: finish.worker ?? null,
       });
-      if (finish.state === "complete") {
+      if (completesRung(finish)) {
         this.#sql.insertRungResult.run({
           ...key,
           rung: finish.rung,

@@ -242,6 +242,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.getTrial("tiny-lm", 0)).toEqual(trial);
       });
 
+      it("prunes a trial stopped early: its last value and checkpoint kept, no rung completed, final from then on", async () => {
+        const { trial, applied } = await finishComplete(0, 3.25, { stopped: true, checkpoint: "ckpt/step-40", metrics: { loss: 3.25 } });
+        expect(applied).toBe(true);
+        expect(trial).toMatchObject({ state: "pruned", value: 3.25, checkpoint: "ckpt/step-40", metrics: { loss: 3.25 }, rung: 0 });
+        expect(trial.rungs).toEqual([]);
+        expect(await store.getTrial("tiny-lm", 0)).toEqual(trial);
+        expect((await finishComplete(0, 1)).applied).toBe(false);
+        await expectStoreError(store.promoteTrial({ study: "tiny-lm", trial: 0, rung: 1 }), "TRIAL_FINISHED");
+        await expectStoreError(
+          store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 0, rung: 0, step: 99, metrics: { loss: 1 } }),
+          "TRIAL_FINISHED",
+        );
+      });
+
+      it("refuses to prune with a failed result or together with a pause, writing nothing", async () => {
+        await expectStoreError(store.finishTrial({ study: "tiny-lm", trial: 0, rung: 0, state: "failed", reason: "timeout", stopped: true }), "INVALID_RECORD");
+        await expectStoreError(finishComplete(0, 1, { stopped: true, pause: true }), "INVALID_RECORD");
+        expect((await store.getTrial("tiny-lm", 0))?.state).toBe("running");
+      });
+
       it("keeps the reason and message of a failed result", async () => {
         const { trial } = await store.finishTrial({
           study: "tiny-lm",

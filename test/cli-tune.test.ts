@@ -23,6 +23,60 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(Number(best?.[2])).toBeLessThan(1);
   });
 
+  it("keeps the study in its store file: run again it resumes (nothing rerun), status, export and dashboard read it, a changed config is refused", async () => {
+    const script = join(dir, "bowl.mjs");
+    writeFileSync(script, `console.log(JSON.stringify({ final: true, loss: (Number(process.argv[2]) - 0.3) ** 2 }));`);
+    const study = { name: "kept", maxTrials: 6, seed: 2, space: { x: { type: "float", low: 0, high: 1 } }, command: { argv: [process.execPath, script, "{x}"] } };
+    const file = join(dir, "kept.json");
+    writeFileSync(file, JSON.stringify(study));
+    const workDir = join(dir, "kept-runs");
+    const storeFile = join(workDir, "studies.sqlite");
+    const first = await bayestune(["tune", file, "--no-progress", "--work-dir", workDir]);
+    expect(first.code, first.stderr).toBe(0);
+    const best = /best trial (\d+): loss = ([\d.e+-]+)/.exec(first.stdout)?.slice(1);
+
+    const again = await bayestune(["tune", file, "--no-progress", "--work-dir", workDir]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`resuming study "kept" from ${storeFile}: 6 trials finished`);
+    expect(again.stdout).not.toMatch(/^trial \d+/m);
+    expect(/best trial (\d+): loss = ([\d.e+-]+)/.exec(again.stdout)?.slice(1)).toEqual(best);
+
+    const status = await bayestune(["status", "--store", storeFile]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/kept/);
+    expect(status.stdout).not.toMatch(/workers:/);
+    const exported = await bayestune(["export", "kept", "--store", storeFile, "--format", "json"]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const trials = JSON.parse(exported.stdout) as { number: number; state: string; value: number }[];
+    expect(trials.map((t) => t.state)).toEqual(Array(6).fill("complete"));
+    expect(Math.min(...trials.map((t) => t.value))).toBe(Number(best?.[1]));
+
+    writeFileSync(file, JSON.stringify({ ...study, seed: 3 }));
+    const changed = await bayestune(["tune", file, "--no-progress", "--work-dir", workDir]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/differs in: seed.*another --store than .*kept-runs\/studies\.sqlite/);
+    const missing = await bayestune(["status", "--store", join(dir, "nowhere.sqlite")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`no study store at ${join(dir, "nowhere.sqlite")}`);
+
+    const dashboard = spawn(process.execPath, [cliPath, "dashboard", "--store", storeFile, "--port", "0"], { cwd: root });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        dashboard.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+          if (match !== null) resolve(match[1]!);
+        });
+        dashboard.once("exit", (code) => reject(new Error(`dashboard exited with ${code}: ${out}`)));
+      });
+      const studies = (await (await fetch(`${address}/api/studies`)).json()) as unknown;
+      expect(JSON.stringify(studies)).toContain('"kept"');
+    } finally {
+      dashboard.kill("SIGTERM");
+    }
+  });
+
   it("records crashing and hanging commands as failed trials with their reasons and finishes the study", async () => {
     const script = join(dir, "flaky.mjs");
     // Crashes for small x, hangs for large x, succeeds in between.

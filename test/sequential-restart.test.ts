@@ -2,7 +2,8 @@
  * Sequential means sequential, and a restart changes nothing: a GP study on one
  * worker slot, run by the `bayestune` CLI as users run it (embedded `tune`, or
  * `coordinator` + `worker` on a real Redis, the coordinator killed with SIGKILL
- * and restarted), proposes the same configurations trial for trial. The training
+ * and restarted; or embedded `tune` killed or interrupted and run again, resuming
+ * from its store file), proposes the same configurations trial for trial. The training
  * script (test/fixtures/distributed-trial.mjs) is deterministic and records the
  * arguments each trial was started with.
  */
@@ -12,7 +13,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   createCluster,
   destroyCluster,
+  doneCounts,
   finished,
+  killTrialGroups,
+  spawnCli,
   fixtureStudy,
   startCoordinator,
   startWorker,
@@ -101,5 +105,41 @@ describe("one worker slot: the same seed and results give the same trials, whate
     expect(Object.fromEntries(trialArguments(restarted.marks))).toEqual(Object.fromEntries(expected));
     const trials = await storedTrials(cluster, "restarted");
     expect(trials.map((t) => t.value)).toEqual((await storedTrials(cluster, "uninterrupted")).map((t) => t.value));
+  }, 300_000);
+
+  it("an embedded study killed with SIGKILL, then interrupted with SIGINT, resumes from its store when run again and proposes what the uninterrupted one did", async () => {
+    const cluster = (env = createCluster());
+    const whole = gpStudy(cluster, "whole");
+    const once = await bayestune(["tune", whole.file, "--slots", "1", "--no-progress", "--work-dir", join(cluster.dir, "whole-run")]);
+    expect(once.code, once.stderr).toBe(0);
+
+    const resumed = gpStudy(cluster, "resumed");
+    const args = ["tune", resumed.file, "--slots", "1", "--no-progress", "--work-dir", join(cluster.dir, "resumed-run")];
+    const done = (): number => [...doneCounts(resumed.marks).values()].reduce((sum, n) => sum + n, 0);
+    const killed = spawnCli(cluster, "tune-killed", args);
+    await waitFor("4 finished trials", () => done() >= 4, 60_000);
+    killed.child.kill("SIGKILL");
+    await killed.exited;
+    // Its running trial's process group outlives a SIGKILL of tune; the rerun starts that trial again.
+    killTrialGroups(resumed.marks);
+    const interrupted = spawnCli(cluster, "tune-interrupted", args);
+    await waitFor("10 finished trials", () => done() >= 10, 60_000);
+    interrupted.child.kill("SIGINT");
+    expect((await interrupted.exited).code).toBe(130);
+    expect(interrupted.output()).toMatch(/resuming study "resumed" from .*studies\.sqlite: \d+ trials finished, 1 interrupted \(run again\)/);
+
+    const last = await bayestune(args);
+    expect(last.code, last.stderr).toBe(0);
+    expect(last.stderr).toMatch(/resuming study "resumed"/);
+    expect(last.stdout).toMatch(new RegExp(`resumed: ${TRIALS} trials finished, 0 failed`));
+    expect(Object.fromEntries(trialArguments(resumed.marks))).toEqual(Object.fromEntries(trialArguments(whole.marks)));
+    // Finished trials were kept, not run again: only a trial running at an interruption ran twice.
+    const counts = doneCounts(resumed.marks);
+    expect([...counts.keys()].sort((a, b) => a - b)).toEqual([...Array(TRIALS).keys()]);
+    expect(done()).toBeLessThanOrEqual(TRIALS + 2);
+
+    const status = await bayestune(["status", "resumed", "--store", join(cluster.dir, "resumed-run", "studies.sqlite"), "--json"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ complete: TRIALS, running: 0, failed: 0, total: TRIALS });
   }, 300_000);
 });

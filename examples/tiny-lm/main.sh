@@ -19,7 +19,11 @@ fi
 
 bash examples/setup-python.sh
 npm run build --silent
-node apps/cli/dist/main.js tune "$study" "${tune_args[@]}"
+# A run directory of its own each time: the store in it keeps the study (rerunning tune with
+# the same --work-dir would resume it), the trial folders hold each trial's output.
+run_dir=".bayestune/tiny-lm-$(date -u +%Y%m%dT%H%M%SZ)"
+node apps/cli/dist/main.js tune "$study" "${tune_args[@]}" --work-dir "$run_dir"
+echo "(the study is kept in $run_dir/studies.sqlite: node apps/cli/dist/main.js status --store $run_dir/studies.sqlite)"
 
 echo
 echo "PyTorch-like defaults (lr 1e-3, batch 32, no warmup, no dropout, beta2 0.999, no weight decay), same budget:"

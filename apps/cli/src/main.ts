@@ -10,6 +10,7 @@ import { exportCommand } from "./commands/export-command.js";
 import { statusCommand } from "./commands/status-command.js";
 import { tuneCommand } from "./commands/tune-command.js";
 import { workerCommand } from "./commands/worker-command.js";
+import { DEFAULT_LOCAL_STORE } from "./open-store.js";
 
 const program = new Command()
   .name("bayestune")
@@ -23,7 +24,8 @@ program
   .argument("<config>", "study config, YAML or JSON")
   .option("--slots <n>", "trials run at once", "1")
   .option("--gpus <ids>", "comma-separated GPU ids, one per slot (CUDA_VISIBLE_DEVICES)")
-  .option("--work-dir <dir>", "where each trial gets its folder", ".bayestune/runs")
+  .option("--work-dir <dir>", "where each trial gets its folder, and the study store", ".bayestune")
+  .option("--store <file>", "where the study is kept; run again, the same config resumes it (:memory: keeps nothing) (default: <work-dir>/studies.sqlite)")
   .option("--no-progress", "print one line per trial instead of a progress bar")
   .option("--stop-grace <seconds>", "how long a trial the pruner stops has, once should_stop() is true, to print its final line and exit before it is terminated (default: 30)")
   .option("--port <n>", "serve the study's live dashboard on <host>:<n> while it runs")
@@ -48,8 +50,9 @@ program
 
 program
   .command("dashboard")
-  .description("serve the live study dashboard, the read-only API and Bull Board for the studies in Redis")
-  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .description("serve the live study dashboard and the read-only API: the studies in Redis (with Bull Board), or in the local store file")
+  .option("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379 (default: the local store file)")
+  .option("--store <file>", `the store file \`bayestune tune\` keeps its studies in (default: ${DEFAULT_LOCAL_STORE})`)
   .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
   .option("--host <address>", "where to listen; anything but loopback needs a token", "127.0.0.1")
   .option("--port <n>", "port (0: any free one)", "8080")
@@ -77,7 +80,8 @@ program
   .command("status")
   .description("every study's trial counts, or one study's counts, best trial and failures")
   .argument("[study]", "study name")
-  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379 (default: the local store file)")
+  .option("--store <file>", `the store file \`bayestune tune\` keeps its studies in (default: ${DEFAULT_LOCAL_STORE})`)
   .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
   .option("--json", "print JSON instead of text")
   .action(statusCommand);
@@ -86,7 +90,8 @@ program
   .command("export")
   .description("every trial of a study as CSV or JSON")
   .argument("<study>", "study name")
-  .requiredOption("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379")
+  .option("--redis <url>", "Redis URL, e.g. redis://127.0.0.1:6379 (default: the local store file)")
+  .option("--store <file>", `the store file \`bayestune tune\` keeps its studies in (default: ${DEFAULT_LOCAL_STORE})`)
   .option("--prefix <prefix>", "BullMQ key prefix, the coordinator's (default: bull)")
   .requiredOption("--format <format>", "csv, json, or html (a self-contained report with the plots)")
   .option("--output <file>", "write there instead of stdout")

@@ -1,16 +1,27 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { Redis } from "ioredis";
 import { redactRedisUrl } from "@bayestune/protocol";
-import { RedisStore, StoreError, type StoredStudy } from "@bayestune/store";
+import { RedisStore, SqliteStore, StoreError, type Store, type StoredStudy } from "@bayestune/store";
 import { ConfigError } from "@bayestune/coordinator";
 
 /** The BullMQ prefix that the coordinator and the workers use when given none. */
 export const DEFAULT_PREFIX = "bull";
 
-/** The store and the connection under it; `close()` releases both. */
+/** The store file `bayestune tune` keeps its studies in, under its --work-dir, when given no --store. */
+export const LOCAL_STORE_FILE = "studies.sqlite";
+
+/** That file under tune's default --work-dir: what `status`, `export` and `dashboard` read when given neither --redis nor --store. */
+export const DEFAULT_LOCAL_STORE = `.bayestune/${LOCAL_STORE_FILE}`;
+
+/** A store, the Redis connection under it when it is one, and where it is (for messages). */
 export interface OpenedStore {
-  readonly store: RedisStore;
-  /** The connection under the store, for the other reads of a command (the worker pool). */
-  readonly redis: Redis;
+  readonly store: Store;
+  /** The connection under a Redis store, for the other reads of a command (the worker pool); undefined for a local file. */
+  readonly redis: Redis | undefined;
+  /** "the store file F" or "prefix P on Redis", and the flag that would list its studies. */
+  readonly where: { readonly description: string; readonly listCommand: string };
   close(): Promise<void>;
 }
 
@@ -82,6 +93,7 @@ export async function openStore(redis: string, prefix: string): Promise<OpenedSt
   return {
     store,
     redis: connection,
+    where: { description: `prefix ${JSON.stringify(prefix)} on ${redactRedisUrl(redis)}`, listCommand: `bayestune status --redis <url> --prefix ${prefix}` },
     async close() {
       await store.close();
       connection.disconnect();
@@ -89,8 +101,35 @@ export async function openStore(redis: string, prefix: string): Promise<OpenedSt
   };
 }
 
+/**
+ * Opens the local store file that `bayestune tune --store` writes (created with
+ * its directory unless `mustExist`); a file that is not a bayestune store is a ConfigError.
+ */
+export async function openLocalStore(path: string, mustExist: boolean): Promise<OpenedStore> {
+  if (mustExist && !existsSync(path)) {
+    throw new ConfigError(`no study store at ${path}: \`bayestune tune\` keeps its studies there unless given --store FILE; give --store FILE, or --redis URL for a distributed study`);
+  }
+  await mkdir(dirname(path), { recursive: true });
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ path });
+  } catch (error) {
+    if (error instanceof StoreError) throw new ConfigError(error.message, { cause: error });
+    throw error;
+  }
+  return { store, redis: undefined, where: { description: `the store file ${path}`, listCommand: `bayestune status --store ${path}` }, close: () => store.close() };
+}
+
+/** What a read command (status, export, dashboard) was pointed at: Redis with --redis, else the local store file. */
+export function openStoreOf(options: { readonly redis?: string | undefined; readonly store?: string | undefined; readonly prefix?: string | undefined }): Promise<OpenedStore> {
+  if (options.redis !== undefined && options.store !== undefined) throw new ConfigError("give --redis URL or --store FILE, not both");
+  if (options.redis !== undefined) return openStore(options.redis, options.prefix ?? DEFAULT_PREFIX);
+  return openLocalStore(options.store ?? DEFAULT_LOCAL_STORE, true);
+}
+
 /** The stored study, or a ConfigError naming what was asked for and where it was looked for. */
-export async function requireStudy(store: RedisStore, name: string, prefix: string): Promise<StoredStudy> {
+export async function requireStudy(opened: OpenedStore, name: string): Promise<StoredStudy> {
+  const { store, where } = opened;
   let study: StoredStudy | undefined;
   try {
     study = await store.getStudy(name);
@@ -99,7 +138,7 @@ export async function requireStudy(store: RedisStore, name: string, prefix: stri
     throw error;
   }
   if (study === undefined) {
-    throw new ConfigError(`no study named ${JSON.stringify(name)} under prefix ${JSON.stringify(prefix)}; \`bayestune status --prefix ${prefix}\` lists the studies`);
+    throw new ConfigError(`no study named ${JSON.stringify(name)} in ${where.description}; \`${where.listCommand}\` lists the studies`);
   }
   return study;
 }

@@ -140,7 +140,7 @@ describe("bayestune status", () => {
   it("says so when no study exists under the prefix", async () => {
     const { code, stdout } = await bayestune(["status", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(0);
-    expect(stdout).toBe(`no studies under prefix "${prefix}"\nworkers: none registered\n`);
+    expect(stdout).toBe(`no studies in prefix "${prefix}" on ${REDIS_URL}\nworkers: none registered\n`);
   });
 
   it("prints one study's counts, best trial and failures with their reasons", async () => {
@@ -241,7 +241,7 @@ describe("bayestune status", () => {
     const { code, stdout, stderr } = await bayestune(["status", "nope", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toBe(`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies\n`);
+    expect(stderr).toBe(`bayestune: no study named "nope" in prefix "${prefix}" on ${REDIS_URL}; \`bayestune status --redis <url> --prefix ${prefix}\` lists the studies\n`);
   });
 });
 
@@ -334,7 +334,9 @@ describe("bayestune export", () => {
     const unknown = await bayestune(["export", "nope", "--redis", REDIS_URL, "--prefix", prefix, "--format", "csv"], 30_000);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe("");
-    expect(unknown.stderr.trimEnd().split("\n")).toEqual([`bayestune: no study named "nope" under prefix "${prefix}"; \`bayestune status --prefix ${prefix}\` lists the studies`]);
+    expect(unknown.stderr.trimEnd().split("\n")).toEqual([
+      `bayestune: no study named "nope" in prefix "${prefix}" on ${REDIS_URL}; \`bayestune status --redis <url> --prefix ${prefix}\` lists the studies`,
+    ]);
 
     await populateSgd();
     const format = await bayestune(["export", "sgd", "--redis", REDIS_URL, "--prefix", prefix, "--format", "xlsx"], 30_000);

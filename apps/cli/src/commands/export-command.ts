@@ -3,10 +3,11 @@ import type { StoredTrial } from "@bayestune/store";
 import { ConfigError } from "@bayestune/coordinator";
 import { renderStudyReport, studyPageData } from "@bayestune/dashboard";
 import { csvRecord } from "../csv.js";
-import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
+import { openStoreOf, requireStudy } from "../open-store.js";
 
 export interface ExportCommandOptions {
-  redis: string;
+  redis?: string;
+  store?: string;
   prefix?: string;
   format: string;
   output?: string;
@@ -36,11 +37,11 @@ const FORMATS = ["csv", "json", "html"] as const;
 export async function exportCommand(name: string, options: ExportCommandOptions): Promise<void> {
   const format = FORMATS.find((f) => f === options.format);
   if (format === undefined) throw new ConfigError(`--format must be one of ${FORMATS.join(", ")}, got ${JSON.stringify(options.format)}`);
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const { store, close } = await openStore(options.redis, prefix);
+  const opened = await openStoreOf(options);
+  const { store, close } = opened;
   let text: string;
   try {
-    const study = await requireStudy(store, name, prefix);
+    const study = await requireStudy(opened, name);
     const stored = await store.getTrials(name);
     const trials = stored.map(exportedTrial);
     if (format === "html") text = renderStudyReport(await studyPageData(study, stored), new Date());

@@ -1,10 +1,11 @@
 import { readWorkerPool, type StoredStudy, type StoredTrial, type WorkerPool } from "@bayestune/store";
-import { DEFAULT_PREFIX, openStore, requireStudy } from "../open-store.js";
+import { DEFAULT_PREFIX, openStoreOf, requireStudy } from "../open-store.js";
 import { summarizeTrials, type StudySummary } from "../study-summary.js";
 import { bestTrialLines, rankedTrial, storedValues } from "../print-front.js";
 
 export interface StatusCommandOptions {
-  redis: string;
+  redis?: string;
+  store?: string;
   prefix?: string;
   json?: boolean;
 }
@@ -12,20 +13,25 @@ export interface StatusCommandOptions {
 /** `bayestune status [STUDY]`: every study's counts and the worker pool, or one study's counts, best trial and failures. */
 export async function statusCommand(name: string | undefined, options: StatusCommandOptions): Promise<void> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const { store, redis, close } = await openStore(options.redis, prefix);
+  const opened = await openStoreOf(options);
+  const { store, redis, close } = opened;
   try {
     if (name === undefined) {
       const rows: Array<{ name: string; summary: StudySummary }> = [];
       for (const study of await store.listStudies()) {
-        const stored = await requireStudy(store, study, prefix);
+        const stored = await requireStudy(opened, study);
         rows.push({ name: study, summary: summarizeTrials(await store.getTrials(study), stored.config) });
       }
-      const workers = await readWorkerPool(redis, prefix);
+      // A local store has no worker pool: its studies ran in `tune`'s own slots.
+      const workers = redis === undefined ? undefined : await readWorkerPool(redis, prefix);
+      const table = rows.length === 0 ? `no studies in ${opened.where.description}\n` : studyTable(rows);
       process.stdout.write(
-        options.json ? `${JSON.stringify({ studies: rows.map(studyListEntry), workers }, null, 2)}\n` : `${studyTable(rows, prefix)}${workerLine(workers)}`,
+        options.json
+          ? `${JSON.stringify({ studies: rows.map(studyListEntry), ...(workers !== undefined ? { workers } : {}) }, null, 2)}\n`
+          : `${table}${workers === undefined ? "" : workerLine(workers)}`,
       );
     } else {
-      const study = await requireStudy(store, name, prefix);
+      const study = await requireStudy(opened, name);
       const trials = await store.getTrials(name);
       const summary = summarizeTrials(trials, study.config);
       process.stdout.write(options.json ? `${JSON.stringify(studyReport(study, summary, trials), null, 2)}\n` : studyText(study, summary, trials));
@@ -43,8 +49,7 @@ function studyListEntry({ name, summary }: { name: string; summary: StudySummary
   return { name, ...counts(summary), best: summary.best ? { number: summary.best.number, value: summary.best.value } : null };
 }
 
-function studyTable(rows: ReadonlyArray<{ name: string; summary: StudySummary }>, prefix: string): string {
-  if (rows.length === 0) return `no studies under prefix ${JSON.stringify(prefix)}\n`;
+function studyTable(rows: ReadonlyArray<{ name: string; summary: StudySummary }>): string {
   const cells = [
     ["STUDY", "RUNNING", "COMPLETE", "FAILED", "TOTAL", "BEST"],
     ...rows.map(({ name, summary: s }) => [

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { tuneEmbedded } from "../embedded-tune.js";
 import { describeValues, printBestTrials, rankedTrial, storedValues } from "../print-front.js";
@@ -6,7 +6,8 @@ import { ConfigError, loadStudyConfig } from "@bayestune/coordinator";
 import { rungLadder } from "@bayestune/core";
 import { budgetSpent, paretoTrials, type StudyOutcome } from "@bayestune/engine";
 import { constraintViolations, type StudyConfig, type TrialResult } from "@bayestune/protocol";
-import { countTrialStates, MemoryStore, type Store, type StoredTrial } from "@bayestune/store";
+import { countTrialStates, StoreError, type Store, type StoredTrial } from "@bayestune/store";
+import { LOCAL_STORE_FILE, openLocalStore } from "../open-store.js";
 import { integerFlag } from "../integer-flag.js";
 import { serveTuneDashboard } from "../tune-dashboard.js";
 import { TOKEN_ENV } from "./dashboard-command.js";
@@ -21,6 +22,7 @@ export interface TuneCommandOptions {
   token?: string;
   refresh: string;
   stopGrace?: string;
+  store?: string;
 }
 
 /** `bayestune tune CONFIG`: the whole study on this machine, no Redis. */
@@ -31,7 +33,15 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
   const gpus = options.gpus ? options.gpus.split(",").map((g) => g.trim()).filter(Boolean) : [];
   const port = options.port === undefined ? undefined : integerFlag("--port", options.port, 0, 65535);
   const stopGraceMs = options.stopGrace === undefined ? undefined : integerFlag("--stop-grace", options.stopGrace, 0) * 1000;
-  const store = new MemoryStore();
+  const storePath = options.store ?? join(options.workDir, LOCAL_STORE_FILE);
+  const opened = await openLocalStore(storePath, false);
+  const { store } = opened;
+  try {
+    await announceResume(config, store, storePath);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
   const dashboard =
     port === undefined ? undefined : await serveTuneDashboard(config, store, {
           port,
@@ -46,7 +56,29 @@ export async function tuneCommand(configFile: string, options: TuneCommandOption
     await tuneOnThisMachine(config, { slots, gpus, workDir: resolve(options.workDir), progress: options.progress, store, stopGraceMs });
   } finally {
     await dashboard?.close();
+    await opened.close();
   }
+}
+
+/**
+ * A study already in the store is resumed (said on stderr); one stored with
+ * another config is a ConfigError that says where it is kept.
+ */
+async function announceResume(config: StudyConfig, store: Store, path: string): Promise<void> {
+  try {
+    await store.createStudy(config);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === "STUDY_EXISTS") {
+      throw new ConfigError(`${error.message}, or another --store than ${path} (where the study is kept)`, { cause: error });
+    }
+    throw error;
+  }
+  const trials = await store.getTrials(config.name);
+  if (trials.length === 0) return;
+  const running = trials.filter((t) => t.state === "running").length;
+  console.error(
+    `bayestune tune: resuming study "${config.name}" from ${path}: ${trials.length - running} trials finished${running > 0 ? `, ${running} interrupted (run again)` : ""}`,
+  );
 }
 
 /** The embedded run, recording into `store`. */

@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StudyConfig, workerRegistrationKey, type FailureReason } from "@bayestune/protocol";
-import { RedisStore } from "@bayestune/store";
+import { RedisStore, createTrial } from "@bayestune/store";
 import { bayestune, cliPath, repositoryRoot } from "./support/run-cli.js";
 import { cleanUp, REDIS_URL, uniquePrefix } from "./support/simulated-workers.js";
 
@@ -133,7 +133,7 @@ beforeAll(async () => {
   store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
   registry = new Redis(REDIS_URL);
   await store.createStudy(lmConfig);
-  for (const params of LM_TRIALS.slice(0, 8)) await store.createTrial("dash-lm", params, "sampler");
+  for (const params of LM_TRIALS.slice(0, 8)) await createTrial(store, "dash-lm", params, "sampler");
   // 0..2 promoted and complete at rung 1, 3..5 stopped at rung 0, 6 failed (out of memory), 7 running.
   for (const n of [0, 1, 2]) await runLmTrial(n, "promoted");
   for (const n of [3, 4, 5]) await runLmTrial(n, "complete");
@@ -143,7 +143,7 @@ beforeAll(async () => {
   await store.createStudy(moConfig);
   // (loss, latency): (1,5), (2,3), (4,1) are the front; (3,4) and (5,5) are dominated.
   for (const [loss, latency] of [[1, 5], [2, 3], [3, 4], [4, 1], [5, 5]] as const) {
-    const trial = await store.createTrial("dash-mo", { x: loss / 10 }, "sampler");
+    const trial = await createTrial(store, "dash-mo", { x: loss / 10 }, "sampler");
     await store.finishTrial({ study: "dash-mo", trial: trial.number, rung: 0, state: "complete", value: loss, metrics: { loss, latency } });
   }
   await registry.set(workerRegistrationKey(prefix, "gpu-box-1"), JSON.stringify({ slots: 2, busy: 1, host: "gpu-box-1", gpus: ["0", "1"], startedAt: Date.now() }), "PX", 600_000);
@@ -220,7 +220,7 @@ describe("bayestune dashboard", { timeout: 180_000 }, () => {
 
     // New results arrive: the page follows them without a reload.
     await runLmTrial(7, "complete");
-    await store.createTrial("dash-lm", LM_TRIALS[8], "sampler");
+    await createTrial(store, "dash-lm", LM_TRIALS[8], "sampler");
     await runLmTrial(8, "promoted");
     await expect.poll(() => points(page, "parallel"), { timeout: 30_000 }).toBe(8);
     expect((await points(page, "history", 0)) + (await points(page, "history", 1))).toBe(8);
@@ -245,7 +245,7 @@ describe("bayestune dashboard", { timeout: 180_000 }, () => {
   it("draws the learning curves of many trials as one trace, and a selected trial's curve over it", async () => {
     await store.createStudy({ ...moConfig, name: "dash-many", objectives: undefined, metric: "loss", direction: "minimize", maxTrials: 100 });
     for (let n = 0; n < 40; n++) {
-      await store.createTrial("dash-many", { x: n / 40 }, "sampler");
+      await createTrial(store, "dash-many", { x: n / 40 }, "sampler");
       for (const step of [1, 2, 3]) await store.recordProgress({ kind: "progress", study: "dash-many", trial: n, rung: 0, step, metrics: { loss: (n + 1) / step } });
       await store.finishTrial({ study: "dash-many", trial: n, rung: 0, state: "complete", value: (n + 1) / 3 });
     }

@@ -3,6 +3,7 @@ import type { Rng } from "@bayestune/core";
 import { StudyConfig } from "@bayestune/protocol";
 import type { RedisStore } from "@bayestune/store";
 import { describeMachine } from "../machine.js";
+import { createTrial } from "@bayestune/store";
 
 export const STUDY = "dashboard-bench";
 
@@ -41,7 +42,7 @@ export async function addTrial(store: RedisStore, rng: Rng): Promise<void> {
     beta2: 0.9 + 0.099 * rng.uniform(),
     weight_decay: 10 ** (-6 + 5 * rng.uniform()),
   };
-  const trial = await store.createTrial(STUDY, params, "sampler");
+  const trial = await createTrial(store, STUDY, params, "sampler");
   const { loss, memory } = outcome(params, rng);
   // Ten evaluations on the way down to the final loss: the learning curves' points.
   for (let k = 1; k <= 10; k++) {

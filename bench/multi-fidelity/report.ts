@@ -19,6 +19,8 @@ export interface EngineRun {
   readonly promotions: number;
   readonly steps: number;
   readonly wallMs: number;
+  /** The params of each new configuration, in the order the workers started them (JSON). */
+  readonly proposals: readonly string[];
 }
 
 /** Every run on one curve family, with the budgets and target they were measured against. */
@@ -28,6 +30,8 @@ export interface ProblemContext {
   readonly fullRuns: number;
   readonly capSteps: number;
   readonly target: number;
+  /** Seeds of 1-slot full-fidelity BO run a second time, and how many proposed exactly what their first run did. */
+  readonly rerun?: { readonly seeds: number; readonly identical: number };
 }
 
 export interface MultiFidelityReportContext {
@@ -73,6 +77,9 @@ function renderProblem(out: string[], c: ProblemContext): void {
   out.push(
     `- Budget ${p.minSteps} to ${p.maxSteps} steps, η = ${p.reductionFactor} (rungs ${rungs.join(", ")}). Full-fidelity engines: ${c.fullRuns} runs (${fullSteps} steps); cap ${c.capSteps} steps. Target loss: ${c.target.toFixed(4)} (the best full-budget loss of any configuration, ${p.bestFullBudgetLoss.toFixed(4)}, + ${p.targetGap}).`,
   );
+  if (c.rerun !== undefined) {
+    out.push(`- Reproducible per seed: 1-slot \`bo-full\` run again on ${c.rerun.seeds} seeds proposed the same configurations in the same order on ${c.rerun.identical} of ${c.rerun.seeds}.`);
+  }
   out.push("");
   const engines = [...new Set(c.runs.map((r) => r.engine))];
   const slotCounts = [...new Set(c.runs.map((r) => r.slots))];

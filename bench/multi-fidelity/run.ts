@@ -78,7 +78,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    problems.push({ problem, runs, fullRuns, capSteps, target });
+    problems.push({ problem, runs, fullRuns, capSteps, target, ...(await rerunSequentialBo(problem, runs, fullRuns, capSteps, target)) });
   }
   const section = renderMultiFidelityReport({
     command: `npm run bench:multi-fidelity${quick ? " -- --quick" : ""}`,
@@ -119,14 +119,17 @@ async function runEngine(problem: CurveProblem, engine: Engine, slots: number, s
   let stepsToTarget: number | undefined;
   let configurations = 0;
   let promotions = 0;
+  const proposals: string[] = [];
   let reachedCap: () => void = () => undefined;
   const capReached = new Promise<void>((resolve) => (reachedCap = resolve));
   const newSteps = (job: TrialJob): number => (job.fidelity ?? problem.maxSteps) - (job.checkpoint !== undefined ? Number(job.checkpoint.split(":")[1]) : 0);
   const evaluate = (job: TrialJob): { value: number; checkpoint: string } => {
     const steps = job.fidelity ?? problem.maxSteps;
     const value = problem.loss(job.params, steps);
-    if (job.rung === 0) configurations++;
-    else promotions++;
+    if (job.rung === 0) {
+      configurations++;
+      proposals.push(JSON.stringify(job.params));
+    } else promotions++;
     spent += newSteps(job);
     if (steps >= problem.maxSteps && Number.isFinite(value)) best = Math.min(best, value);
     if (spent <= capSteps) bestAtCap = best;
@@ -155,7 +158,22 @@ async function runEngine(problem: CurveProblem, engine: Engine, slots: number, s
     promotions,
     steps: spent,
     wallMs: Date.now() - startedAt,
+    proposals,
   };
+}
+
+/** Runs 1-slot full-fidelity BO again on its first (up to) three seeds: a sequential study proposes the same trials for the same seed. */
+async function rerunSequentialBo(problem: CurveProblem, runs: readonly EngineRun[], fullRuns: number, capSteps: number, target: number): Promise<{ rerun?: { seeds: number; identical: number } }> {
+  const engine = ENGINES.find((e) => e.name === "bo-full");
+  const firsts = runs.filter((r) => r.engine === "bo-full" && r.slots === 1).slice(0, 3);
+  if (engine === undefined || firsts.length === 0) return {};
+  let identical = 0;
+  for (const first of firsts) {
+    const again = await runEngine(problem, engine, 1, first.seed, fullRuns, capSteps, target);
+    if (JSON.stringify(again.proposals) === JSON.stringify(first.proposals)) identical++;
+  }
+  log(`${problem.name} bo-full slots=1 run again: ${identical} of ${firsts.length} seeds identical`);
+  return { rerun: { seeds: firsts.length, identical } };
 }
 
 main().catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SECRET_ENV, StudyConfig, workerRegistrationKey } from "@bayestune/protocol";
-import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { RedisStore, type StoredTrial, createTrial } from "@bayestune/store";
 import { deleteKeysWithPrefix } from "../../../test/support/redis-keys.js";
 import { bayestune } from "../../../test/support/run-cli.js";
 
@@ -86,7 +86,7 @@ async function populateSgd(): Promise<StoredTrial[]> {
     { lr: 1e-4, opt: "sgd" },
     { lr: 0.5, opt: "adam" },
   ];
-  for (const p of params) await store.createTrial("sgd", p, "sampler");
+  for (const p of params) await createTrial(store, "sgd", p, "sampler");
   await store.finishTrial({ study: "sgd", trial: 0, rung: 0, state: "complete", value: 0.5, worker: "gpu-box-1" });
   await store.finishTrial({ study: "sgd", trial: 1, rung: 0, state: "failed", reason: "timeout", worker: "gpu-box-2" });
   await store.finishTrial({ study: "sgd", trial: 2, rung: 0, state: "complete", value: 0.125, worker: "gpu-box-1" });
@@ -98,8 +98,8 @@ describe("bayestune status", () => {
   it("lists every study with its counts and best value, as text and as JSON", async () => {
     await populateSgd();
     await store.createStudy(config("acc", { direction: "maximize", metric: "accuracy" }));
-    await store.createTrial("acc", { lr: 0.1, opt: "adam" }, "sampler");
-    await store.createTrial("acc", { lr: 0.2, opt: "adam" }, "sampler");
+    await createTrial(store, "acc", { lr: 0.1, opt: "adam" }, "sampler");
+    await createTrial(store, "acc", { lr: 0.2, opt: "adam" }, "sampler");
     await store.finishTrial({ study: "acc", trial: 0, rung: 0, state: "complete", value: 0.7 });
     await store.finishTrial({ study: "acc", trial: 1, rung: 0, state: "complete", value: 0.9 });
 
@@ -182,7 +182,7 @@ describe("bayestune status", () => {
 
   it("lists infeasible trials with the bound each breaks, and says when none is feasible", async () => {
     await store.createStudy(config("mem", { constraints: [{ metric: "memory_gb", max: 80 }, { metric: "hours", min: 0.1 }] }));
-    for (const lr of [0.1, 0.01, 0.001]) await store.createTrial("mem", { lr, opt: "adam" }, "sampler");
+    for (const lr of [0.1, 0.01, 0.001]) await createTrial(store, "mem", { lr, opt: "adam" }, "sampler");
     await store.finishTrial({ study: "mem", trial: 0, rung: 0, state: "complete", value: 0.1, metrics: { loss: 0.1, memory_gb: 95, hours: 0.5 } });
     await store.finishTrial({ study: "mem", trial: 1, rung: 0, state: "complete", value: 0.3, metrics: { loss: 0.3, memory_gb: 70, hours: 0.05 } });
     const none = await bayestune(["status", "mem", "--redis", REDIS_URL, "--prefix", prefix], 30_000);
@@ -218,7 +218,7 @@ describe("bayestune status", () => {
       [0.6, 3], // dominated by trial 0
     ];
     for (const [i, [loss, hours]] of told.entries()) {
-      await store.createTrial("pareto", { lr: 0.1 / (i + 1), opt: "adam" }, "sampler");
+      await createTrial(store, "pareto", { lr: 0.1 / (i + 1), opt: "adam" }, "sampler");
       await store.finishTrial({ study: "pareto", trial: i, rung: 0, state: "complete", value: loss, metrics: { loss, gpu_hours: hours } });
     }
     const text = await bayestune(["status", "pareto", "--redis", REDIS_URL, "--prefix", prefix], 30_000);

@@ -7,7 +7,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { resultsQueueName, SECRET_ENV, signMessage, TRIALS_QUEUE, type StudyConfig, type TrialJob } from "@bayestune/protocol";
-import { RedisStore, type StoredTrial } from "@bayestune/store";
+import { RedisStore, type StoredTrial, createTrial } from "@bayestune/store";
 import { startCoordinator, type Coordinator } from "../src/coordinator.js";
 import { cliPath } from "../../../test/support/run-cli.js";
 import {
@@ -312,7 +312,7 @@ describe("startCoordinator", () => {
     const config = testConfig("healed", { maxTrials: 5 });
     const store = new RedisStore({ redis: REDIS_URL, prefix: `${prefix}:bayestune` });
     await store.createStudy(config);
-    await store.createTrial(config.name, { x: 0.3, y: 0 }, "sampler");
+    await createTrial(store, config.name, { x: 0.3, y: 0 }, "sampler");
     await store.close();
     const workers = open(startSimulatedWorkers({ prefix, slots: 2, delayMs: 20 }));
     const { logger } = capturingLogger();

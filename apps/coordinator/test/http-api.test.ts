@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { REDACTED, resultsQueueName, TRIALS_QUEUE, trialJobFor } from "@bayestune/protocol";
-import { MemoryStore, RedisStore } from "@bayestune/store";
+import { MemoryStore, RedisStore, createTrial } from "@bayestune/store";
 import { createHttpApi } from "../src/http-api.js";
 import { serveHttpApi } from "../src/serve-http-api.js";
 import { startRedisServer, stopRedisServer } from "../../../test/support/redis-server.js";
@@ -23,9 +23,9 @@ async function apiWithOneStudy(extra: { token?: string } = {}) {
   // The command's environment holds secrets that must not leave through the API or Bull Board.
   const config = testConfig("api-study", { maxTrials: 5, command: { argv: ["python", "train.py"], env: { HF_TOKEN: "hf-secret-value" } } });
   await store.createStudy(config);
-  const t0 = await store.createTrial("api-study", { x: 0.5, y: 0 }, "enqueued");
-  await store.createTrial("api-study", { x: 0.1, y: 0.2 }, "sampler");
-  await store.createTrial("api-study", { x: 0.9, y: -0.2 }, "sampler");
+  const t0 = await createTrial(store, "api-study", { x: 0.5, y: 0 }, "enqueued");
+  await createTrial(store, "api-study", { x: 0.1, y: 0.2 }, "sampler");
+  await createTrial(store, "api-study", { x: 0.9, y: -0.2 }, "sampler");
   await store.finishTrial({ study: "api-study", trial: t0.number, rung: 0, state: "complete", value: 0.04 });
   await store.finishTrial({ study: "api-study", trial: 1, rung: 0, state: "failed", reason: "timeout" });
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -134,7 +134,7 @@ describe("createHttpApi", () => {
     }
 
     expect((await app.inject({ url: "/api/dashboard/studies" })).json()).toEqual({
-      studies: [{ name: "api-study", metric: "loss", direction: "minimize", counts: { running: 1, paused: 0, complete: 1, failed: 1 }, best: 0.04 }],
+      studies: [{ name: "api-study", metric: "loss", direction: "minimize", counts: { running: 1, paused: 0, complete: 1, failed: 1, pruned: 0 }, best: 0.04 }],
     });
     const early = (await app.inject({ url: "/api/dashboard/studies/api-study" })).json() as { views: { trials: unknown[] }; model: { available: boolean; reason?: string } };
     expect(early.views.trials).toHaveLength(3);
@@ -152,7 +152,7 @@ describe("createHttpApi", () => {
     const etag = current.headers["etag"] as string;
     const unchanged = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "if-none-match": etag } });
     expect([unchanged.statusCode, unchanged.body]).toEqual([304, ""]);
-    await store.createTrial("api-study", { x: 0.2, y: 0.1 }, "sampler");
+    await createTrial(store, "api-study", { x: 0.2, y: 0.1 }, "sampler");
     await new Promise((resolve) => setTimeout(resolve, 60));
     const changed = await app.inject({ url: "/api/dashboard/studies/api-study", headers: { "if-none-match": etag } });
     expect(changed.statusCode).toBe(200);

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { StudyConfig } from "@bayestune/protocol";
-import { MemoryStore, type StoredTrial } from "@bayestune/store";
+import { MemoryStore, type StoredTrial, createTrial } from "@bayestune/store";
 import { modelViews, type ModelViews } from "../src/plot-data/model-views.js";
 import { createModelRunner, type ModelRunner } from "../src/server/model-runner.js";
 import { readTrials, StudyPageCache } from "../src/server/study-page-cache.js";
@@ -67,7 +67,7 @@ describe("StudyPageCache", () => {
     const store = new MemoryStore();
     await store.createStudy(config);
     for (const trial of completeTrials(3)) {
-      await store.createTrial("s", trial.params, "sampler");
+      await createTrial(store, "s", trial.params, "sampler");
       await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
     }
     let reads = 0;
@@ -91,7 +91,7 @@ describe("StudyPageCache", () => {
     expect(brotliDecompressSync(await first[1]!.encoded("br")).toString()).toBe(first[0]!.json);
     now = 1500;
     // A progress report on a new running trial: read again (the new trial only: the three finished ones cannot change), no refit.
-    await store.createTrial("s", completeTrials(4)[3]!.params, "sampler");
+    await createTrial(store, "s", completeTrials(4)[3]!.params, "sampler");
     await store.recordProgress({ kind: "progress", study: "s", trial: 3, rung: 0, step: 1, metrics: { loss: 1 } });
     const second = (await cache.get("s"))!.data.views.trials;
     expect(second.map((t) => t.state)).toEqual(["complete", "complete", "complete", "running"]);
@@ -110,14 +110,14 @@ describe("readTrials", () => {
     const before = new MemoryStore();
     const old = await before.createStudy(config);
     for (const trial of completeTrials(3)) {
-      await before.createTrial("s", trial.params, "sampler");
+      await createTrial(before, "s", trial.params, "sampler");
       await before.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
     }
     const known = { createdAt: old.createdAt, trials: await before.getTrials("s") };
     await new Promise((resolve) => setTimeout(resolve, 5));
     const after = new MemoryStore();
     const recreated = await after.createStudy(config);
-    await after.createTrial("s", completeTrials(1)[0]!.params, "sampler");
+    await createTrial(after, "s", completeTrials(1)[0]!.params, "sampler");
     expect(await readTrials(after, recreated, known)).toEqual(await after.getTrials("s"));
     // The same study: its three finished trials are taken from what was known.
     expect(await readTrials(before, old, known)).toEqual(known.trials);
@@ -149,7 +149,7 @@ describe("StudyPageCache while a refit runs", () => {
     const store = new MemoryStore();
     await store.createStudy(config);
     const finish = async (trial: StoredTrial) => {
-      await store.createTrial("s", trial.params, "sampler");
+      await createTrial(store, "s", trial.params, "sampler");
       await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
     };
     const trials = completeTrials(4);
@@ -187,7 +187,7 @@ describe("StudyPageCache when trials finish faster than the model fits", () => {
     await store.createStudy(config);
     const trials = completeTrials(6);
     const finish = async (trial: StoredTrial) => {
-      await store.createTrial("s", trial.params, "sampler");
+      await createTrial(store, "s", trial.params, "sampler");
       await store.finishTrial({ study: "s", trial: trial.number, rung: 0, state: "complete", value: trial.value });
     };
     for (const trial of trials.slice(0, 3)) await finish(trial);

@@ -12,7 +12,9 @@ export type {
   PromoteTrialInput,
   PromoteTrialOutcome,
   RungResult,
+  NewTrial,
 } from "./store.js";
+export { createTrial } from "./create-trial.js";
 export { MemoryStore } from "./memory-store.js";
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";

@@ -1,4 +1,4 @@
-import type { ChoiceValue, ProgressEvent, StudyConfig } from "@bayestune/protocol";
+import type { ProgressEvent, StudyConfig } from "@bayestune/protocol";
 import {
   canonicalJson,
   checkNewTrials,
@@ -31,7 +31,6 @@ import type {
   StoredStudy,
   NewTrial,
   StoredTrial,
-  TrialSource,
 } from "./store.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -77,15 +76,6 @@ export class MemoryStore implements Store {
     return [...this.#studies.keys()].sort();
   }
 
-  async createTrial(
-    study: string,
-    params: Readonly<Record<string, ChoiceValue>>,
-    source: TrialSource,
-    fidelity?: number,
-  ): Promise<StoredTrial> {
-    const [trial] = await this.createTrials(study, [{ params, source, ...(fidelity !== undefined ? { fidelity } : {}) }]);
-    return trial!;
-  }
 
   async createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]> {
     const checked = checkNewTrials(trials, samplerState);

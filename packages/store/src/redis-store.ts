@@ -141,15 +141,6 @@ export class RedisStore implements Store {
     return (await this.#redis.smembers(this.#key("studies"))).sort();
   }
 
-  async createTrial(
-    study: string,
-    params: Readonly<Record<string, ChoiceValue>>,
-    source: TrialSource,
-    fidelity?: number,
-  ): Promise<StoredTrial> {
-    const [trial] = await this.createTrials(study, [{ params, source, ...(fidelity !== undefined ? { fidelity } : {}) }]);
-    return trial!;
-  }
 
   async createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]> {
     checkStudyName(study);

@@ -11,7 +11,7 @@
  * several tables are one transaction too, so they come from one snapshot.
  */
 import type Database from "better-sqlite3";
-import type { ChoiceValue, ProgressEvent, StudyConfig } from "@bayestune/protocol";
+import type { ProgressEvent, StudyConfig } from "@bayestune/protocol";
 import { StoreError } from "./errors.js";
 import {
   canonicalJson,
@@ -115,15 +115,6 @@ export class SqliteStore implements Store {
     return this.#sql.listStudies.all();
   }
 
-  async createTrial(
-    study: string,
-    params: Readonly<Record<string, ChoiceValue>>,
-    source: TrialSource,
-    fidelity?: number,
-  ): Promise<StoredTrial> {
-    const [trial] = await this.createTrials(study, [{ params, source, ...(fidelity !== undefined ? { fidelity } : {}) }]);
-    return trial!;
-  }
 
   async createTrials(study: string, trials: readonly NewTrial[], samplerState?: string): Promise<StoredTrial[]> {
     checkStudyName(study);

@@ -147,7 +147,7 @@ export interface FinishTrialOutcome {
  *   stored study when the configs are equal after parsing (so a restarted
  *   coordinator may call it again), and throws `STUDY_EXISTS` when they differ.
  * - **Trial numbers** are dense and unique per study: 0, 1, 2, ... in the order
- *   `createTrial` / `createTrials` calls take effect, even under concurrent
+ *   `createTrials` calls take effect, even under concurrent
  *   callers in several processes; the trials of one `createTrials` get
  *   consecutive numbers.
  * - **Sampler state.** `createTrials` stores the state it is given in the same
@@ -182,13 +182,6 @@ export interface Store {
   getStudy(name: string): Promise<StoredStudy | undefined>;
   /** Study names, sorted. */
   listStudies(): Promise<string[]>;
-  /** Creates a running trial at rung 0 with the next number of the study. */
-  createTrial(
-    study: string,
-    params: Readonly<Record<string, ChoiceValue>>,
-    source: TrialSource,
-    fidelity?: number,
-  ): Promise<StoredTrial>;
   /**
    * Creates running trials at rung 0 with the next numbers of the study, in one
    * atomic write together with `samplerState` when given: the sampler's state

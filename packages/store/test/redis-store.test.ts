@@ -5,6 +5,7 @@ import { checkRedisDurability } from "../src/redis-durability.js";
 import { RedisStore } from "../src/redis-store.js";
 import { describeStoreContract, studyConfig } from "./store-contract.js";
 import { startRedisServer, stopRedisServer, type RedisServer } from "../../../test/support/redis-server.js";
+import { createTrial } from "../src/create-trial.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -64,7 +65,7 @@ describe("RedisStore across connections", () => {
     const stores = [open(), open(), open(), open()];
     await stores[0]?.createStudy(studyConfig());
     const created = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => stores[i % 4]?.createTrial("tiny-lm", { lr: i, layers: 1 }, "sampler")),
+      Array.from({ length: 200 }, (_, i) => createTrial(stores[i % 4]!, "tiny-lm", { lr: i, layers: 1 }, "sampler")),
     );
     expect(created.map((t) => t?.number).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 200 }, (_, i) => i));
     const stored = await stores[3]?.getTrials("tiny-lm");
@@ -86,7 +87,7 @@ describe("RedisStore across connections", () => {
   it("lets a second process see and deduplicate what the first wrote", async () => {
     const coordinator = open();
     await coordinator.createStudy(studyConfig());
-    await coordinator.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
+    await createTrial(coordinator, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
     await coordinator.recordProgress({ kind: "progress", study: "tiny-lm", trial: 0, rung: 0, step: 10, metrics: { loss: 3 } });
     const first = await coordinator.finishTrial({ study: "tiny-lm", trial: 0, rung: 0, state: "complete", value: 1.5, worker: "gpu-1" });
 
@@ -95,14 +96,14 @@ describe("RedisStore across connections", () => {
     expect(await restarted.getTrials("tiny-lm")).toEqual([first.trial]);
     const redelivered = await restarted.finishTrial({ study: "tiny-lm", trial: 0, rung: 0, state: "complete", value: 7, worker: "gpu-2" });
     expect(redelivered).toEqual({ trial: first.trial, applied: false });
-    expect((await restarted.createTrial("tiny-lm", { lr: 0.002, layers: 3 }, "sampler")).number).toBe(1);
+    expect((await createTrial(restarted, "tiny-lm", { lr: 0.002, layers: 3 }, "sampler")).number).toBe(1);
   });
 
   it("writes exactly the documented key layout", async () => {
     const store = open();
     await store.createStudy(studyConfig());
-    await store.createTrial("tiny-lm", { lr: 0.1, layers: 2 }, "sampler");
-    await store.createTrial("tiny-lm", { lr: 0.2, layers: 3 }, "sampler");
+    await createTrial(store, "tiny-lm", { lr: 0.1, layers: 2 }, "sampler");
+    await createTrial(store, "tiny-lm", { lr: 0.2, layers: 3 }, "sampler");
     await store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 1, rung: 0, step: 5, metrics: { loss: 2 } });
     await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "complete", value: 0.1 + 0.2 });
     const s = `${prefix}:study:tiny-lm`;

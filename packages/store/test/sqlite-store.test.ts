@@ -10,6 +10,7 @@ import { SCHEMA_VERSION } from "../src/sqlite-schema.js";
 import { SqliteStore } from "../src/sqlite-store.js";
 import type { StoredTrial } from "../src/store.js";
 import { describeStoreContract, studyConfig } from "./store-contract.js";
+import { createTrial } from "../src/create-trial.js";
 
 const newDir = () => mkdtempSync(join(tmpdir(), "bayestune-sqlite-"));
 
@@ -85,7 +86,7 @@ describe("SqliteStore on a file", () => {
     ]);
     expect(Object.is(after[1]?.params.lr, 0.1 + 0.2)).toBe(true);
     // The resumed study goes on numbering where it stopped, and still knows the finishes applied.
-    expect((await reopened.createTrial("tiny-lm", { lr: 0.004, layers: 1 }, "sampler")).number).toBe(3);
+    expect((await createTrial(reopened, "tiny-lm", { lr: 0.004, layers: 1 }, "sampler")).number).toBe(3);
     expect((await reopened.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "complete", value: 1 })).applied).toBe(false);
   });
 
@@ -107,7 +108,7 @@ describe("SqliteStore on a file", () => {
     await a.createStudy(studyConfig());
     const createFifty = async (store: SqliteStore, layers: number) => {
       const numbers: number[] = [];
-      for (let i = 0; i < 50; i++) numbers.push((await store.createTrial("tiny-lm", { lr: i, layers }, "sampler")).number);
+      for (let i = 0; i < 50; i++) numbers.push((await createTrial(store, "tiny-lm", { lr: i, layers }, "sampler")).number);
       return numbers;
     };
     const [fromA, fromB] = await Promise.all([createFifty(a, 1), createFifty(b, 2)]);
@@ -148,7 +149,7 @@ describe("SqliteStore on a file", () => {
     // Every batch but the one it was killed in finished its first trial before the next began.
     expect(trials.filter((t) => t.state === "complete").length).toBeGreaterThanOrEqual(batches - 1);
     expect(await store.getSamplerState("written")).toBe(JSON.stringify({ writer: "a", batch: batches - 1 }));
-    expect((await store.createTrial("written", { lr: 0, layers: 1 }, "sampler")).number).toBe(trials.length);
+    expect((await createTrial(store, "written", { lr: 0, layers: 1 }, "sampler")).number).toBe(trials.length);
   });
 
   it("refuses a file that is not a SQLite database, naming it, and leaves it as it was", () => {

@@ -4,6 +4,7 @@ import { StudyConfig } from "@bayestune/protocol";
 import { StoreError, type StoreErrorCode } from "../src/errors.js";
 import { refreshTrials } from "../src/refresh-trials.js";
 import type { Store, StoredTrial } from "../src/store.js";
+import { createTrial } from "../src/create-trial.js";
 
 export interface StoreFixture {
   store: Store;
@@ -102,9 +103,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it("are dense from 0 per study, with the given params, running at rung 0", async () => {
         await store.createStudy(studyConfig());
         await store.createStudy(studyConfig({ name: "other" }));
-        const t0 = await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
-        const t1 = await store.createTrial("tiny-lm", { lr: 0.002, layers: 3 }, "enqueued", 1000);
-        const o0 = await store.createTrial("other", { lr: 0.003, layers: 4 }, "sampler");
+        const t0 = await createTrial(store, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
+        const t1 = await createTrial(store, "tiny-lm", { lr: 0.002, layers: 3 }, "enqueued", 1000);
+        const o0 = await createTrial(store, "other", { lr: 0.003, layers: 4 }, "sampler");
         expect([t0.number, t1.number, o0.number]).toEqual([0, 1, 0]);
         expect(t0).toMatchObject({ study: "tiny-lm", state: "running", rung: 0, attempts: 0, source: "sampler", intermediate: [] });
         expect(t0.fidelity).toBeUndefined();
@@ -116,7 +117,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it("stay dense and unique under 200 concurrent createTrial calls", async () => {
         await store.createStudy(studyConfig());
         const created = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => store.createTrial("tiny-lm", { lr: i, layers: 1 }, "sampler")),
+          Array.from({ length: 200 }, (_, i) => createTrial(store, "tiny-lm", { lr: i, layers: 1 }, "sampler")),
         );
         expect(created.map((t) => t.number).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
         const stored = await store.getTrials("tiny-lm");
@@ -151,7 +152,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const last = batches.reduce((a, b) => (b[0]!.number > a[0]!.number ? b : a));
         expect(await store.getSamplerState("tiny-lm")).toBe(`{"batch":${last[0]!.params.lr}}`);
         // A call without a state leaves the stored one; an empty call only stores its state.
-        await store.createTrial("tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
         expect(await store.getSamplerState("tiny-lm")).toBe(`{"batch":${last[0]!.params.lr}}`);
         expect(await store.createTrials("tiny-lm", [], "later")).toEqual([]);
         expect(await store.getSamplerState("tiny-lm")).toBe("later");
@@ -174,7 +175,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it("come back from getTrials in number order with their latest state", async () => {
         await store.createStudy(studyConfig());
-        for (let i = 0; i < 5; i++) await store.createTrial("tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");
+        for (let i = 0; i < 5; i++) await createTrial(store, "tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");
         await finishComplete(3, 0.5);
         const trials = await store.getTrials("tiny-lm");
         expect(trials.map((t) => [t.number, t.params.layers, t.state])).toEqual([
@@ -188,7 +189,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it("are brought up to date by refreshTrials, which reads again only the running and paused ones and the new ones", async () => {
         await store.createStudy(studyConfig());
-        for (let i = 0; i < 4; i++) await store.createTrial("tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");
+        for (let i = 0; i < 4; i++) await createTrial(store, "tiny-lm", { lr: i / 10, layers: i + 1 }, "sampler");
         await finishComplete(0, 0.5);
         await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "failed", reason: "out-of-memory" });
         await finishComplete(3, 0.7, { pause: true });
@@ -204,7 +205,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 2, rung: 0, step: 1, metrics: { loss: 0.9 } });
         await finishComplete(2, 0.6);
         await store.promoteTrial({ study: "tiny-lm", trial: 3, rung: 1 });
-        for (let i = 0; i < 40; i++) await store.createTrial("tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
+        for (let i = 0; i < 40; i++) await createTrial(store, "tiny-lm", { lr: 0.5, layers: 1 }, "sampler");
         const refreshed = await refreshTrials(counted, "tiny-lm", known);
         expect(refreshed).toEqual(await store.getTrials("tiny-lm"));
         expect(refreshed.map((t) => t.state).slice(0, 5)).toEqual(["complete", "failed", "complete", "running", "running"]);
@@ -217,7 +218,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe("finishing", () => {
       beforeEach(async () => {
         await store.createStudy(studyConfig());
-        await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
       });
 
       it("records a complete result with everything it carries", async () => {
@@ -325,7 +326,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it("round-trips float64 values exactly", async () => {
         const values = [0.1 + 0.2, 5e-324, Number.MAX_VALUE, -1.2345678901234567e-300, 1 / 3];
-        for (let i = 1; i < values.length; i++) await store.createTrial("tiny-lm", { lr: values[i] ?? 0, layers: 1 }, "sampler");
+        for (let i = 1; i < values.length; i++) await createTrial(store, "tiny-lm", { lr: values[i] ?? 0, layers: 1 }, "sampler");
         for (const [i, value] of values.entries()) await finishComplete(i, value, { metrics: { loss: value } });
         const trials = await store.getTrials("tiny-lm");
         for (const [i, value] of values.entries()) {
@@ -344,7 +345,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe("promotions (multi-fidelity)", () => {
       beforeEach(async () => {
         await store.createStudy(studyConfig());
-        await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler", 100);
+        await createTrial(store, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler", 100);
       });
       const pauseAt = (rung: number, value: number, extra: object = {}) =>
         store.finishTrial({ study: "tiny-lm", trial: 0, rung, state: "complete", value, pause: true, ...extra });
@@ -386,7 +387,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await pauseAt(0, 2.5);
         await expectStoreError(promote(2), "INVALID_RECORD");
         await expectStoreError(promote(0), "INVALID_RECORD");
-        await store.createTrial("tiny-lm", { lr: 0.002, layers: 2 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 0.002, layers: 2 }, "sampler");
         await store.finishTrial({ study: "tiny-lm", trial: 1, rung: 0, state: "failed", reason: "out-of-memory" });
         await expectStoreError(store.promoteTrial({ study: "tiny-lm", trial: 1, rung: 1 }), "TRIAL_FINISHED");
         await expectStoreError(store.promoteTrial({ study: "tiny-lm", trial: 7, rung: 1 }), "UNKNOWN_TRIAL");
@@ -419,7 +420,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       beforeEach(async () => {
         await store.createStudy(studyConfig());
-        await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
       });
 
       it("are kept in step order whatever the arrival order, nulls included", async () => {
@@ -460,7 +461,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     describe("unknown studies and trials", () => {
       it("throw UNKNOWN_STUDY from every method that needs the study", async () => {
-        await expectStoreError(store.createTrial("ghost", { lr: 1 }, "sampler"), "UNKNOWN_STUDY");
+        await expectStoreError(createTrial(store, "ghost", { lr: 1 }, "sampler"), "UNKNOWN_STUDY");
         await expectStoreError(store.getTrials("ghost"), "UNKNOWN_STUDY");
         await expectStoreError(store.getTrial("ghost", 0), "UNKNOWN_STUDY");
         await expectStoreError(store.finishTrial({ study: "ghost", trial: 0, rung: 0, state: "complete", value: 1 }), "UNKNOWN_STUDY");
@@ -473,7 +474,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
       it("throw UNKNOWN_TRIAL from writes and give undefined from getTrial", async () => {
         await store.createStudy(studyConfig());
-        await store.createTrial("tiny-lm", { lr: 1 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 1 }, "sampler");
         await expectStoreError(finishComplete(1, 1), "UNKNOWN_TRIAL");
         await expectStoreError(
           store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 7, rung: 0, step: 0, metrics: {} }),
@@ -487,14 +488,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe("snapshots", () => {
       it("are deeply frozen", async () => {
         const study = await store.createStudy(studyConfig());
-        await store.createTrial("tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
+        await createTrial(store, "tiny-lm", { lr: 0.001, layers: 2 }, "sampler");
         await store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 0, rung: 0, step: 1, metrics: { loss: 3 } });
         const { trial } = await finishComplete(0, 1, { metrics: { loss: 1 } });
         const fromList = (await store.getTrials("tiny-lm"))[0] as StoredTrial;
         for (const record of [study, study.config, study.config.space, (await store.getStudy("tiny-lm"))?.config]) {
           expect(Object.isFrozen(record)).toBe(true);
         }
-        for (const t of [trial, fromList, (await store.createTrial("tiny-lm", { lr: 1 }, "sampler"))]) {
+        for (const t of [trial, fromList, (await createTrial(store, "tiny-lm", { lr: 1 }, "sampler"))]) {
           expect(Object.isFrozen(t)).toBe(true);
           expect(Object.isFrozen(t.params)).toBe(true);
           expect(Object.isFrozen(t.intermediate)).toBe(true);
@@ -514,7 +515,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
         const params: Record<string, number> = { lr: 0.001, layers: 2 };
         const metrics: Record<string, number> = { loss: 4 };
-        await store.createTrial("tiny-lm", params, "sampler");
+        await createTrial(store, "tiny-lm", params, "sampler");
         await store.recordProgress({ kind: "progress", study: "tiny-lm", trial: 0, rung: 0, step: 1, metrics });
         params.lr = 123;
         metrics.loss = 123;

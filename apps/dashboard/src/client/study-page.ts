@@ -389,7 +389,7 @@ function drawStudyList(studies: readonly StudyRow[]): void {
   const table = element("studies");
   if (table === null) return;
   const head = document.createElement("tr");
-  for (const column of ["study", "objective", "complete", "running", "paused", "failed", "best feasible"]) {
+  for (const column of ["study", "objective", "complete", "running", "paused", "pruned", "failed", "best feasible"]) {
     const th = document.createElement("th");
     th.textContent = column;
     head.append(th);
@@ -401,7 +401,7 @@ function drawStudyList(studies: readonly StudyRow[]): void {
     link.href = `/studies/${encodeURIComponent(s.name)}`;
     link.textContent = s.name;
     name.append(link);
-    const cells = [`${s.metric} (${s.direction})`, s.counts["complete"] ?? 0, s.counts["running"] ?? 0, s.counts["paused"] ?? 0, s.counts["failed"] ?? 0, s.best];
+    const cells = [`${s.metric} (${s.direction})`, s.counts["complete"] ?? 0, s.counts["running"] ?? 0, s.counts["paused"] ?? 0, s.counts["pruned"] ?? 0, s.counts["failed"] ?? 0, s.best];
     tr.append(name, ...cells.map((c) => Object.assign(document.createElement("td"), { textContent: formatCell(c) })));
     return tr;
   });

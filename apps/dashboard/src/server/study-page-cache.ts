@@ -46,7 +46,7 @@ interface Entry {
 /** What the model sees of the history: which trials have finished, and how. A new result changes it; a progress report does not. */
 function finishedFingerprint(trials: readonly StoredTrial[]): string {
   return trials
-    .filter((t) => t.state === "complete" || t.state === "failed" || t.state === "paused")
+    .filter((t) => t.state !== "running")
     .map((t) => `${t.number}:${t.state}:${t.rung}`)
     .join(",");
 }

@@ -3,6 +3,17 @@ import { constraintViolations, type StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
 
 type Ranking = Pick<StudyConfig, "direction" | "constraints" | "objectives">;
+type Direction = StudyConfig["direction"];
+
+/** 1 for "minimize", −1 for "maximize": times a value, it makes lower better (as schedulers, pruners and samplers rank). */
+export function lowerIsBetterSign(direction: Direction): 1 | -1 {
+  return direction === "minimize" ? 1 : -1;
+}
+
+/** Whether `a` beats `b` for the direction; anything beats no value. */
+export function isBetter(direction: Direction, a: number, b: number | undefined): boolean {
+  return b === undefined || lowerIsBetterSign(direction) * a < lowerIsBetterSign(direction) * b;
+}
 
 /** Complete trials within every constraint. */
 function feasibleComplete(trials: readonly StoredTrial[], config: Ranking): StoredTrial[] {
@@ -20,7 +31,7 @@ export function bestTrial(trials: readonly StoredTrial[], config: Ranking): Stor
   if (config.objectives !== undefined) return undefined;
   let best: StoredTrial | undefined;
   for (const trial of feasibleComplete(trials, config)) {
-    if (best?.value === undefined || (config.direction === "minimize" ? trial.value! < best.value : trial.value! > best.value)) best = trial;
+    if (isBetter(config.direction, trial.value!, best?.value)) best = trial;
   }
   return best;
 }
@@ -37,6 +48,6 @@ export function paretoTrials(trials: readonly StoredTrial[], config: Ranking): S
     return best === undefined ? [] : [best];
   }
   const candidates = feasibleComplete(trials, config).filter((t) => objectives.every((o) => typeof t.metrics?.[o.metric] === "number"));
-  const points = candidates.map((t) => objectives.map((o) => (o.direction === "minimize" ? 1 : -1) * (t.metrics![o.metric] as number)));
+  const points = candidates.map((t) => objectives.map((o) => lowerIsBetterSign(o.direction) * (t.metrics![o.metric] as number)));
   return paretoFront(points).map((i) => candidates[i]!);
 }

@@ -1,6 +1,7 @@
 import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, studyOptionsFromConfig, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
+import { lowerIsBetterSign } from "./best-trial.js";
 
 /**
  * One new configuration in this many is drawn at random even when the model
@@ -56,7 +57,7 @@ function modelBased(config: StudyConfig): boolean {
 
 /** Every rung result, "lower is better"; a failed run enters at the worst value seen, at the budget it failed at. */
 function rungObservations(config: StudyConfig, trials: readonly StoredTrial[]): FidelityObservation[] {
-  const sign = config.direction === "minimize" ? 1 : -1;
+  const sign = lowerIsBetterSign(config.direction);
   const observations: FidelityObservation[] = [];
   for (const trial of trials) {
     for (const rung of trial.rungs) {

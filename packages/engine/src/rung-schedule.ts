@@ -1,6 +1,7 @@
 import { schedulerFromSpec, type RungTrial, type Scheduler } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
+import { lowerIsBetterSign } from "./best-trial.js";
 
 /** A job the schedule wants run, in the store's terms. */
 export type ScheduledJob =
@@ -83,7 +84,7 @@ export class RungSchedule {
   #rungTrial(trial: StoredTrial): RungTrial {
     const bracket = this.bracketOf(trial.number);
     // Schedulers rank lower values first.
-    const sign = this.#direction === "minimize" ? 1 : -1;
+    const sign = lowerIsBetterSign(this.#direction);
     return {
       number: trial.number,
       bracket,

@@ -1,6 +1,7 @@
 import { medianStoppingDecision, type LearningCurve } from "@bayestune/core";
 import type { ProgressEvent, StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
+import { lowerIsBetterSign } from "./best-trial.js";
 
 type Point = readonly [step: number, value: number];
 
@@ -20,7 +21,7 @@ export class StepPruner {
   constructor(config: StudyConfig, trials: readonly StoredTrial[]) {
     if (config.pruner === undefined) throw new RangeError(`study "${config.name}" has no pruner`);
     this.#metric = config.metric;
-    this.#sign = config.direction === "minimize" ? 1 : -1;
+    this.#sign = lowerIsBetterSign(config.direction);
     this.#options = { minTrials: config.pruner.minTrials, graceSteps: config.pruner.graceSteps };
     for (const trial of trials) {
       for (const report of trial.intermediate) this.#add(trial.number, report.step, report.metrics[this.#metric]);

@@ -4,7 +4,7 @@ import { tuneEmbedded } from "../embedded-tune.js";
 import { describeValues, printBestTrials, rankedTrial, storedValues } from "../print-front.js";
 import { ConfigError, loadStudyConfig } from "@bayestune/coordinator";
 import { rungLadder } from "@bayestune/core";
-import { budgetSpent, paretoTrials, type StudyOutcome } from "@bayestune/engine";
+import { budgetSpent, isBetter, paretoTrials, type StudyOutcome } from "@bayestune/engine";
 import { constraintViolations, type StudyConfig, type TrialResult } from "@bayestune/protocol";
 import { countTrialStates, StoreError, type Store, type StoredTrial } from "@bayestune/store";
 import { LOCAL_STORE_FILE, openLocalStore } from "../open-store.js";
@@ -125,13 +125,12 @@ function progressReport(config: StudyConfig, progress: boolean): { onResult: (tr
   let failed = 0;
   let promotions = 0;
   let best: number | undefined;
-  const better = (a: number, b: number | undefined): boolean => b === undefined || (config.direction === "minimize" ? a < b : a > b);
   return {
     onResult(trial, result) {
       if (result.rung > 0) promotions++;
       if (trial.state !== "paused") finished++;
       if (trial.state === "failed") failed++;
-      if (trial.state === "complete" && better(trial.value!, best)) best = trial.value;
+      if (trial.state === "complete" && isBetter(config.direction, trial.value!, best)) best = trial.value;
       if (bar) {
         bar.update(scheduled ? Math.min(config.maxTrials, trial.number + 1) : finished, { best: best?.toPrecision(5) ?? "-", failed, promotions });
         return;

@@ -8,6 +8,8 @@ export interface StudySummary {
   /** Finished a rung below the top and wait for a promotion (multi-fidelity studies). */
   readonly paused: number;
   readonly complete: number;
+  /** Stopped early by the study's pruner. */
+  readonly pruned: number;
   readonly failed: number;
   readonly total: number;
   /** The best complete trial within every constraint for the study's direction; absent when there is none. */

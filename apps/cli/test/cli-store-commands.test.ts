@@ -123,8 +123,8 @@ describe("bayestune status", () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
       studies: [
-        { name: "acc", running: 0, paused: 0, complete: 2, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
-        { name: "sgd", running: 1, paused: 0, complete: 2, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
+        { name: "acc", running: 0, paused: 0, complete: 2, pruned: 0, failed: 0, total: 2, best: { number: 1, value: 0.9 } },
+        { name: "sgd", running: 1, paused: 0, complete: 2, pruned: 0, failed: 2, total: 5, best: { number: 2, value: 0.125 } },
       ],
       workers: {
         slots: 6,
@@ -169,6 +169,7 @@ describe("bayestune status", () => {
       maxTrials: 10,
       running: 1,
       paused: 0,
+      pruned: 0,
       complete: 2,
       failed: 2,
       total: 5,

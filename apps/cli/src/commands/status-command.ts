@@ -41,8 +41,8 @@ export async function statusCommand(name: string | undefined, options: StatusCom
   }
 }
 
-function counts(summary: StudySummary): { running: number; paused: number; complete: number; failed: number; total: number } {
-  return { running: summary.running, paused: summary.paused, complete: summary.complete, failed: summary.failed, total: summary.total };
+function counts(summary: StudySummary): { running: number; paused: number; complete: number; pruned: number; failed: number; total: number } {
+  return { running: summary.running, paused: summary.paused, complete: summary.complete, pruned: summary.pruned, failed: summary.failed, total: summary.total };
 }
 
 function studyListEntry({ name, summary }: { name: string; summary: StudySummary }): object {
@@ -99,7 +99,8 @@ function studyText(study: StoredStudy, summary: StudySummary, trials: readonly S
   const { config } = study;
   const lines = [
     `${study.name}: ${summary.total} of ${config.maxTrials} trials, ${summary.running} running, ` +
-      `${summary.paused > 0 ? `${summary.paused} paused for promotion, ` : ""}${summary.complete} complete, ${summary.failed} failed`,
+      `${summary.paused > 0 ? `${summary.paused} paused for promotion, ` : ""}${summary.complete} complete, ` +
+      `${summary.pruned > 0 ? `${summary.pruned} pruned, ` : ""}${summary.failed} failed`,
   ];
   if (summary.front.length > 0) {
     lines.push(...bestTrialLines(config, summary.front.map((t) => rankedTrial(config, t))));

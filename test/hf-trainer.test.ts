@@ -2,16 +2,19 @@
  * The Hugging Face Trainer callback (clients/python/bayestune_client/hf.py) on a
  * tiny GPT-2 built from a config (random initialisation, nothing downloaded), on
  * CPU: it reports each evaluation, the best checkpoint, and stops when the trial
- * is pruned. Needs examples/.venv (`npm test` sets it up, transformers included).
+ * is pruned: run directly, and through `bayestune tune` with a median pruner.
+ * Needs examples/.venv (`npm test` sets it up, transformers included) and the CLI's build.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CHILD_ENV } from "@bayestune/protocol";
-import { repositoryRoot as root } from "./support/run-cli.js";
+import { medianStoppingDecision } from "@bayestune/core";
+import { CHILD_ENV, trialJobId, type StudyConfigInput } from "@bayestune/protocol";
+import { SqliteStore, type StoredTrial } from "@bayestune/store";
+import { bayestune, repositoryRoot as root } from "./support/run-cli.js";
 
 const python = join(root, "examples/.venv/bin/python");
 const script = join(root, "examples/hf-trainer/train.py");
@@ -97,4 +100,58 @@ describe("BayestuneCallback on a Trainer run", () => {
     expect(resumed.lines.filter((l) => l.step !== undefined && !l.final).map((l) => l.step)).toEqual([30, 40]);
     expect(resumed.lines.at(-1)).toMatchObject({ final: true, step: 40, checkpoint: join(dir, "hf", "checkpoint-40") });
   });
+
+  it("through `bayestune tune` with a median pruner: the worse trial is stopped at its first evaluation, ends early with its final line, and is stored pruned", async () => {
+    // Seed 7's random learning rates: trial 0 about 2e-3, trial 1 about 2e-6 (untrained: eval_loss near ln 256 at step 10).
+    const study: StudyConfigInput = {
+      name: "hf-prune",
+      seed: 7,
+      sampler: "random",
+      maxTrials: 2,
+      metric: "eval_loss",
+      space: { learning_rate: { type: "float", low: 1e-6, high: 1e-2, log: true } },
+      pruner: { type: "median", minTrials: 1 },
+      command: { argv: [python, script, "--steps", "60", "--eval-every", "10"] },
+      trialTimeoutSeconds: 300,
+    };
+    const file = join(dir, "hf-prune.json");
+    await writeFile(file, JSON.stringify(study));
+    const workDir = join(dir, "runs");
+    const storeFile = join(dir, "studies.sqlite");
+    const { code, stdout, stderr } = await bayestune(["tune", file, "--no-progress", "--stop-grace", "30", "--work-dir", workDir, "--store", storeFile], 120_000);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^hf-prune: 2 trials finished, 0 failed$/m);
+    const store = new SqliteStore({ path: storeFile });
+    let trials: StoredTrial[];
+    try {
+      trials = await store.getTrials("hf-prune");
+    } finally {
+      await store.close();
+    }
+    const [full, stopped] = trials as [StoredTrial, StoredTrial];
+    const lr = (t: StoredTrial): number => t.params["learning_rate"] as number;
+    expect(lr(stopped), "the seed no longer gives trial 1 a far smaller learning rate: pick another").toBeLessThan(lr(full) / 100);
+
+    const evaluations = (t: StoredTrial): [number, number][] => t.intermediate.map((r) => [r.step, r.metrics["eval_loss"] as number] as [number, number]);
+    expect(full.state).toBe("complete");
+    expect(evaluations(full).map(([step]) => step)).toEqual([10, 20, 30, 40, 50, 60]);
+    // The engine stopped trial 1 at its first evaluation, as the rule decides against trial 0's curve.
+    expect(medianStoppingDecision(evaluations(stopped).slice(0, 1), [evaluations(full)], { minTrials: 1 })).toBe(true);
+    expect(stopped.state).toBe("pruned");
+    // Training stopped early: fewer evaluations than the full run's.
+    expect(Math.max(...evaluations(stopped).map(([step]) => step))).toBeLessThan(60);
+    // ... and its callback still reported the final line (the best evaluation and its checkpoint), which is the stored result.
+    const trialDir = join(workDir, "hf-prune", trialJobId("hf-prune", 1, 0));
+    const lines = (await readFile(join(trialDir, "stdout.log"), "utf8")).split("\n").filter((l) => l.startsWith('{"')).map((l) => JSON.parse(l) as Line);
+    const final = lines.find((l) => l.final === true);
+    expect(final, "no final line in the stopped trial's output").toBeDefined();
+    expect(lines.at(-1)).toBe(final);
+    expect(final!.step).toBeLessThan(60);
+    expect(stopped.value).toBe(final!.eval_loss);
+    expect(stopped.value).toBe(Math.min(...evaluations(stopped).map(([, loss]) => loss)));
+    expect(stopped.checkpoint).toBe(final!.checkpoint);
+    expect(stopped.checkpoint).toMatch(new RegExp(`/hf/checkpoint-${final!.step}$`));
+    expect(existsSync(stopped.checkpoint!)).toBe(true);
+    expect(await readFile(join(trialDir, "STOP"), "utf8")).toBe("pruned\n");
+  }, 120_000);
 });

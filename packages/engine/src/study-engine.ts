@@ -94,7 +94,10 @@ export class StudyEngine {
 
   /**
    * Takes a record a store write returned into the view; the core hears of a
-   * trial once it is complete or failed (a paused one may still climb).
+   * trial once it is complete, failed or pruned (a paused one may still climb),
+   * as replayStudy tells it on a reopen: a pruned trial left running in the core
+   * would stay pending (believed at its posterior mean by the GP) in every later
+   * ask, and a reopened study would propose otherwise than the uninterrupted one.
    */
   async see(trial: StoredTrial): Promise<void> {
     const before = this.#view[trial.number];
@@ -105,7 +108,7 @@ export class StudyEngine {
     if (core === undefined) {
       throw new Error(`the store holds trial ${trial.number}, which this engine did not ask for; is a second process writing this study?`);
     }
-    if (core.state === "running" && (trial.state === "complete" || trial.state === "failed")) {
+    if (core.state === "running" && (trial.state === "complete" || trial.state === "failed" || trial.state === "pruned")) {
       await this.#core.tell(trial.number, tellOutcomeOf(this.config, trial));
     }
   }

@@ -50,6 +50,30 @@ async function runToEnd(driver: StudyDriver, slots: { started: TrialJob[] }, del
   return slots.started;
 }
 
+/**
+ * Runs the study to its end as a worker would with a pruner: each job reports
+ * steps 1..3 (its bowl value plus 0.1 / step) and ends after the step at which
+ * the driver asked its slot to stop it (stopped, worth its last report), else
+ * complete at step 3; stops once `stopAfter` jobs ended.
+ */
+async function runWithProgress(driver: StudyDriver, slots: { started: TrialJob[]; stops: number[] }, delivered = 0, stopAfter = Infinity): Promise<TrialJob[]> {
+  let next = delivered;
+  while (driver.outcome() === undefined && next < stopAfter) {
+    const job = slots.started[next++];
+    if (job === undefined) throw new Error("the driver waits with no job started");
+    const bowl = resultOf(job).value!;
+    let value = bowl;
+    for (let step = 1; step <= 3 && !slots.stops.includes(job.trial); step++) {
+      value = bowl + 0.1 / step;
+      await driver.applyProgress({ kind: "progress", study: job.study, trial: job.trial, rung: job.rung, step, metrics: { loss: value } });
+    }
+    const stopped = slots.stops.includes(job.trial);
+    await driver.applyResult(TrialResult.parse({ ...resultOf(job), value, ...(stopped ? { stopped: true } : {}) }));
+    await driver.fill();
+  }
+  return slots.started;
+}
+
 describe("StudyDriver", () => {
   it("runs a 1-slot study to maxTrials, sequentially: every job starts after the last result was applied", async () => {
     const store = new MemoryStore();
@@ -85,6 +109,33 @@ describe("StudyDriver", () => {
     await after.fill();
     expect(second.started).toHaveLength(1);
     await runToEnd(after, second);
+    const resumed = [...first.started.slice(0, 7), ...second.started];
+    expect(resumed.map((j) => j.params)).toEqual(expected.map((j) => j.params));
+  });
+
+  it("with a pruner, stops a trial once, stores it pruned, and reopened mid-study proposes what the uninterrupted driver proposed", async () => {
+    const pruned = config({ pruner: { type: "median", minTrials: 2 } });
+    const reference = inProcessSlots(1);
+    const uninterrupted = await StudyDriver.open(pruned, new MemoryStore(), reference);
+    await uninterrupted.fill();
+    const expected = await runWithProgress(uninterrupted, reference);
+    const trials = uninterrupted.engine.trials;
+    expect(trials.filter((t) => t.state === "pruned").map((t) => t.number)).toEqual(reference.stops);
+    expect(new Set(reference.stops).size).toBe(reference.stops.length);
+    // Pruned before the restart below, so that the asks after it differ if a pruned trial counts as pending in one driver and not the other.
+    expect(reference.stops.filter((n) => n < 7).length).toBeGreaterThan(0);
+    for (const n of reference.stops) expect(trials[n]!.value).toBe(trials[n]!.intermediate.at(-1)!.metrics["loss"]);
+
+    const store = new MemoryStore();
+    const first = inProcessSlots(1);
+    const before = await StudyDriver.open(pruned, store, first);
+    await before.fill();
+    await runWithProgress(before, first, 0, 7);
+    const second = inProcessSlots(1);
+    const after = await StudyDriver.open(pruned, store, second);
+    await after.resumeRunning();
+    await after.fill();
+    await runWithProgress(after, second);
     const resumed = [...first.started.slice(0, 7), ...second.started];
     expect(resumed.map((j) => j.params)).toEqual(expected.map((j) => j.params));
   });

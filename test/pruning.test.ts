@@ -140,7 +140,8 @@ describe("pruning through `bayestune tune` (embedded)", () => {
     const storeFile = join(dir, "embedded.sqlite");
     const { code, stdout, stderr } = await bayestune(["tune", file, "--no-progress", "--stop-grace", "5", "--work-dir", workDir, "--store", storeFile]);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^prune-embedded: 10 trials finished, 0 failed$/m);
+    const summary = /^prune-embedded: 10 trials finished, (\d+) pruned, 0 failed$/m.exec(stdout);
+    expect(summary, stdout).not.toBeNull();
 
     const store = new SqliteStore({ path: storeFile });
     let trials: StoredTrial[];
@@ -160,7 +161,11 @@ describe("pruning through `bayestune tune` (embedded)", () => {
     const complete = trials.filter((t) => t.state === "complete");
     const best = complete.reduce((a, b) => (b.value! < a.value! ? b : a));
     expect(stdout).toContain(`best trial ${best.number}: loss = ${best.value}`);
-    for (const t of trials) expect(stdout).toContain(`trial ${t.number}: loss=${t.value}\n`);
+    for (const [k, t] of trials.entries()) {
+      const decision = decisions[k];
+      expect(stdout).toContain(decision === undefined ? `trial ${t.number}: loss=${t.value}\n` : `trial ${t.number} pruned at step ${decision}: loss=${t.value}\n`);
+    }
+    expect(Number(summary![1])).toBe(decisions.filter((d) => d !== undefined).length);
   }, 90_000);
 
   it("terminates a script that ignores the stop once --stop-grace has passed, and still stores it pruned with its last reported value", async () => {
@@ -185,7 +190,7 @@ describe("pruning through `bayestune tune` (embedded)", () => {
     const storeFile = join(dir, "ignored.sqlite");
     const { code, stdout, stderr } = await bayestune(["tune", file, "--no-progress", "--stop-grace", "1", "--work-dir", workDir, "--store", storeFile]);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^prune-ignored: 2 trials finished, 0 failed$/m);
+    expect(stdout).toMatch(/^prune-ignored: 2 trials finished, 1 pruned, 0 failed$/m);
 
     const store = new SqliteStore({ path: storeFile });
     let trials: StoredTrial[];
@@ -208,7 +213,7 @@ describe("pruning through `bayestune tune` (embedded)", () => {
     expect(readMark(marks, 1, "done")).toBeUndefined();
     const last = second.intermediate.at(-1)!;
     expect(second.value).toBe(last.metrics["loss"]);
-    expect(stdout).toContain(`trial 1: loss=${last.metrics["loss"]}\n`);
+    expect(stdout).toContain(`trial 1 pruned at step ${last.step}: loss=${last.metrics["loss"]}\n`);
     const trialDir = join(workDir, "prune-ignored", trialJobId("prune-ignored", 1, 0));
     expect(readFileSync(join(trialDir, "STOP"), "utf8")).toBe("pruned\n");
     expect(readFileSync(join(trialDir, "stdout.log"), "utf8")).not.toContain('"final"');

@@ -142,7 +142,10 @@ function progressReport(config: StudyConfig, progress: boolean): { onResult: (tr
 }
 
 function trialLine(config: StudyConfig, trial: StoredTrial): string {
-  return trial.state === "failed" ? `trial ${trial.number} failed: ${failureOf(trial)}` : `trial ${trial.number}: ${describeValues(config, storedValues(config, trial))}`;
+  if (trial.state === "failed") return `trial ${trial.number} failed: ${failureOf(trial)}`;
+  const values = describeValues(config, storedValues(config, trial));
+  if (trial.state !== "pruned") return `trial ${trial.number}: ${values}`;
+  return `trial ${trial.number} pruned at step ${trial.intermediate.at(-1)?.step ?? "?"}: ${values}`;
 }
 
 /** "timeout", or with the worker's message, "nonzero-exit: exited with code 3; last stderr line: …". */
@@ -160,7 +163,8 @@ function rungLine(config: StudyConfig, trial: StoredTrial, result: TrialResult):
 
 /** Counts, failures, feasibility and the best trials of a study without a scheduler. */
 function printSummary(config: StudyConfig, trials: readonly StoredTrial[], standing: StudyOutcome, interrupted: string): void {
-  console.log(`${config.name}: ${standing.finished} trials finished, ${standing.failed} failed${interrupted}`);
+  const pruned = trials.filter((t) => t.state === "pruned").length;
+  console.log(`${config.name}: ${standing.finished} trials finished, ${pruned > 0 ? `${pruned} pruned, ` : ""}${standing.failed} failed${interrupted}`);
   for (const t of trials.filter((t) => t.state === "failed").slice(0, 5)) console.log(`  trial ${t.number} failed: ${failureOf(t)}`);
   const complete = trials.filter((t) => t.state === "complete").length;
   const feasible = trials.filter((t) => t.state === "complete" && constraintViolations(config.constraints, t.metrics ?? {}).length === 0).length;

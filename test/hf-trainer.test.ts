@@ -120,7 +120,8 @@ describe("BayestuneCallback on a Trainer run", () => {
     const storeFile = join(dir, "studies.sqlite");
     const { code, stdout, stderr } = await bayestune(["tune", file, "--no-progress", "--stop-grace", "30", "--work-dir", workDir, "--store", storeFile], 120_000);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^hf-prune: 2 trials finished, 0 failed$/m);
+    expect(stdout).toMatch(/^hf-prune: 2 trials finished, 1 pruned, 0 failed$/m);
+    expect(stdout).toMatch(/^trial 1 pruned at step 10: eval_loss=/m);
     const store = new SqliteStore({ path: storeFile });
     let trials: StoredTrial[];
     try {

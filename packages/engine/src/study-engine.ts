@@ -104,7 +104,7 @@ export class StudyEngine {
     if (trial.number > this.#view.length) throw new RangeError(`trial ${trial.number} skips numbers: the engine knows ${this.#view.length} trials`);
     this.#view[trial.number] = trial;
     this.#running += (trial.state === "running" ? 1 : 0) - (before?.state === "running" ? 1 : 0);
-    const core = this.#core.trials[trial.number];
+    const core = this.#core.trial(trial.number);
     if (core === undefined) {
       throw new Error(`the store holds trial ${trial.number}, which this engine did not ask for; is a second process writing this study?`);
     }

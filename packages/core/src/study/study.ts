@@ -340,6 +340,12 @@ export class Study {
     return this.records.map(freeze);
   }
 
+  /** Trial `number` as a snapshot (undefined when there is none): one trial, without copying them all as `trials` does. */
+  trial(number: number): Trial | undefined {
+    const record = this.records[number];
+    return record === undefined ? undefined : freeze(record);
+  }
+
   private isBetter(a: number, b: number): boolean {
     return this.direction === "minimize" ? a < b : a > b;
   }

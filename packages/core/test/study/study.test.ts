@@ -54,6 +54,9 @@ describe("Study ask/tell", () => {
       (snapshot?.params as Record<string, unknown>).lr = 1;
     }).toThrow();
     expect(study.trials[0]?.params.lr).not.toBe(1);
+    expect(study.trial(2)).toEqual(study.trials[2]);
+    expect(Object.isFrozen(study.trial(2))).toBe(true);
+    expect(study.trial(3)).toBeUndefined();
   });
 
   it("refuses to tell a finished trial again, or an unknown one, with typed errors", async () => {

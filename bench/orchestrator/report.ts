@@ -110,10 +110,19 @@ export function renderOrchestratorReport(c: OrchestratorReportContext): string {
   if (single !== undefined) {
     const sizes = c.asks.map((a) => `q = ${a.q}: ${a.medianMs.toFixed(0)} ms`).join(", ");
     out.push(
-      `- coordinator ask for a batch under ${ASK_TARGET_MS} ms at ${single.told} trials: **${c.asks.every((a) => a.medianMs < ASK_TARGET_MS) ? "met" : single.medianMs < ASK_TARGET_MS ? "met for q = 1 only" : "not met"}** — median ${sizes}.`,
+      `- coordinator ask for a batch under ${ASK_TARGET_MS} ms at ${single.told} trials: **${askVerdict(c.asks)}** — median ${sizes}.`,
     );
   }
   return out.join("\n");
+}
+
+/** "met", "not met", or which batch sizes met it: "met for q = 1, 4; not for q = 8". */
+function askVerdict(asks: readonly AskLatency[]): string {
+  const met = asks.filter((a) => a.medianMs < ASK_TARGET_MS).map((a) => a.q);
+  const missed = asks.filter((a) => !(a.medianMs < ASK_TARGET_MS)).map((a) => a.q);
+  if (missed.length === 0) return "met";
+  if (met.length === 0) return "not met";
+  return `met for q = ${met.join(", ")}; not for q = ${missed.join(", ")}`;
 }
 
 function fraction(share: number): string {

@@ -4,7 +4,7 @@
  * for the coordinator's tests and the multi-fidelity bench; and per-test Redis isolation.
  */
 import { randomUUID } from "node:crypto";
-import { Queue, Worker } from "bullmq";
+import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import {
@@ -88,46 +88,57 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
     if (queue === undefined) resultsQueues.set(study, (queue = new Queue(resultsQueueName(study), { connection: resultsConnection, prefix })));
     return queue;
   };
+  /** Jobs whose processing has not ended: a forced close leaves them running, and they still post to the results connection. */
+  const inFlight = new Set<Promise<void>>();
+  const runJob = async (job: Job<TrialJob>): Promise<void> => {
+    const delayMs = typeof options.delayMs === "number" ? options.delayMs : options.delayMs(job.data);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (options.crashing?.has(job.data.trial)) throw new Error(`simulated crash of trial ${job.data.trial}`);
+    jobs.push(job.data);
+    // With a fidelity, a learning curve: the loss falls towards the objective as the budget grows,
+    // and each job leaves a checkpoint a promotion can resume from.
+    const fidelity = job.data.fidelity;
+    const { value, checkpoint, metrics } = options.evaluate?.(job.data) ?? {
+      value: objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity),
+      ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
+    };
+    const result: TrialResultInput = {
+      kind: "result",
+      study: job.data.study,
+      trial: job.data.trial,
+      rung: job.data.rung,
+      // A non-finite value is a diverged run, failed as the real worker fails it.
+      ...(Number.isFinite(value)
+        ? { state: "complete" as const, value, metrics: { loss: value, ...metrics } }
+        : { state: "failed" as const, reason: "non-finite-metric" as const, metrics: { loss: null } }),
+      durationSeconds: delayMs / 1000,
+      worker: workerId,
+      ...(checkpoint === undefined ? {} : { checkpoint }),
+    };
+    for (let step = 1; step <= (options.progressReports ?? 0); step++) {
+      const report = { kind: "progress" as const, study: job.data.study, trial: job.data.trial, rung: job.data.rung, step, metrics: { loss: value + 1 / step } };
+      await resultsQueue(job.data.study).add("progress", signMessage(TEST_SECRET, "worker-message", report));
+    }
+    completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
+    const signed = signMessage(TEST_SECRET, "worker-message", result);
+    const resultId = trialQueueIds(TEST_SECRET, job.data.study, job.data.trial, job.data.rung).result;
+    const post = async (): Promise<void> => {
+      await resultsQueue(job.data.study).add("result", signed, { jobId: resultId });
+      if (options.duplicateResults) await resultsQueue(job.data.study).add("result", signed, { jobId: `${resultId}-again` });
+    };
+    if (options.resultLagMs === undefined) await post();
+    else setTimeout(() => void post(), options.resultLagMs);
+  };
   const worker = new Worker<TrialJob>(
     TRIALS_QUEUE,
     async (job) => {
-      const delayMs = typeof options.delayMs === "number" ? options.delayMs : options.delayMs(job.data);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (options.crashing?.has(job.data.trial)) throw new Error(`simulated crash of trial ${job.data.trial}`);
-      jobs.push(job.data);
-      // With a fidelity, a learning curve: the loss falls towards the objective as the budget grows,
-      // and each job leaves a checkpoint a promotion can resume from.
-      const fidelity = job.data.fidelity;
-      const { value, checkpoint, metrics } = options.evaluate?.(job.data) ?? {
-        value: objective(job.data.params) + (fidelity === undefined ? 0 : 1 / fidelity),
-        ...(fidelity === undefined ? {} : { checkpoint: `ckpt-${job.data.trial}-${job.data.rung}` }),
-      };
-      const result: TrialResultInput = {
-        kind: "result",
-        study: job.data.study,
-        trial: job.data.trial,
-        rung: job.data.rung,
-        // A non-finite value is a diverged run, failed as the real worker fails it.
-        ...(Number.isFinite(value)
-          ? { state: "complete" as const, value, metrics: { loss: value, ...metrics } }
-          : { state: "failed" as const, reason: "non-finite-metric" as const, metrics: { loss: null } }),
-        durationSeconds: delayMs / 1000,
-        worker: workerId,
-        ...(checkpoint === undefined ? {} : { checkpoint }),
-      };
-      for (let step = 1; step <= (options.progressReports ?? 0); step++) {
-        const report = { kind: "progress" as const, study: job.data.study, trial: job.data.trial, rung: job.data.rung, step, metrics: { loss: value + 1 / step } };
-        await resultsQueue(job.data.study).add("progress", signMessage(TEST_SECRET, "worker-message", report));
+      const running = runJob(job);
+      inFlight.add(running);
+      try {
+        await running;
+      } finally {
+        inFlight.delete(running);
       }
-      completed.set(job.data.trial, (completed.get(job.data.trial) ?? 0) + 1);
-      const signed = signMessage(TEST_SECRET, "worker-message", result);
-      const resultId = trialQueueIds(TEST_SECRET, job.data.study, job.data.trial, job.data.rung).result;
-      const post = async (): Promise<void> => {
-        await resultsQueue(job.data.study).add("result", signed, { jobId: resultId });
-        if (options.duplicateResults) await resultsQueue(job.data.study).add("result", signed, { jobId: `${resultId}-again` });
-      };
-      if (options.resultLagMs === undefined) await post();
-      else setTimeout(() => void post(), options.resultLagMs);
     },
     { connection: workerConnection, prefix, concurrency: options.slots },
   );
@@ -136,6 +147,8 @@ export function startSimulatedWorkers(options: SimulatedWorkerOptions): Simulate
     jobs,
     async close() {
       await worker.close(true);
+      // Their results go nowhere once the connections close; waited for, they fail no later write.
+      await Promise.allSettled([...inFlight]);
       for (const queue of resultsQueues.values()) await queue.close();
       await Promise.all([registry.quit(), resultsConnection.quit(), workerConnection.quit()]);
     },

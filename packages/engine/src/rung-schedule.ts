@@ -25,6 +25,8 @@ export class RungSchedule {
   readonly scheduler: Scheduler;
   readonly #direction: StudyConfig["direction"];
   readonly #brackets: number[] = [];
+  /** Each stored record's scheduler view, made once: records are immutable snapshots, and a decision sees every trial. */
+  readonly #rungTrials = new WeakMap<StoredTrial, RungTrial>();
 
   constructor(config: StudyConfig) {
     if (config.scheduler === undefined) throw new RangeError(`study "${config.name}" has no scheduler`);
@@ -57,7 +59,7 @@ export class RungSchedule {
    * may still create one), "wait" until a running job ends, or "done".
    */
   next(trials: readonly StoredTrial[], maxTrials: number): ScheduledJob | "wait" | "done" {
-    const decision = this.scheduler.next(trials.map((t) => this.#rungTrial(t)));
+    const decision = this.scheduler.next(trials.map((t) => this.#cachedRungTrial(t)));
     switch (decision.kind) {
       case "promote": {
         const stored = trials[decision.trial];
@@ -79,6 +81,12 @@ export class RungSchedule {
       case "done":
         return trials.some((t) => t.state === "running") ? "wait" : "done";
     }
+  }
+
+  #cachedRungTrial(trial: StoredTrial): RungTrial {
+    let rungTrial = this.#rungTrials.get(trial);
+    if (rungTrial === undefined) this.#rungTrials.set(trial, (rungTrial = this.#rungTrial(trial)));
+    return rungTrial;
   }
 
   #rungTrial(trial: StoredTrial): RungTrial {

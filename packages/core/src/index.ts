@@ -21,6 +21,16 @@ export { RandomSampler } from "./samplers/random-sampler.js";
 export { SobolSampler } from "./samplers/sobol-sampler.js";
 export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
 export { proposeAtFullBudget, type FidelityObservation, type MultiFidelityProposal } from "./samplers/multi-fidelity.js";
+export {
+  decayKernel,
+  sharedDecay,
+  fitFreezeThaw,
+  FreezeThawModel,
+  type CurvePrediction,
+  type FreezeThawHyperparameters,
+  type ObservedCurve,
+  type ValueScale,
+} from "./curves/freeze-thaw.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice, type Prediction, type ObjectiveModel } from "./study/study.js";
 export { samplerChoiceFromSpec, studyOptionsFromConfig, tellOutcomeOf } from "./study/sampler-spec.js";
 export { replayStudy, type RecordedTrial } from "./study/replay-study.js";

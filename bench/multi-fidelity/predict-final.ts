@@ -1,0 +1,239 @@
+/*
+ * How well a model predicts a configuration's final loss from partial curves
+ * (issue 18, item 1): on recorded learning curves, each seed stops every
+ * configuration at a random rung, as successive halving would (most at the
+ * first rung, a few at the full budget), and the models predict the full-budget
+ * loss of every configuration stopped early. Compared on the same histories:
+ *
+ * - freeze-thaw: the learning-curve model (core's fitFreezeThaw) on every
+ *   evaluation point of every curve;
+ * - freeze-thaw (rung points): the same model on the rung ends only, which is
+ *   what the current GP sees, to separate the model from the data;
+ * - gp-budget: the current multi-fidelity GP, one GP over (params, log budget)
+ *   on the rung ends, predicting at budget 1 (what proposeAtFullBudget does),
+ *   and the same GP on every evaluation point;
+ * - last value: the configuration's last observed loss, as is.
+ *
+ * Measures per seed the Spearman rank correlation between predicted and true
+ * final loss, and pooled over seeds the coverage of the central 90% predictive
+ * interval. Writes its section of docs/benchmarks.md.
+ *
+ *   npm run bench:predict-final [-- --seeds 30 --report FILE]
+ */
+import { readFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { fitFreezeThaw, fitGP, Rng, SearchSpace, type EncodedDim, type ObservedCurve } from "@bayestune/core";
+import type { ChoiceValue, ParamSpecInput } from "@bayestune/protocol";
+import { replaceSection } from "../doc-sections.js";
+import { median, ranks, wilcoxonSignedRank } from "../stats.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+/** z of the central 90% interval. */
+const Z90 = 1.6448536269514722;
+
+interface RecordedRun {
+  readonly params: Record<string, ChoiceValue>;
+  /** [step, loss (null once diverged), ...more]. */
+  readonly curve: readonly (readonly [number, number | null, ...number[]])[];
+}
+interface RecordedCurves {
+  readonly model: string;
+  readonly space: Record<string, ParamSpecInput>;
+  readonly minSteps: number;
+  readonly maxSteps: number;
+  readonly runs: readonly RecordedRun[];
+}
+
+/** One configuration as a seed observes it: its curve up to its cut, and its true final loss. */
+interface Observed {
+  readonly x: Float64Array;
+  readonly points: readonly (readonly [step: number, loss: number])[];
+  readonly cut: number;
+  readonly final: number;
+}
+
+interface Prediction {
+  readonly mean: number;
+  /** The central 90% interval in the loss's units; absent for a point prediction. */
+  readonly interval?: readonly [number, number];
+}
+
+type Model = (space: SearchSpace, maxSteps: number, rungs: readonly number[], observed: readonly Observed[], targets: readonly number[]) => Prediction[];
+
+const MODELS: Record<string, Model> = {
+  "freeze-thaw": (space, maxSteps, _rungs, observed, targets) => freezeThaw(space.dims, maxSteps, observed, targets, () => true),
+  "freeze-thaw (rung points)": (space, maxSteps, rungs, observed, targets) => freezeThaw(space.dims, maxSteps, observed, targets, (step) => rungs.includes(step)),
+  "gp-budget": (space, maxSteps, rungs, observed, targets) => gpOverBudget(space, maxSteps, rungs, observed, targets, (step) => rungs.includes(step)),
+  "gp-budget (every point)": (space, maxSteps, rungs, observed, targets) => gpOverBudget(space, maxSteps, rungs, observed, targets, () => true),
+  "last value": (_space, _maxSteps, _rungs, observed, targets) => targets.map((i) => ({ mean: observed[i]!.points.at(-1)![1] })),
+};
+
+function freezeThaw(dims: readonly EncodedDim[], maxSteps: number, observed: readonly Observed[], targets: readonly number[], keep: (step: number) => boolean): Prediction[] {
+  const curves: ObservedCurve[] = observed.map((o) => ({ x: o.x, points: o.points.filter(([step]) => keep(step)).map(([step, loss]) => [step / maxSteps, loss] as const) }));
+  const model = fitFreezeThaw(dims, curves);
+  return targets.map((i) => {
+    const { mean, variance } = model.predict(i, 1);
+    const half = Z90 * Math.sqrt(variance);
+    return { mean, interval: [mean - half, mean + half] };
+  });
+}
+
+/** proposeAtFullBudget's model: one GP over (params, log budget) on the rung ends, read at budget 1. */
+function gpOverBudget(
+  space: SearchSpace,
+  maxSteps: number,
+  rungs: readonly number[],
+  observed: readonly Observed[],
+  targets: readonly number[],
+  keep: (step: number) => boolean,
+): Prediction[] {
+  const min = rungs[0]!;
+  const coordinate = (step: number): number => Math.log(step / min) / Math.log(maxSteps / min);
+  const dims: EncodedDim[] = [...space.dims, { name: "__fidelity", kind: "discrete", levels: 1, centers: Float64Array.of(1) }];
+  const X: Float64Array[] = [];
+  const y: number[] = [];
+  for (const o of observed) {
+    for (const [step, loss] of o.points) {
+      if (!keep(step)) continue;
+      X.push(Float64Array.of(...o.x, coordinate(step)));
+      y.push(loss);
+    }
+  }
+  const gp = fitGP(X, Float64Array.from(y), { dims });
+  const at = targets.map((i) => Float64Array.of(...observed[i]!.x, 1));
+  const { mean, variance } = gp.predict(at);
+  // The GP predicts in its own (monotone) output units: the interval's ends map back one by one.
+  return targets.map((_, k) => {
+    const half = Z90 * Math.sqrt(variance[k]!);
+    return { mean: gp.fromModelUnits(mean[k]!), interval: [gp.fromModelUnits(mean[k]! - half), gp.fromModelUnits(mean[k]! + half)] };
+  });
+}
+
+/** Stops each configuration at a rung drawn as successive halving spends them: η^−k of the configurations reach rung k. */
+function observe(curves: RecordedCurves, space: SearchSpace, rungs: readonly number[], rng: Rng): Observed[] {
+  const eta = 3;
+  const out: Observed[] = [];
+  for (const run of curves.runs) {
+    const finite = run.curve.filter((p): p is readonly [number, number, ...number[]] => p[1] !== null && Number.isFinite(p[1]));
+    const final = run.curve.at(-1)?.[1];
+    // A run that diverged has no final loss to predict; the bench leaves it out.
+    if (final === null || final === undefined || finite.length < run.curve.length) continue;
+    let k = 0;
+    while (k < rungs.length - 1 && rng.uniform() < 1 / eta) k++;
+    const cut = rungs[k]!;
+    out.push({ x: space.encode(run.params), points: finite.filter((p) => p[0] <= cut).map((p) => [p[0], p[1]] as const), cut, final });
+  }
+  return out;
+}
+
+function spearman(a: readonly number[], b: readonly number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = a.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n;
+  const mb = rb.reduce((s, v) => s + v, 0) / n;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < n; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}
+
+interface ModelResult {
+  readonly rho: number[];
+  covered: number;
+  predicted: number;
+  readonly seconds: number[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seeds: { type: "string", default: "30" }, report: { type: "string" } } });
+  const seeds = Number(values.seeds);
+  const reportPath = values.report ?? join(root, "docs/benchmarks.md");
+  const sets = [{ name: "tiny-lm", file: join(root, "bench/multi-fidelity/lm-curves.json") }];
+  const sections: string[] = [];
+  const started = Date.now();
+  for (const set of sets) {
+    const curves = JSON.parse(readFileSync(set.file, "utf8")) as RecordedCurves;
+    const space = SearchSpace.from(curves.space);
+    const rungs = rungsOf(curves.minSteps, curves.maxSteps);
+    const results = new Map<string, ModelResult>(Object.keys(MODELS).map((name) => [name, { rho: [], covered: 0, predicted: 0, seconds: [] }]));
+    for (let seed = 0; seed < seeds; seed++) {
+      const observed = observe(curves, space, rungs, new Rng(seed));
+      const targets = observed.flatMap((o, i) => (o.cut < curves.maxSteps ? [i] : []));
+      const truth = targets.map((i) => observed[i]!.final);
+      for (const [name, model] of Object.entries(MODELS)) {
+        const t0 = performance.now();
+        const predictions = model(space, curves.maxSteps, rungs, observed, targets);
+        const result = results.get(name)!;
+        result.seconds.push((performance.now() - t0) / 1000);
+        result.rho.push(spearman(predictions.map((p) => p.mean), truth));
+        predictions.forEach((p, k) => {
+          if (p.interval === undefined) return;
+          result.predicted++;
+          if (truth[k]! >= p.interval[0] && truth[k]! <= p.interval[1]) result.covered++;
+        });
+      }
+      process.stderr.write(`[${set.name}] seed ${seed}: ${[...results].map(([n, r]) => `${n} ρ ${r.rho.at(-1)!.toFixed(3)}`).join(", ")}\n`);
+    }
+    sections.push(renderSet(set.name, curves, rungs, results));
+  }
+  const body = [
+    "## Learning-curve model: predicting the final loss from partial curves",
+    "",
+    `\`npm run bench:predict-final -- --seeds ${seeds}\`, ${new Date().toISOString().slice(0, 16)} UTC, ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+    "Each seed stops every recorded configuration at a rung drawn as successive halving spends them (η = 3: a third of the configurations go past each rung), and each model predicts the full-budget loss of every configuration stopped early from what was observed. Diverged runs are left out. ρ: Spearman rank correlation of predicted and true final loss, per seed; coverage: share of true final losses inside the central 90% predictive interval, pooled over seeds (0.90 is calibrated). Paired test: Wilcoxon signed-rank on the per-seed ρ against freeze-thaw.",
+    "",
+    ...sections,
+  ].join("\n");
+  const previous = await readFile(reportPath, "utf8").catch(() => "# Benchmarks\n");
+  await writeFile(reportPath, replaceSection(previous, "predict-final", body));
+  process.stderr.write(`wrote ${reportPath}\n`);
+}
+
+function rungsOf(min: number, max: number): number[] {
+  const out: number[] = [];
+  for (let r = min; r < max; r *= 3) out.push(r);
+  out.push(max);
+  return out;
+}
+
+function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[], results: ReadonlyMap<string, ModelResult>): string {
+  const ft = results.get("freeze-thaw")!;
+  const rows = [...results].map(([model, r]) => {
+    const paired = model === "freeze-thaw" ? "—" : pValue(r.rho, ft.rho);
+    const coverage = r.predicted === 0 ? "—" : (r.covered / r.predicted).toFixed(2);
+    return `| ${model} | ${median(r.rho).toFixed(3)} | ${Math.min(...r.rho).toFixed(3)} – ${Math.max(...r.rho).toFixed(3)} | ${coverage} | ${paired} | ${median(r.seconds).toFixed(2)} |`;
+  });
+  return [
+    `### ${name}`,
+    "",
+    `${curves.runs.length} recorded configurations of ${curves.model}; rungs ${rungs.join(", ")} steps.`,
+    "",
+    "| model | median ρ | range of ρ | 90% coverage | freeze-thaw better on | fit + predict s (median) |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+/** "w/l, p" of freeze-thaw's ρ against this model's, per seed. */
+function pValue(rho: readonly number[], reference: readonly number[]): string {
+  const differences = reference.map((v, i) => v - rho[i]!);
+  const wins = differences.filter((d) => d > 0).length;
+  const losses = differences.filter((d) => d < 0).length;
+  const test = wilcoxonSignedRank(differences);
+  return `${wins}/${losses} seeds, p ${test.p.toPrecision(2)}`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -5,8 +5,8 @@
  * first rung, a few at the full budget), and the models predict the full-budget
  * loss of every configuration stopped early. Compared on the same histories:
  *
- * - freeze-thaw: the learning-curve model (core's fitFreezeThaw) on every
- *   evaluation point of every curve;
+ * - freeze-thaw: the learning-curve model (core's fitFreezeThaw: asymptote and
+ *   decay amplitude as GPs over the params) on every evaluation point of every curve;
  * - freeze-thaw (rung points): the same model on the rung ends only, which is
  *   what the current GP sees, to separate the model from the data;
  * - gp-budget: the current multi-fidelity GP, one GP over (params, log budget)
@@ -62,6 +62,9 @@ interface Prediction {
 }
 
 type Model = (space: SearchSpace, maxSteps: number, rungs: readonly number[], observed: readonly Observed[], targets: readonly number[]) => Prediction[];
+
+/** The current multi-fidelity model, which the others are compared with. */
+const REFERENCE = "gp-budget";
 
 const MODELS: Record<string, Model> = {
   "freeze-thaw": (space, maxSteps, _rungs, observed, targets) => freezeThaw(space.dims, maxSteps, observed, targets, () => true),
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
     "## Learning-curve model: predicting the final loss from partial curves",
     "",
     `\`npm run bench:predict-final -- --seeds ${seeds}\`, ${new Date().toISOString().slice(0, 16)} UTC, ${((Date.now() - started) / 60000).toFixed(1)} min.`,
-    "Each seed stops every recorded configuration at a rung drawn as successive halving spends them (η = 3: a third of the configurations go past each rung), and each model predicts the full-budget loss of every configuration stopped early from what was observed. Diverged runs are left out. ρ: Spearman rank correlation of predicted and true final loss, per seed; coverage: share of true final losses inside the central 90% predictive interval, pooled over seeds (0.90 is calibrated). Paired test: Wilcoxon signed-rank on the per-seed ρ against freeze-thaw.",
+    `Each seed stops every recorded configuration at a rung drawn as successive halving spends them (η = 3: a third of the configurations go past each rung), and each model predicts the full-budget loss of every configuration stopped early from what was observed. Diverged runs are left out. ρ: Spearman rank correlation of predicted and true final loss, per seed; coverage: share of true final losses inside the central 90% predictive interval, pooled over seeds (0.90 is calibrated). Paired test: Wilcoxon signed-rank on the per-seed ρ against ${REFERENCE}, the current multi-fidelity model.`,
     "",
     ...sections,
   ].join("\n");
@@ -206,9 +209,9 @@ function rungsOf(min: number, max: number): number[] {
 }
 
 function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[], results: ReadonlyMap<string, ModelResult>): string {
-  const ft = results.get("freeze-thaw")!;
+  const reference = results.get(REFERENCE)!;
   const rows = [...results].map(([model, r]) => {
-    const paired = model === "freeze-thaw" ? "—" : pValue(r.rho, ft.rho);
+    const paired = model === REFERENCE ? "—" : pValue(r.rho, reference.rho);
     const coverage = r.predicted === 0 ? "—" : (r.covered / r.predicted).toFixed(2);
     return `| ${model} | ${median(r.rho).toFixed(3)} | ${Math.min(...r.rho).toFixed(3)} – ${Math.max(...r.rho).toFixed(3)} | ${coverage} | ${paired} | ${median(r.seconds).toFixed(2)} |`;
   });
@@ -217,16 +220,16 @@ function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[
     "",
     `${curves.runs.length} recorded configurations of ${curves.model}; rungs ${rungs.join(", ")} steps.`,
     "",
-    "| model | median ρ | range of ρ | 90% coverage | freeze-thaw better on | fit + predict s (median) |",
+    `| model | median ρ | range of ρ | 90% coverage | ρ above ${REFERENCE}'s on (seeds won/lost, p) | fit + predict s (median) |`,
     "|---|---:|---:|---:|---:|---:|",
     ...rows,
     "",
   ].join("\n");
 }
 
-/** "w/l, p" of freeze-thaw's ρ against this model's, per seed. */
+/** "w/l, p" of this model's ρ against the reference's, per seed. */
 function pValue(rho: readonly number[], reference: readonly number[]): string {
-  const differences = reference.map((v, i) => v - rho[i]!);
+  const differences = rho.map((v, i) => v - reference[i]!);
   const wins = differences.filter((d) => d > 0).length;
   const losses = differences.filter((d) => d < 0).length;
   const test = wilcoxonSignedRank(differences);

@@ -23,7 +23,7 @@ export { GPSampler, type GPSamplerOptions } from "./samplers/gp-sampler.js";
 export { proposeAtFullBudget, type FidelityObservation, type MultiFidelityProposal } from "./samplers/multi-fidelity.js";
 export {
   decayKernel,
-  sharedDecay,
+  decayShape,
   fitFreezeThaw,
   FreezeThawModel,
   type CurvePrediction,

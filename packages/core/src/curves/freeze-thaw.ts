@@ -2,22 +2,23 @@
  * A model of learning curves, not of (params, budget) points: the freeze–thaw GP
  * of Swersky, Snoek & Adams (2014). Configuration i's curve is
  *
- *   y_i(s) = f(x_i) + A φ(s) + g_i(s) + ε,   f ~ GP(m, σ_f² Matérn52(x, x')),
+ *   y_i(s) = f(x_i) + a(x_i) φ(s) + g_i(s) + ε,   f ~ GP(m, σ_f² Matérn52(x, x')),  a ~ GP(A, σ_a² Matérn52),
  *   φ(s) = (β / (s + β))^α,   g_i ~ GP(0, k_t) independently per curve,  k_t(s, s') = σ_t² β^α / (s + s' + β)^α,
  *
  * with s the budget as a fraction of the full one. k_t is an infinite mixture of
  * exponential decays (α, β the shape and rate of their Gamma mixing), so each
  * curve decays towards its configuration's asymptote f(x_i) at its own pace:
  * curves may cross, and a configuration that is best early can be worst late.
- * A φ(s) is the decay every curve shares (the same mixture's mean; Swersky et al.
- * give g_i a zero mean, which on real curves, that all fall by several units
- * before they part, makes an early value say almost nothing about f(x_i)).
+ * a(x) φ(s) is the decay's expected part (the same mixture's mean), with an
+ * amplitude that depends on the configuration: Swersky et al. give g_i a zero
+ * mean, which on real curves, that all fall by several units before they part,
+ * makes an early value say almost nothing about f(x_i); and how far a curve
+ * still has to fall depends on its params (a high learning rate falls fast).
  *
  * Inference needs no matrix over every point of every curve. Curve i, integrated
- * over its own g_i, says about f(x_i) exactly what one observation
- *   z_i = 1ᵀK_i⁻¹y_i / λ_i  with noise variance  v_i = 1/λ_i,   λ_i = 1ᵀK_i⁻¹1,
- * would (K_i = k_t(s_i, s_i) + σ_n² I): a GP over the configurations with
- * per-point noise, O(M³) for M curves plus O(Σ n_i³) for the curves.
+ * over its own g_i, is a Gaussian likelihood of (f(x_i), a(x_i)) (precision
+ * Φ_iᵀK_i⁻¹Φ_i, Φ_i = [1, φ(s_i)], K_i = k_t(s_i, s_i) + σ_n² I): O((2M)³) for M
+ * curves plus O(Σ n_i³) for the curves.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { Matern52Kernel } from "../gp/kernel.js";
@@ -45,8 +46,10 @@ export interface FreezeThawHyperparameters {
   readonly alpha: number;
   readonly beta: number;
   readonly decayVariance: number;
-  /** A: the amplitude of the decay every curve shares, A (β / (s + β))^α. */
+  /** A: the mean amplitude of the decay, a(x) φ(s) with φ(s) = (β / (s + β))^α. */
   readonly decayMean: number;
+  /** σ_a²: prior variance of a configuration's amplitude a(x) around A (a GP over x, with the asymptote's lengthscales). */
+  readonly amplitudeVariance: number;
   /** σ_n²: observation noise of each point. */
   readonly noise: number;
 }
@@ -57,9 +60,9 @@ export interface CurvePrediction {
   readonly variance: number;
 }
 
-/** The shared decay A (β / (s + β))^α. */
-export function sharedDecay(s: number, h: Pick<FreezeThawHyperparameters, "alpha" | "beta" | "decayMean">): number {
-  return h.decayMean * Math.pow(h.beta / (s + h.beta), h.alpha);
+/** The decay's shape φ(s) = (β / (s + β))^α: the mean of the same mixture of exponential decays. */
+export function decayShape(s: number, h: Pick<FreezeThawHyperparameters, "alpha" | "beta">): number {
+  return Math.pow(h.beta / (s + h.beta), h.alpha);
 }
 
 /** k_t(s, s') = σ_t² β^α / (s + s' + β)^α. */
@@ -67,27 +70,33 @@ export function decayKernel(s: number, sPrime: number, h: Pick<FreezeThawHyperpa
   return h.decayVariance * Math.pow(h.beta / (s + sPrime + h.beta), h.alpha);
 }
 
-/** What one curve contributes: its factor and the pieces of its pseudo-observation. */
+/**
+ * What curve i says about its configuration's (f_i, a_i), with Φ_i = [1, φ(s_i)]
+ * and K_i = k_t(s_i, s_i) + σ_n² I: the likelihood is Gaussian in (f_i, a_i)
+ * with precision P_i = Φ_iᵀK_i⁻¹Φ_i and information b_i = Φ_iᵀK_i⁻¹y_i.
+ */
 interface CurveFactor {
   readonly s: Float64Array;
   readonly y: Float64Array;
-  /** Cholesky factor of K_i = k_t(s_i, s_i) + σ_n² I. */
+  readonly phi: Float64Array;
+  /** Cholesky factor of K_i. */
   readonly L: Float64Array;
-  /** K_i⁻¹ 1 and K_i⁻¹ y. */
-  readonly kInvOne: Float64Array;
-  readonly kInvY: Float64Array;
-  readonly lambda: number;
-  /** The pseudo-observation z_i of f(x_i); its noise variance is 1/λ_i. */
-  readonly z: number;
-  /** log N(y_i; z_i 1, K_i) + ½ log(2π/λ_i): the part of the evidence f does not enter. */
-  readonly logConstant: number;
+  /** P_i as (P00, P01, P11). */
+  readonly p00: number;
+  readonly p01: number;
+  readonly p11: number;
+  readonly b0: number;
+  readonly b1: number;
+  /** yᵀK_i⁻¹y and log|K_i|. */
+  readonly yKy: number;
+  readonly logDet: number;
 }
 
 function factorCurve(curve: ObservedCurve, h: FreezeThawHyperparameters): CurveFactor {
   const n = curve.points.length;
   const s = Float64Array.from(curve.points, (p) => p[0]);
-  // The curve less the shared decay: what f(x_i) and its own g_i explain.
-  const y = Float64Array.from(curve.points, (p) => p[1] - sharedDecay(p[0], h));
+  const y = Float64Array.from(curve.points, (p) => p[1]);
+  const phi = Float64Array.from(s, (si) => decayShape(si, h));
   const K = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
     for (let b = 0; b <= a; b++) {
@@ -98,26 +107,21 @@ function factorCurve(curve: ObservedCurve, h: FreezeThawHyperparameters): CurveF
     K[a * n + a]! += h.noise;
   }
   const { L } = choleskyWithJitter(K, n);
-  const kInvOne = solveLowerTransposed(L, n, solveLower(L, n, new Float64Array(n).fill(1)));
-  const kInvY = solveLowerTransposed(L, n, solveLower(L, n, y));
-  let lambda = 0;
-  let eta = 0;
+  // Whitened: u = L⁻¹1, v = L⁻¹φ, w = L⁻¹y; then P00 = u·u, P01 = u·v, ...
+  const u = solveLower(L, n, new Float64Array(n).fill(1));
+  const v = solveLower(L, n, phi);
+  const w = solveLower(L, n, y);
+  let p00 = 0, p01 = 0, p11 = 0, b0 = 0, b1 = 0, yKy = 0, logDet = 0;
   for (let a = 0; a < n; a++) {
-    lambda += kInvOne[a]!;
-    eta += kInvY[a]!;
-  }
-  const z = eta / lambda;
-  // log N(y; z1, K) = −½ (y − z1)ᵀK⁻¹(y − z1) − ½ log|K| − (n/2) log 2π
-  const residual = Float64Array.from(y, (v) => v - z);
-  const w = solveLower(L, n, residual);
-  let quad = 0;
-  let logDet = 0;
-  for (let a = 0; a < n; a++) {
-    quad += w[a]! * w[a]!;
+    p00 += u[a]! * u[a]!;
+    p01 += u[a]! * v[a]!;
+    p11 += v[a]! * v[a]!;
+    b0 += u[a]! * w[a]!;
+    b1 += v[a]! * w[a]!;
+    yKy += w[a]! * w[a]!;
     logDet += 2 * Math.log(L[a * n + a]!);
   }
-  const logConstant = -0.5 * quad - 0.5 * logDet - (n / 2) * Math.log(2 * Math.PI) + 0.5 * Math.log((2 * Math.PI) / lambda);
-  return { s, y, L, kInvOne, kInvY, lambda, z, logConstant };
+  return { s, y, phi, L, p00, p01, p11, b0, b1, yKy, logDet };
 }
 
 /** How values are standardised inside the model: (y − centre) / spread. */
@@ -130,6 +134,12 @@ export interface ValueScale {
  * A freeze–thaw GP conditioned on a set of curves, with fixed hyperparameters
  * (in standardised units: see `scale`); it takes and answers values in the
  * curves' own units.
+ *
+ * The latent u = (f_1..f_M, a_1..a_M) has prior N(μ0, Σ0), Σ0 = diag(K_f, K_a),
+ * and the curves add the block-sparse precision P: its posterior covariance is
+ * L0 S⁻¹ L0ᵀ with L0 = chol(Σ0) and S = I + L0ᵀ P L0 (eigenvalues ≥ 1, so well
+ * conditioned whatever the curves), and the evidence follows from the matrix
+ * determinant lemma, |Cov y| = Π|K_i| · |S|.
  */
 export class FreezeThawModel {
   readonly hyperparameters: FreezeThawHyperparameters;
@@ -137,62 +147,130 @@ export class FreezeThawModel {
   readonly #curves: readonly ObservedCurve[];
   readonly #factors: readonly CurveFactor[];
   readonly #kernel: Matern52Kernel;
-  /** Cholesky factor of A = σ_f² K_x + diag(1/λ), and A⁻¹(z − m). */
-  readonly #A: Float64Array;
-  readonly #alphaZ: Float64Array;
+  /** Cholesky factors of K_f and K_a (M × M each) and of S (2M × 2M). */
+  readonly #Lf: Float64Array;
+  readonly #La: Float64Array;
+  readonly #LS: Float64Array;
+  /** Σ0⁻¹(μ − μ0) = L0⁻ᵀ S⁻¹ L0ᵀ c, split into its f and a halves: the weights of a new point's prediction. */
+  readonly #weights: Float64Array;
   readonly #logEvidence: number;
 
   constructor(dims: readonly EncodedDim[], curves: readonly ObservedCurve[], hyperparameters: FreezeThawHyperparameters, scale: ValueScale = { centre: 0, spread: 1 }) {
     checkCurves(dims, curves);
     if (!(scale.spread > 0 && Number.isFinite(scale.centre))) throw new InvalidArgumentError(`scale must have a finite centre and a positive spread, got ${JSON.stringify(scale)}`);
+    if (!(hyperparameters.amplitudeVariance > 0)) throw new InvalidArgumentError(`amplitudeVariance must be positive, got ${hyperparameters.amplitudeVariance}`);
     this.hyperparameters = hyperparameters;
     this.scale = scale;
     this.#curves = curves;
     const standardised = curves.map((c) => ({ x: c.x, points: c.points.map(([s, y]) => [s, (y - scale.centre) / scale.spread] as const) }));
-    this.#factors = standardised.map((c) => factorCurve(c, hyperparameters));
-    this.#kernel = new Matern52Kernel(dims, { lengthscales: hyperparameters.lengthscales, outputscale: hyperparameters.outputscale });
+    const factors = standardised.map((c) => factorCurve(c, hyperparameters));
+    this.#factors = factors;
+    this.#kernel = new Matern52Kernel(dims, { lengthscales: hyperparameters.lengthscales, outputscale: 1 });
     const M = curves.length;
-    const A = new Float64Array(M * M);
+    const shape = new Float64Array(M * M);
     for (let i = 0; i < M; i++) {
       for (let j = 0; j <= i; j++) {
         const k = this.#kernel.value(curves[i]!.x, curves[j]!.x);
-        A[i * M + j] = k;
-        A[j * M + i] = k;
+        shape[i * M + j] = k;
+        shape[j * M + i] = k;
       }
-      A[i * M + i]! += 1 / this.#factors[i]!.lambda;
     }
-    this.#A = choleskyWithJitter(A, M).L;
-    const centred = Float64Array.from(this.#factors, (f) => f.z - hyperparameters.mean);
-    const w = solveLower(this.#A, M, centred);
-    this.#alphaZ = solveLowerTransposed(this.#A, M, w);
+    this.#Lf = choleskyWithJitter(shape.map((k) => hyperparameters.outputscale * k), M).L;
+    this.#La = choleskyWithJitter(shape.map((k) => hyperparameters.amplitudeVariance * k), M).L;
+    // S = I + L0ᵀ P L0, with P's blocks diagonal: D00 = diag(P00), D01, D11.
+    const N = 2 * M;
+    const S = new Float64Array(N * N);
+    const Lf = this.#Lf;
+    const La = this.#La;
+    for (let r = 0; r < M; r++) {
+      for (let c = 0; c <= r; c++) {
+        // (L0ᵀ P L0)[r, c] = Σ_i L[i, r] D[i] L[i, c]; L lower, so i ≥ max(r, c) = r.
+        let ff = 0, aa = 0, fa = 0, af = 0;
+        for (let i = r; i < M; i++) {
+          const fi = factors[i]!;
+          ff += Lf[i * M + r]! * fi.p00 * Lf[i * M + c]!;
+          aa += La[i * M + r]! * fi.p11 * La[i * M + c]!;
+          fa += Lf[i * M + r]! * fi.p01 * La[i * M + c]!;
+          af += La[i * M + r]! * fi.p01 * Lf[i * M + c]!;
+        }
+        S[r * N + c] = ff;
+        S[c * N + r] = ff;
+        S[(M + r) * N + (M + c)] = aa;
+        S[(M + c) * N + (M + r)] = aa;
+        // The off-diagonal block (f rows, a columns) and its transpose.
+        S[r * N + (M + c)] = fa;
+        S[(M + c) * N + r] = fa;
+        S[c * N + (M + r)] = af;
+        S[(M + r) * N + c] = af;
+      }
+    }
+    // The loop above filled (r ≥ c) pairs; a pair (r < c) of the off-diagonal block sums over i ≥ c.
+    for (let r = 0; r < M; r++) {
+      for (let c = r + 1; c < M; c++) {
+        let fa = 0;
+        for (let i = c; i < M; i++) fa += Lf[i * M + r]! * factors[i]!.p01 * La[i * M + c]!;
+        S[r * N + (M + c)] = fa;
+        S[(M + c) * N + r] = fa;
+      }
+    }
+    for (let k = 0; k < N; k++) S[k * N + k]! += 1;
+    this.#LS = choleskyWithJitter(S, N).L;
+    // c = b − P μ0, μ0 = (m 1, A 1).
+    const m = hyperparameters.mean;
+    const A = hyperparameters.decayMean;
+    const c = new Float64Array(N);
+    for (let i = 0; i < M; i++) {
+      const fi = factors[i]!;
+      c[i] = fi.b0 - fi.p00 * m - fi.p01 * A;
+      c[M + i] = fi.b1 - fi.p01 * m - fi.p11 * A;
+    }
+    const l0tc = this.#l0t(c);
+    const t = solveLower(this.#LS, N, l0tc);
+    this.#weights = this.#l0InvT(solveLowerTransposed(this.#LS, N, t));
+    // rᵀC⁻¹r = Σ r_iᵀK_i⁻¹r_i − |LS⁻¹ L0ᵀ c|², with r_iᵀK_i⁻¹r_i = yKy − 2μ0ᵀb + μ0ᵀPμ0.
     let quad = 0;
     let logDet = 0;
-    for (let i = 0; i < M; i++) {
-      quad += w[i]! * w[i]!;
-      logDet += 2 * Math.log(this.#A[i * M + i]!);
+    let points = 0;
+    for (const fi of factors) {
+      quad += fi.yKy - 2 * (m * fi.b0 + A * fi.b1) + (m * m * fi.p00 + 2 * m * A * fi.p01 + A * A * fi.p11);
+      logDet += fi.logDet;
+      points += fi.s.length;
     }
-    const zTerm = -0.5 * quad - 0.5 * logDet - (M / 2) * Math.log(2 * Math.PI);
-    this.#logEvidence = zTerm + this.#factors.reduce((sum, f) => sum + f.logConstant, 0);
+    for (let k = 0; k < N; k++) {
+      quad -= t[k]! * t[k]!;
+      logDet += 2 * Math.log(this.#LS[k * N + k]!);
+    }
+    this.#logEvidence = -0.5 * quad - 0.5 * logDet - (points / 2) * Math.log(2 * Math.PI);
+  }
+
+  /** L0ᵀ v for v = (v_f, v_a). */
+  #l0t(v: Float64Array): Float64Array {
+    const M = this.#curves.length;
+    const out = new Float64Array(2 * M);
+    for (let r = 0; r < M; r++) {
+      let f = 0, a = 0;
+      for (let i = r; i < M; i++) {
+        f += this.#Lf[i * M + r]! * v[i]!;
+        a += this.#La[i * M + r]! * v[M + i]!;
+      }
+      out[r] = f;
+      out[M + r] = a;
+    }
+    return out;
+  }
+
+  /** L0⁻ᵀ v. */
+  #l0InvT(v: Float64Array): Float64Array {
+    const M = this.#curves.length;
+    const out = new Float64Array(2 * M);
+    out.set(solveLowerTransposed(this.#Lf, M, v.subarray(0, M)), 0);
+    out.set(solveLowerTransposed(this.#La, M, v.subarray(M)), M);
+    return out;
   }
 
   /** log p(every observed point, standardised | hyperparameters): the marginal likelihood the fit maximises. */
   get logEvidence(): number {
     return this.#logEvidence;
-  }
-
-  /** The generalised least-squares estimate of the mean for the other hyperparameters: 1ᵀA⁻¹z / 1ᵀA⁻¹1 (standardised). */
-  glsMean(): number {
-    const M = this.#curves.length;
-    const z = Float64Array.from(this.#factors, (f) => f.z);
-    const aInvZ = solveLowerTransposed(this.#A, M, solveLower(this.#A, M, z));
-    const aInvOne = solveLowerTransposed(this.#A, M, solveLower(this.#A, M, new Float64Array(M).fill(1)));
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < M; i++) {
-      num += aInvZ[i]!;
-      den += aInvOne[i]!;
-    }
-    return num / den;
   }
 
   /** A standardised prediction in the curves' units. */
@@ -203,50 +281,77 @@ export class FreezeThawModel {
 
   /** The posterior of the asymptote f at x: mean and variance. */
   asymptote(x: Float64Array): CurvePrediction {
-    return this.#unscaled(this.#asymptote(x));
-  }
-
-  #asymptote(x: Float64Array): CurvePrediction {
-    const M = this.#curves.length;
-    const k = Float64Array.from(this.#curves, (c) => this.#kernel.value(x, c.x));
-    let mean = this.hyperparameters.mean;
-    for (let i = 0; i < M; i++) mean += k[i]! * this.#alphaZ[i]!;
-    const v = solveLower(this.#A, M, k);
-    let explained = 0;
-    for (let i = 0; i < M; i++) explained += v[i]! * v[i]!;
-    return { mean, variance: Math.max(1e-12, this.hyperparameters.outputscale - explained) };
+    const { mean, cov } = this.#latentAt(x);
+    return this.#unscaled({ mean: mean[0], variance: Math.max(1e-12, cov[0]) });
   }
 
   /**
-   * The curve of configuration `curve` (one of the conditioning curves, by index)
-   * or of a new configuration (a point x) at budget fraction `s`: its own
+   * The posterior of (f, a) at x: means, and covariance as (ff, fa, aa). Its
+   * covariance with the conditioning latents goes through q = L0⁻¹Σ0*: Cov =
+   * Σ** − qᵀq + qᵀS⁻¹q (for a conditioning point, q reproduces its own row).
+   */
+  #latentAt(x: Float64Array): { mean: [number, number]; cov: [number, number, number] } {
+    const h = this.hyperparameters;
+    const M = this.#curves.length;
+    const N = 2 * M;
+    const k = Float64Array.from(this.#curves, (c) => this.#kernel.value(x, c.x));
+    let f = h.mean;
+    let a = h.decayMean;
+    for (let i = 0; i < M; i++) {
+      f += h.outputscale * k[i]! * this.#weights[i]!;
+      a += h.amplitudeVariance * k[i]! * this.#weights[M + i]!;
+    }
+    // q_f = L0⁻¹ (σ_f² k, 0), q_a = L0⁻¹ (0, σ_a² k).
+    const qf = new Float64Array(N);
+    qf.set(solveLower(this.#Lf, M, k.map((v) => h.outputscale * v)), 0);
+    const qa = new Float64Array(N);
+    qa.set(solveLower(this.#La, M, k.map((v) => h.amplitudeVariance * v)), M);
+    const rf = solveLower(this.#LS, N, qf);
+    const ra = solveLower(this.#LS, N, qa);
+    let qfqf = 0, qaqa = 0, rfrf = 0, rara = 0, rfra = 0;
+    for (let j = 0; j < N; j++) {
+      qfqf += qf[j]! * qf[j]!;
+      qaqa += qa[j]! * qa[j]!;
+      rfrf += rf[j]! * rf[j]!;
+      rara += ra[j]! * ra[j]!;
+      rfra += rf[j]! * ra[j]!;
+    }
+    // qfᵀqa = 0: they live in different halves.
+    return { mean: [f, a], cov: [h.outputscale - qfqf + rfrf, rfra, h.amplitudeVariance - qaqa + rara] };
+  }
+
+  /**
+   * The curve of configuration `target` (one of the conditioning curves, by
+   * index) or of a new configuration (a point x) at budget fraction `s`: its own
    * points pull the prediction along its decay, the other curves through the
-   * asymptote's GP.
+   * GPs of the asymptote and of the decay's amplitude.
    */
   predict(target: number | Float64Array, s: number): CurvePrediction {
     const h = this.hyperparameters;
     const prior = decayKernel(s, s, h);
+    const phiS = decayShape(s, h);
     if (typeof target !== "number") {
-      const f = this.#asymptote(target);
-      return this.#unscaled({ mean: f.mean + sharedDecay(s, h), variance: f.variance + prior });
+      const { mean, cov } = this.#latentAt(target);
+      return this.#unscaled({ mean: mean[0] + phiS * mean[1], variance: Math.max(1e-12, cov[0] + 2 * phiS * cov[1] + phiS * phiS * cov[2] + prior) });
     }
     const factor = this.#factors[target];
     if (factor === undefined) throw new InvalidArgumentError(`curve ${target} does not exist (the model has ${this.#factors.length})`);
-    const f = this.#asymptote(this.#curves[target]!.x);
-    // g(s) | y_i, f_i: mean w·(y_i − f_i 1), variance k_t(s,s) − w·k with w = K_i⁻¹k.
+    const { mean, cov } = this.#latentAt(this.#curves[target]!.x);
+    // g(s) | y_i, f_i, a_i: mean w·(y_i − f_i 1 − a_i φ_i), variance k_t(s,s) − w·k, w = K_i⁻¹k.
     const n = factor.s.length;
     const k = Float64Array.from(factor.s, (si) => decayKernel(si, s, h));
     const w = solveLowerTransposed(factor.L, n, solveLower(factor.L, n, k));
-    let wy = 0;
-    let wOne = 0;
-    let wk = 0;
-    for (let a = 0; a < n; a++) {
-      wy += w[a]! * factor.y[a]!;
-      wOne += w[a]!;
-      wk += w[a]! * k[a]!;
+    let wy = 0, wOne = 0, wPhi = 0, wk = 0;
+    for (let j = 0; j < n; j++) {
+      wy += w[j]! * factor.y[j]!;
+      wOne += w[j]!;
+      wPhi += w[j]! * factor.phi[j]!;
+      wk += w[j]! * k[j]!;
     }
-    const carry = 1 - wOne;
-    return this.#unscaled({ mean: wy + carry * f.mean + sharedDecay(s, h), variance: Math.max(1e-12, carry * carry * f.variance + prior - wk) });
+    const vf = 1 - wOne;
+    const va = phiS - wPhi;
+    const variance = vf * vf * cov[0] + 2 * vf * va * cov[1] + va * va * cov[2] + prior - wk;
+    return this.#unscaled({ mean: wy + vf * mean[0] + va * mean[1], variance: Math.max(1e-12, variance) });
   }
 }
 
@@ -280,9 +385,8 @@ const LOG_BOUNDS = {
 /**
  * Fits the hyperparameters by maximising the marginal likelihood (a weak
  * log-normal prior on each keeps them off the bounds), on values standardised
- * by the last points' median and spread; the mean is the generalised
- * least-squares estimate at each step. Finite-difference gradients: the fit has
- * 6 + d parameters.
+ * by the last points' median and spread. Finite-difference gradients: the fit
+ * has 8 + d parameters.
  */
 export function fitFreezeThaw(dims: readonly EncodedDim[], curves: readonly ObservedCurve[]): FreezeThawModel {
   checkCurves(dims, curves);
@@ -292,31 +396,28 @@ export function fitFreezeThaw(dims: readonly EncodedDim[], curves: readonly Obse
   const spread = Math.sqrt(all.reduce((sum, v) => sum + (v - centre) ** 2, 0) / all.length) || 1;
   const scale = { centre, spread };
   const d = dims.length;
-  const unpack = (theta: Float64Array, mean: number): FreezeThawHyperparameters => ({
-    mean,
+  const unpack = (theta: Float64Array): FreezeThawHyperparameters => ({
     alpha: Math.exp(theta[0]!),
     beta: Math.exp(theta[1]!),
     decayVariance: Math.exp(theta[2]!),
     noise: Math.exp(theta[3]!),
     outputscale: Math.exp(theta[4]!),
     decayMean: theta[5]!,
-    lengthscales: theta.slice(6).map(Math.exp),
+    mean: theta[6]!,
+    amplitudeVariance: Math.exp(theta[7]!),
+    lengthscales: theta.slice(8).map(Math.exp),
   });
-  const lower = Float64Array.of(LOG_BOUNDS.alpha[0], LOG_BOUNDS.beta[0], LOG_BOUNDS.decayVariance[0], LOG_BOUNDS.noise[0], LOG_BOUNDS.outputscale[0], -DECAY_MEAN_BOUND, ...Array(d).fill(LOG_BOUNDS.lengthscale[0]));
-  const upper = Float64Array.of(LOG_BOUNDS.alpha[1], LOG_BOUNDS.beta[1], LOG_BOUNDS.decayVariance[1], LOG_BOUNDS.noise[1], LOG_BOUNDS.outputscale[1], DECAY_MEAN_BOUND, ...Array(d).fill(LOG_BOUNDS.lengthscale[1]));
+  const lower = Float64Array.of(LOG_BOUNDS.alpha[0], LOG_BOUNDS.beta[0], LOG_BOUNDS.decayVariance[0], LOG_BOUNDS.noise[0], LOG_BOUNDS.outputscale[0], -DECAY_MEAN_BOUND, -DECAY_MEAN_BOUND, LOG_BOUNDS.outputscale[0], ...Array(d).fill(LOG_BOUNDS.lengthscale[0]));
+  const upper = Float64Array.of(LOG_BOUNDS.alpha[1], LOG_BOUNDS.beta[1], LOG_BOUNDS.decayVariance[1], LOG_BOUNDS.noise[1], LOG_BOUNDS.outputscale[1], DECAY_MEAN_BOUND, DECAY_MEAN_BOUND, LOG_BOUNDS.outputscale[1], ...Array(d).fill(LOG_BOUNDS.lengthscale[1]));
   // The shared decay starts at the first points' mean lead over the last points' (standardised).
   const firsts = curves.map((c) => c.points[0]![1]);
   const lead = (firsts.reduce((sum, v) => sum + v, 0) / firsts.length - centre) / spread;
-  const start = Float64Array.of(0, Math.log(0.5), Math.log(0.5), Math.log(1e-3), 0, Math.max(-DECAY_MEAN_BOUND, Math.min(DECAY_MEAN_BOUND, lead)), ...Array(d).fill(Math.log(0.5)));
-  /** The mean at its GLS estimate for the other hyperparameters: one model built at mean 0 gives it. */
-  const modelAt = (theta: Float64Array): FreezeThawModel => {
-    const trial = new FreezeThawModel(dims, curves, unpack(theta, 0), scale);
-    return new FreezeThawModel(dims, curves, unpack(theta, trial.glsMean()), scale);
-  };
+  const start = Float64Array.of(0, Math.log(0.5), Math.log(0.5), Math.log(1e-3), 0, Math.max(-DECAY_MEAN_BOUND, Math.min(DECAY_MEAN_BOUND, lead)), 0, Math.log(0.1), ...Array(d).fill(Math.log(0.5)));
+  const modelAt = (theta: Float64Array): FreezeThawModel => new FreezeThawModel(dims, curves, unpack(theta), scale);
   const objective = (theta: Float64Array): number => {
     let penalty = 0;
-    // A weak prior around the start on the log-scaled parameters; none on the amplitude A.
-    for (let j = 0; j < theta.length; j++) if (j !== 5) penalty += 0.05 * (theta[j]! - start[j]!) ** 2;
+    // A weak prior around the start on the log-scaled parameters; none on the two means (A, m).
+    for (let j = 0; j < theta.length; j++) if (j !== 5 && j !== 6) penalty += 0.05 * (theta[j]! - start[j]!) ** 2;
     try {
       return -modelAt(theta).logEvidence + penalty;
     } catch {

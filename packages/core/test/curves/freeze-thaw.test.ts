@@ -1,6 +1,6 @@
 import { Matrix, solve, determinant } from "ml-matrix";
 import { describe, expect, it } from "vitest";
-import { decayKernel, FreezeThawModel, fitFreezeThaw, sharedDecay, type FreezeThawHyperparameters, type ObservedCurve } from "../../src/curves/freeze-thaw.js";
+import { decayKernel, decayShape, FreezeThawModel, fitFreezeThaw, type FreezeThawHyperparameters, type ObservedCurve } from "../../src/curves/freeze-thaw.js";
 import { Matern52Kernel } from "../../src/gp/kernel.js";
 import { continuousDim } from "../gp/helpers.js";
 
@@ -14,6 +14,7 @@ const hyper: FreezeThawHyperparameters = {
   beta: 0.4,
   decayVariance: 0.8,
   decayMean: 1.1,
+  amplitudeVariance: 0.6,
   noise: 0.01,
 };
 
@@ -24,19 +25,22 @@ const curves: ObservedCurve[] = [
   { x: Float64Array.of(0.45, 0.85), points: [[0.05, 3.0], [0.1, 2.5], [0.4, 1.7]] },
 ];
 
+/** The mean of point p: m + A φ(s_p). */
+const priorMean = (s: number): number => hyper.mean + hyper.decayMean * decayShape(s, hyper);
+
 /**
  * The model written out as one Gaussian over every point of every curve:
- * Cov(y_p, y_q) = σ_f² k_x(x_p, x_q) + [same curve] (k_t(s_p, s_q) + σ_n² [p = q]).
+ * Cov(y_p, y_q) = (σ_f² + σ_a² φ(s_p) φ(s_q)) k_x(x_p, x_q) + [same curve] (k_t(s_p, s_q) + σ_n² [p = q]).
  */
 function jointGaussian(h: FreezeThawHyperparameters): { C: Matrix; y: number[]; owner: number[]; s: number[] } {
-  const kernel = new Matern52Kernel(dims, { lengthscales: h.lengthscales, outputscale: h.outputscale });
+  const kernel = new Matern52Kernel(dims, { lengthscales: h.lengthscales, outputscale: 1 });
   const owner = curves.flatMap((c, i) => c.points.map(() => i));
   const s = curves.flatMap((c) => c.points.map((p) => p[0]));
   const y = curves.flatMap((c) => c.points.map((p) => p[1]));
   const C = Matrix.zeros(y.length, y.length);
   for (let p = 0; p < y.length; p++) {
     for (let q = 0; q < y.length; q++) {
-      let c = kernel.value(curves[owner[p]!]!.x, curves[owner[q]!]!.x);
+      let c = (h.outputscale + h.amplitudeVariance * decayShape(s[p]!, h) * decayShape(s[q]!, h)) * kernel.value(curves[owner[p]!]!.x, curves[owner[q]!]!.x);
       if (owner[p] === owner[q]) c += decayKernel(s[p]!, s[q]!, h) + (p === q ? h.noise : 0);
       C.set(p, q, c);
     }
@@ -46,7 +50,7 @@ function jointGaussian(h: FreezeThawHyperparameters): { C: Matrix; y: number[]; 
 
 /** Conditions the joint Gaussian (point p's prior mean m + A φ(s_p)): a latent value of prior mean `mean`, cross-covariances `c`, prior variance `prior`. */
 function condition(C: Matrix, y: number[], s: number[], mean: number, c: number[], prior: number): { mean: number; variance: number } {
-  const alpha = solve(C, Matrix.columnVector(y.map((v, p) => v - hyper.mean - sharedDecay(s[p]!, hyper)))).to1DArray();
+  const alpha = solve(C, Matrix.columnVector(y.map((v, p) => v - priorMean(s[p]!)))).to1DArray();
   const w = solve(C, Matrix.columnVector(c)).to1DArray();
   return { mean: mean + c.reduce((sum, ci, p) => sum + ci * alpha[p]!, 0), variance: prior - c.reduce((sum, ci, p) => sum + ci * w[p]!, 0) };
 }
@@ -54,11 +58,15 @@ function condition(C: Matrix, y: number[], s: number[], mean: number, c: number[
 describe("FreezeThawModel against the same model as one dense Gaussian (closed form)", () => {
   const { C, y, owner, s } = jointGaussian(hyper);
   const model = new FreezeThawModel(dims, curves, hyper);
-  const kernel = new Matern52Kernel(dims, { lengthscales: hyper.lengthscales, outputscale: hyper.outputscale });
+  const kernel = new Matern52Kernel(dims, { lengthscales: hyper.lengthscales, outputscale: 1 });
+  /** Cov(y(x, s), y_p) without the own-curve term, and the prior variance of y(x, s) without k_t. */
+  const crossTo = (x: Float64Array, sTarget: number, p: number): number =>
+    (hyper.outputscale + hyper.amplitudeVariance * decayShape(sTarget, hyper) * decayShape(s[p]!, hyper)) * kernel.value(x, curves[owner[p]!]!.x);
+  const latentPrior = (sTarget: number): number => hyper.outputscale + hyper.amplitudeVariance * decayShape(sTarget, hyper) ** 2;
 
   it("gives the marginal likelihood of every point", () => {
     const n = y.length;
-    const residual = y.map((v, p) => v - hyper.mean - sharedDecay(s[p]!, hyper));
+    const residual = y.map((v, p) => v - priorMean(s[p]!));
     const alpha = solve(C, Matrix.columnVector(residual)).to1DArray();
     const quad = residual.reduce((sum, v, p) => sum + v * alpha[p]!, 0);
     const direct = -0.5 * quad - 0.5 * Math.log(determinant(C)) - (n / 2) * Math.log(2 * Math.PI);
@@ -67,8 +75,8 @@ describe("FreezeThawModel against the same model as one dense Gaussian (closed f
 
   it("predicts an observed curve at any budget, within and beyond its points", () => {
     for (const [j, target] of [[0, 1], [1, 1], [1, 0.5], [2, 0.15], [3, 1]] as const) {
-      const c = y.map((_, p) => kernel.value(curves[j]!.x, curves[owner[p]!]!.x) + (owner[p] === j ? decayKernel(s[p]!, target, hyper) : 0));
-      const expected = condition(C, y, s, hyper.mean + sharedDecay(target, hyper), c, hyper.outputscale + decayKernel(target, target, hyper));
+      const c = y.map((_, p) => crossTo(curves[j]!.x, target, p) + (owner[p] === j ? decayKernel(s[p]!, target, hyper) : 0));
+      const expected = condition(C, y, s, priorMean(target), c, latentPrior(target) + decayKernel(target, target, hyper));
       const got = model.predict(j, target);
       expect(got.mean).toBeCloseTo(expected.mean, 9);
       expect(got.variance).toBeCloseTo(expected.variance, 9);
@@ -77,13 +85,16 @@ describe("FreezeThawModel against the same model as one dense Gaussian (closed f
 
   it("predicts a new configuration's curve and asymptote", () => {
     const x = Float64Array.of(0.5, 0.6);
-    const c = y.map((_, p) => kernel.value(x, curves[owner[p]!]!.x));
+    const c = y.map((_, p) => hyper.outputscale * kernel.value(x, curves[owner[p]!]!.x));
     const asymptote = condition(C, y, s, hyper.mean, c, hyper.outputscale);
     expect(model.asymptote(x).mean).toBeCloseTo(asymptote.mean, 9);
     expect(model.asymptote(x).variance).toBeCloseTo(asymptote.variance, 9);
-    const atFull = model.predict(x, 1);
-    expect(atFull.mean).toBeCloseTo(asymptote.mean + sharedDecay(1, hyper), 9);
-    expect(atFull.variance).toBeCloseTo(asymptote.variance + decayKernel(1, 1, hyper), 9);
+    for (const target of [0.2, 1]) {
+      const expected = condition(C, y, s, priorMean(target), y.map((_, p) => crossTo(x, target, p)), latentPrior(target) + decayKernel(target, target, hyper));
+      const got = model.predict(x, target);
+      expect(got.mean).toBeCloseTo(expected.mean, 9);
+      expect(got.variance).toBeCloseTo(expected.variance, 9);
+    }
   });
 
   it("answers in the curves' units whatever scale it standardises by", () => {

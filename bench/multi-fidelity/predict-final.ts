@@ -31,6 +31,12 @@ import { replaceSection } from "../doc-sections.js";
 import { median, ranks, wilcoxonSignedRank } from "../stats.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+/**
+ * Configurations a seed observes, drawn from the recorded ones: as many as a
+ * study of this size tries, and the freeze-thaw fit (finite-difference
+ * gradients, O(M³) per evaluation) stays at seconds.
+ */
+const CONFIGURATIONS_PER_SEED = 64;
 /** z of the central 90% interval. */
 const Z90 = 1.6448536269514722;
 
@@ -119,7 +125,7 @@ function gpOverBudget(
 function observe(curves: RecordedCurves, space: SearchSpace, rungs: readonly number[], rng: Rng): Observed[] {
   const eta = 3;
   const out: Observed[] = [];
-  for (const run of curves.runs) {
+  for (const run of sample(curves.runs, CONFIGURATIONS_PER_SEED, rng)) {
     const finite = run.curve.filter((p): p is readonly [number, number, ...number[]] => p[1] !== null && Number.isFinite(p[1]));
     const final = run.curve.at(-1)?.[1];
     // A run that diverged has no final loss to predict; the bench leaves it out.
@@ -130,6 +136,17 @@ function observe(curves: RecordedCurves, space: SearchSpace, rungs: readonly num
     out.push({ x: space.encode(run.params), points: finite.filter((p) => p[0] <= cut).map((p) => [p[0], p[1]] as const), cut, final });
   }
   return out;
+}
+
+/** `k` of the runs (all when there are no more), drawn without replacement, in their recorded order. */
+function sample<T>(runs: readonly T[], k: number, rng: Rng): T[] {
+  if (runs.length <= k) return [...runs];
+  const indices = runs.map((_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(indices.length - i);
+    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+  }
+  return indices.slice(0, k).sort((a, b) => a - b).map((i) => runs[i]!);
 }
 
 function spearman(a: readonly number[], b: readonly number[]): number {
@@ -166,7 +183,7 @@ async function main(): Promise<void> {
   for (const set of sets) {
     const curves = JSON.parse(readFileSync(set.file, "utf8")) as RecordedCurves;
     const space = SearchSpace.from(curves.space);
-    const rungs = rungsOf(curves.minSteps, curves.maxSteps);
+    const rungs = rungsOf(curves);
     const results = new Map<string, ModelResult>(Object.keys(MODELS).map((name) => [name, { rho: [], covered: 0, predicted: 0, seconds: [] }]));
     for (let seed = 0; seed < seeds; seed++) {
       const observed = observe(curves, space, rungs, new Rng(seed));
@@ -192,7 +209,7 @@ async function main(): Promise<void> {
     "## Learning-curve model: predicting the final loss from partial curves",
     "",
     `\`npm run bench:predict-final -- --seeds ${seeds}\`, ${new Date().toISOString().slice(0, 16)} UTC, ${((Date.now() - started) / 60000).toFixed(1)} min.`,
-    `Each seed stops every recorded configuration at a rung drawn as successive halving spends them (η = 3: a third of the configurations go past each rung), and each model predicts the full-budget loss of every configuration stopped early from what was observed. Diverged runs are left out. ρ: Spearman rank correlation of predicted and true final loss, per seed; coverage: share of true final losses inside the central 90% predictive interval, pooled over seeds (0.90 is calibrated). Paired test: Wilcoxon signed-rank on the per-seed ρ against ${REFERENCE}, the current multi-fidelity model.`,
+    `Each seed draws ${CONFIGURATIONS_PER_SEED} of the recorded configurations (all of them when there are no more) and stops each at a rung drawn as successive halving spends them (η = 3: a third of the configurations go past each rung), and each model predicts the full-budget loss of every configuration stopped early from what was observed. Diverged runs are left out. ρ: Spearman rank correlation of predicted and true final loss, per seed; coverage: share of true final losses inside the central 90% predictive interval, pooled over seeds (0.90 is calibrated). Paired test: Wilcoxon signed-rank on the per-seed ρ against ${REFERENCE}, the current multi-fidelity model.`,
     "",
     ...sections,
   ].join("\n");
@@ -201,10 +218,15 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${reportPath}\n`);
 }
 
-function rungsOf(min: number, max: number): number[] {
+/** Successive halving's rungs (η = 3 from the first evaluation), each snapped down to a step the curves were evaluated at. */
+function rungsOf(curves: RecordedCurves): number[] {
+  const steps = curves.runs[0]!.curve.map((p) => p[0]);
   const out: number[] = [];
-  for (let r = min; r < max; r *= 3) out.push(r);
-  out.push(max);
+  for (let target = curves.minSteps; target < curves.maxSteps; target *= 3) {
+    const step = steps.filter((t) => t <= target).at(-1)!;
+    if (!out.includes(step)) out.push(step);
+  }
+  out.push(curves.maxSteps);
   return out;
 }
 

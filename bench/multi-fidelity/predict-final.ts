@@ -25,7 +25,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { fitFreezeThaw, fitGP, Rng, SearchSpace, type EncodedDim, type ObservedCurve } from "@bayestune/core";
+import { CostModel, fitFreezeThaw, fitGP, Rng, SearchSpace, type EncodedDim, type ObservedCurve } from "@bayestune/core";
 import type { ChoiceValue, ParamSpecInput } from "@bayestune/protocol";
 import { replaceSection } from "../doc-sections.js";
 import { median, ranks, wilcoxonSignedRank } from "../stats.js";
@@ -55,6 +55,7 @@ interface RecordedCurves {
 
 /** One configuration as a seed observes it: its curve up to its cut, and its true final loss. */
 interface Observed {
+  readonly run: RecordedRun;
   readonly x: Float64Array;
   readonly points: readonly (readonly [step: number, loss: number])[];
   readonly cut: number;
@@ -68,6 +69,11 @@ interface Prediction {
 }
 
 type Model = (space: SearchSpace, maxSteps: number, rungs: readonly number[], observed: readonly Observed[], targets: readonly number[]) => Prediction[];
+
+const RECORDED_SETS = [
+  { name: "tiny-lm", file: join(root, "bench/multi-fidelity/lm-curves.json") },
+  { name: "mini-lm", file: join(root, "bench/multi-fidelity/mini-curves.json") },
+];
 
 /** The current multi-fidelity model, which the others are compared with. */
 const REFERENCE = "gp-budget";
@@ -133,7 +139,7 @@ function observe(curves: RecordedCurves, space: SearchSpace, rungs: readonly num
     let k = 0;
     while (k < rungs.length - 1 && rng.uniform() < 1 / eta) k++;
     const cut = rungs[k]!;
-    out.push({ x: space.encode(run.params), points: finite.filter((p) => p[0] <= cut).map((p) => [p[0], p[1]] as const), cut, final });
+    out.push({ run, x: space.encode(run.params), points: finite.filter((p) => p[0] <= cut).map((p) => [p[0], p[1]] as const), cut, final });
   }
   return out;
 }
@@ -166,6 +172,40 @@ function spearman(a: readonly number[], b: readonly number[]): number {
   return num / Math.sqrt(da * db);
 }
 
+/** Per seed: the cost model's median relative error and rank correlation on the configurations not drawn, and its 90% coverage. */
+interface CostResult {
+  readonly error: number[];
+  readonly rho: number[];
+  covered: number;
+  predicted: number;
+}
+
+/**
+ * Seconds per step, learned from the drawn configurations (each measured to its
+ * cut) and predicted for every recorded configuration not drawn (its measured
+ * seconds per step over the full budget): only for curves that recorded seconds.
+ */
+function measureCost(curves: RecordedCurves, space: SearchSpace, drawn: readonly Observed[], result: CostResult): void {
+  const secondsAt = (run: RecordedRun, step: number): number | undefined => run.curve.find((p) => p[0] === step)?.[2];
+  const drawnRuns = new Set(drawn.map((o) => o.run));
+  const measured = drawn.flatMap((o) => {
+    const seconds = secondsAt(o.run, o.cut);
+    return seconds === undefined ? [] : [{ x: o.x, steps: o.cut, seconds }];
+  });
+  const held = curves.runs.filter((r) => !drawnRuns.has(r) && secondsAt(r, curves.maxSteps) !== undefined);
+  if (measured.length < 2 || held.length < 2) return;
+  const model = CostModel.fit(space.dims, measured);
+  const predictions = model.predict(held.map((r) => space.encode(r.params)));
+  const actual = held.map((r) => secondsAt(r, curves.maxSteps)! / curves.maxSteps);
+  const errors = predictions.map((p, k) => Math.abs(p.secondsPerStep / actual[k]! - 1));
+  result.error.push(median(errors));
+  result.rho.push(spearman(predictions.map((p) => p.secondsPerStep), actual));
+  predictions.forEach((p, k) => {
+    result.predicted++;
+    if (p.interval[0] <= actual[k]! && actual[k]! <= p.interval[1]) result.covered++;
+  });
+}
+
 interface ModelResult {
   readonly rho: number[];
   covered: number;
@@ -174,10 +214,11 @@ interface ModelResult {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seeds: { type: "string", default: "30" }, report: { type: "string" } } });
+  const { values } = parseArgs({ options: { seeds: { type: "string", default: "30" }, report: { type: "string" }, set: { type: "string", multiple: true } } });
   const seeds = Number(values.seeds);
   const reportPath = values.report ?? join(root, "docs/benchmarks.md");
-  const sets = [{ name: "tiny-lm", file: join(root, "bench/multi-fidelity/lm-curves.json") }];
+  // --set name=file replaces the recorded sets (for a quick look at another file).
+  const sets = (values.set ?? []).length > 0 ? values.set!.map((spec) => ({ name: spec.split("=")[0]!, file: spec.slice(spec.indexOf("=") + 1) })) : RECORDED_SETS;
   const sections: string[] = [];
   const started = Date.now();
   for (const set of sets) {
@@ -185,8 +226,10 @@ async function main(): Promise<void> {
     const space = SearchSpace.from(curves.space);
     const rungs = rungsOf(curves);
     const results = new Map<string, ModelResult>(Object.keys(MODELS).map((name) => [name, { rho: [], covered: 0, predicted: 0, seconds: [] }]));
+    const cost: CostResult = { error: [], rho: [], covered: 0, predicted: 0 };
     for (let seed = 0; seed < seeds; seed++) {
       const observed = observe(curves, space, rungs, new Rng(seed));
+      measureCost(curves, space, observed, cost);
       const targets = observed.flatMap((o, i) => (o.cut < curves.maxSteps ? [i] : []));
       const truth = targets.map((i) => observed[i]!.final);
       for (const [name, model] of Object.entries(MODELS)) {
@@ -203,7 +246,7 @@ async function main(): Promise<void> {
       }
       process.stderr.write(`[${set.name}] seed ${seed}: ${[...results].map(([n, r]) => `${n} ρ ${r.rho.at(-1)!.toFixed(3)}`).join(", ")}\n`);
     }
-    sections.push(renderSet(set.name, curves, rungs, results));
+    sections.push(renderSet(set.name, curves, rungs, results, cost));
   }
   const body = [
     "## Learning-curve model: predicting the final loss from partial curves",
@@ -230,7 +273,7 @@ function rungsOf(curves: RecordedCurves): number[] {
   return out;
 }
 
-function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[], results: ReadonlyMap<string, ModelResult>): string {
+function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[], results: ReadonlyMap<string, ModelResult>, cost: CostResult): string {
   const reference = results.get(REFERENCE)!;
   const rows = [...results].map(([model, r]) => {
     const paired = model === REFERENCE ? "—" : pValue(r.rho, reference.rho);
@@ -246,7 +289,24 @@ function renderSet(name: string, curves: RecordedCurves, rungs: readonly number[
     "|---|---:|---:|---:|---:|---:|",
     ...rows,
     "",
+    ...(cost.error.length === 0
+      ? []
+      : [
+          `Seconds per step (CostModel: a GP over the params of log seconds per step, fitted to the drawn configurations' measured times, predicting each configuration not drawn): median relative error per seed ${median(cost.error).toFixed(3)} (range ${Math.min(...cost.error).toFixed(3)} – ${Math.max(...cost.error).toFixed(3)}), Spearman ρ ${median(cost.rho).toFixed(3)}, 90% coverage ${(cost.covered / cost.predicted).toFixed(2)}; the measured seconds per step span ${costSpan(curves)}.`,
+          "",
+        ]),
   ].join("\n");
+}
+
+/** "0.012 – 0.190 s (16×)": the cheapest and costliest recorded seconds per step over the full budget. */
+function costSpan(curves: RecordedCurves): string {
+  const perStep = curves.runs.flatMap((r) => {
+    const last = r.curve.at(-1);
+    return last?.[0] === curves.maxSteps && last[2] !== undefined ? [last[2] / curves.maxSteps] : [];
+  });
+  const lo = Math.min(...perStep);
+  const hi = Math.max(...perStep);
+  return `${lo.toFixed(3)} – ${hi.toFixed(3)} s (${(hi / lo).toFixed(0)}×)`;
 }
 
 /** "w/l, p" of this model's ρ against the reference's, per seed. */

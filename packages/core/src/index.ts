@@ -31,6 +31,7 @@ export {
   type ObservedCurve,
   type ValueScale,
 } from "./curves/freeze-thaw.js";
+export { CostModel, type CostObservation, type CostPrediction } from "./curves/cost-model.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice, type Prediction, type ObjectiveModel } from "./study/study.js";
 export { samplerChoiceFromSpec, studyOptionsFromConfig, tellOutcomeOf } from "./study/sampler-spec.js";
 export { replayStudy, type RecordedTrial } from "./study/replay-study.js";

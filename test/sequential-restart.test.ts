@@ -16,6 +16,7 @@ import {
   doneCounts,
   finished,
   killTrialGroups,
+  readMarks,
   spawnCli,
   fixtureStudy,
   startCoordinator,
@@ -116,14 +117,28 @@ describe("one worker slot: the same seed and results give the same trials, whate
     const resumed = gpStudy(cluster, "resumed");
     const args = ["tune", resumed.file, "--slots", "1", "--no-progress", "--work-dir", join(cluster.dir, "resumed-run")];
     const done = (): number => [...doneCounts(resumed.marks).values()].reduce((sum, n) => sum + n, 0);
+    /** Processes of trials that an earlier run left unfinished: not running now. */
+    const abandoned = new Set<number>();
+    /** A trial is running (started, not done): an interruption then leaves it running in the store. */
+    const oneRunning = (): boolean => {
+      const marks = readMarks(resumed.marks);
+      const finishedPids = new Set(marks.filter((m) => m.kind === "done").map((m) => m.pid));
+      return marks.some((m) => m.kind === "start" && !finishedPids.has(m.pid) && !abandoned.has(m.pid));
+    };
+    const abandonUnfinished = (): void => {
+      const marks = readMarks(resumed.marks);
+      const finishedPids = new Set(marks.filter((m) => m.kind === "done").map((m) => m.pid));
+      for (const m of marks) if (m.kind === "start" && !finishedPids.has(m.pid)) abandoned.add(m.pid);
+    };
     const killed = spawnCli(cluster, "tune-killed", args);
-    await waitFor("4 finished trials", () => done() >= 4, 60_000);
+    await waitFor("4 finished trials and one running", () => done() >= 4 && oneRunning(), 60_000);
     killed.child.kill("SIGKILL");
     await killed.exited;
     // Its running trial's process group outlives a SIGKILL of tune; the rerun starts that trial again.
     killTrialGroups(resumed.marks);
+    abandonUnfinished();
     const interrupted = spawnCli(cluster, "tune-interrupted", args);
-    await waitFor("10 finished trials", () => done() >= 10, 60_000);
+    await waitFor("10 finished trials and one running", () => done() >= 10 && oneRunning(), 60_000);
     interrupted.child.kill("SIGINT");
     expect((await interrupted.exited).code).toBe(130);
     expect(interrupted.output()).toMatch(/resuming study "resumed" from .*studies\.sqlite: \d+ trials finished, 1 interrupted \(run again\)/);

@@ -202,6 +202,13 @@ def finish(args: argparse.Namespace, header: dict, runs: dict[int, dict], comman
     missing = [i for i in wanted if i not in runs]
     ordered = [runs[i] for i in wanted if i in runs]
     size = SIZES[header["size"]]
+    ratios = sorted(run["curve"][-1][2] / run["cpu"][-1] for run in ordered if run["cpu"] and run["cpu"][-1] > 0)
+    contention = (
+        f"Wall-clock over CPU training seconds per run: median {ratios[len(ratios) // 2]:.2f}, 90th percentile {ratios[int(0.9 * (len(ratios) - 1))]:.2f}, "
+        f"max {ratios[-1]:.2f} (other jobs on the shared machine slow some runs' wall clock; cpu is the cleaner cost). "
+        if ratios
+        else ""
+    )
     out = {
         "model": (
             f"examples/tiny-lm, size {header['size']} ({size.layers} layers, {size.heads} heads, width {size.width}, "
@@ -219,6 +226,7 @@ def finish(args: argparse.Namespace, header: dict, runs: dict[int, dict], comman
         "seconds": SECONDS_NOTE,
         "notes": (
             "one_minus_beta2 is 1 - Adam's beta2 (beta2 from 0.9 to 0.999); minutes is the sum of the runs' wall-clock seconds. "
+            + contention
             + (
                 f"INCOMPLETE: {len(ordered)} of {args.configs} configurations recorded; missing design indices {missing[:20]}{' ...' if len(missing) > 20 else ''}."
                 if missing

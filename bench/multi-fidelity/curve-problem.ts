@@ -13,6 +13,12 @@ export interface CurveProblem {
   readonly reductionFactor: number;
   /** Validation loss after `steps` training steps; NaN for a run that diverged by then. */
   loss(params: CurveParams, steps: number): number;
+  /**
+   * Seconds of training (without evaluations) a run of `params` takes to reach
+   * `steps`, where the family knows it (recorded curves with per-evaluation
+   * times); absent where every step costs the same and steps are the only cost.
+   */
+  seconds?(params: CurveParams, steps: number): number;
   /** The best full-budget loss any configuration reaches (the target is this plus `targetGap`). */
   readonly bestFullBudgetLoss: number;
   readonly targetGap: number;

@@ -197,20 +197,12 @@ export class FreezeThawModel {
         S[c * N + r] = ff;
         S[(M + r) * N + (M + c)] = aa;
         S[(M + c) * N + (M + r)] = aa;
-        // The off-diagonal block (f rows, a columns) and its transpose.
+        // The off-diagonal block (f rows, a columns) and its transpose; `af` is that block's (c, r)
+        // entry, so the pairs r ≥ c fill both of its triangles.
         S[r * N + (M + c)] = fa;
         S[(M + c) * N + r] = fa;
         S[c * N + (M + r)] = af;
         S[(M + r) * N + c] = af;
-      }
-    }
-    // The loop above filled (r ≥ c) pairs; a pair (r < c) of the off-diagonal block sums over i ≥ c.
-    for (let r = 0; r < M; r++) {
-      for (let c = r + 1; c < M; c++) {
-        let fa = 0;
-        for (let i = c; i < M; i++) fa += Lf[i * M + r]! * factors[i]!.p01 * La[i * M + c]!;
-        S[r * N + (M + c)] = fa;
-        S[(M + c) * N + r] = fa;
       }
     }
     for (let k = 0; k < N; k++) S[k * N + k]! += 1;

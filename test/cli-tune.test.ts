@@ -261,6 +261,63 @@ describe("bayestune tune (embedded: no Redis)", () => {
     expect(complete.has(Number(best?.[1]))).toBe(true);
   });
 
+  it("runs freeze-thaw: trials pause at every increment, resume from their checkpoints, and the study stops at its budget", async () => {
+    const script = join(dir, "curve-ft.mjs");
+    const log = join(dir, "ft-jobs.log");
+    // Curves that cross: the floor is set by lr (best at 0.01), but a high lr falls faster at first.
+    writeFileSync(
+      script,
+      `import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+       import { join } from "node:path";
+       const lr = Number(process.argv[2]);
+       const steps = Number(process.env.BAYESTUNE_FIDELITY);
+       const from = process.env.BAYESTUNE_CHECKPOINT ? Number(readFileSync(process.env.BAYESTUNE_CHECKPOINT, "utf8")) : 0;
+       appendFileSync(${JSON.stringify(log)}, JSON.stringify({ trial: Number(process.env.BAYESTUNE_TRIAL), rung: Number(process.env.BAYESTUNE_RUNG), steps, from }) + "\\n");
+       const loss = Math.abs(Math.log10(lr) + 2) + 3 / Math.sqrt(steps * (1 + 4 * Math.min(1, lr * 10)));
+       const checkpoint = join(process.env.BAYESTUNE_TRIAL_DIR, "step.txt");
+       writeFileSync(checkpoint, String(steps));
+       console.log(JSON.stringify({ final: true, loss, checkpoint }));`,
+    );
+    const file = join(dir, "ft.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "ft",
+        maxTrials: 30,
+        seed: 1,
+        sampler: "gp",
+        space: { lr: { type: "float", low: 1e-4, high: 1, log: true } },
+        fidelity: { min: 10, max: 160 },
+        scheduler: { type: "freeze-thaw", budget: 1200 },
+        command: { argv: [process.execPath, script, "{lr}"] },
+      }),
+    );
+    const { code, stdout } = await bayestune(["tune", file, "--slots", "2", "--no-progress", "--work-dir", join(dir, "runs")]);
+    expect(code).toBe(0);
+    const jobs = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { trial: number; rung: number; steps: number; from: number });
+    const ladder = [10, 20, 40, 80, 160];
+    const reached = new Map<number, number>();
+    for (const job of jobs) {
+      // Each job climbs one increment of the ladder, from where the trial's last one ended.
+      expect(job.from).toBe(reached.get(job.trial) ?? 0);
+      expect(ladder).toContain(job.steps);
+      if (job.from > 0) expect(job.steps).toBe(ladder[ladder.indexOf(job.from) + 1]);
+      reached.set(job.trial, job.steps);
+    }
+    const spent = jobs.reduce((sum, j) => sum + j.steps - j.from, 0);
+    expect(stdout).toContain(`budget spent: ${spent} steps`);
+    // It stopped at its budget: no job started once 1200 steps were spent (two slots: at most two ran on past it).
+    expect(spent).toBeGreaterThanOrEqual(1200);
+    expect(spent).toBeLessThan(1200 + 2 * 160);
+    // Trials were left paused at several increments, and some ran to the end.
+    const ends = new Set([...reached.values()]);
+    expect(ends.has(160)).toBe(true);
+    expect(ends.size).toBeGreaterThanOrEqual(3);
+    // The full-budget optimum is 3/√(160·1.4) = 0.200 at lr = 0.01.
+    const best = Number(/best trial \d+: loss = ([\d.e+-]+)/.exec(stdout)?.[1]);
+    expect(best).toBeLessThan(0.3);
+  });
+
   it("proposes new configurations from the multi-fidelity GP under ASHA and finds the optimum at the full budget", async () => {
     const script = join(dir, "curve-gp.mjs");
     writeFileSync(

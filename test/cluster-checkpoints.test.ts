@@ -117,3 +117,41 @@ describe("checkpoints across workers", () => {
     ]);
   });
 });
+
+describe("freeze-thaw under the coordinator", () => {
+  it("continues paused trials on any worker from their checkpoints, one increment at a time, and ends the study at its budget", async () => {
+    const log = join(cluster.dir, "runs.log");
+    const shared = join(cluster.dir, "shared-checkpoints");
+    mkdirSync(shared);
+    const config: StudyConfigInput = {
+      name: "ft",
+      space: { x: { type: "float", low: 0, high: 1 } },
+      maxTrials: 12,
+      fidelity: { min: 10, max: 40 },
+      scheduler: { type: "freeze-thaw", budget: 160 },
+      command: { argv: [process.execPath, SCRIPT], env: { LOG: log, HOLD_FILE: join(cluster.dir, "no-hold"), HOLD_TRIAL: "-1" } },
+      trialTimeoutSeconds: 60,
+    };
+    const coordinator = startCoordinator(cluster, writeConfig(cluster, config));
+    startWorker(cluster, "A", ["--work-dir", join(cluster.dir, "work-A"), "--checkpoint-dir", shared]);
+    startWorker(cluster, "B", ["--work-dir", join(cluster.dir, "work-B"), "--checkpoint-dir", shared]);
+    await withTimeout(coordinator.exited, 60_000, () => `the coordinator did not finish the study:\n${tail(coordinator)}`);
+    expect(await coordinator.exited, tail(coordinator)).toEqual({ code: 0, signal: null });
+    const runs = readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Run);
+    const reached = new Map<number, number>();
+    for (const run of runs) {
+      // The ladder is 10, 20, 40: a continued trial resumes from the step its last job reached, wherever that ran.
+      expect([10, 20, 40]).toContain(run.steps);
+      expect(run.from).toBe(reached.get(run.trial) ?? 0);
+      if (run.from > 0) expect(run.checkpoint).toBe(join(shared, "ft", String(run.trial), "step.txt"));
+      reached.set(run.trial, run.steps);
+    }
+    const spent = runs.reduce((sum, run) => sum + run.steps - run.from, 0);
+    expect(spent).toBeGreaterThanOrEqual(160);
+    // Nothing started once the budget was spent: at most the two jobs running then went past it.
+    expect(spent).toBeLessThan(160 + 2 * 20);
+    const stored = await storedTrials(cluster, "ft");
+    expect(stored.filter((t) => t.state === "paused").length).toBeGreaterThan(0);
+    expect(stored.some((t) => t.state === "complete" && t.fidelity === 40)).toBe(true);
+  });
+});

@@ -12,24 +12,34 @@ import { lowerIsBetterSign } from "./best-trial.js";
  */
 const RANDOM_EVERY = 3;
 
+/** A rung's results become the model's data once it holds this many (and d + 2). */
+const MIN_RUNG_RESULTS = 6;
+
+
 /**
  * The next configuration of a study with a scheduler, as a core trial (its number
- * is the next one). With the GP sampler, once `nInitial` configurations have
- * results, it is the model-based multi-fidelity proposal (proposeAtFullBudget:
- * one GP over (params, log budget) fitted to the rung results, judged at the
- * full budget), except every RANDOM_EVERY-th configuration, which is random.
- * Before that, and with the random and Sobol samplers, it is the study's own
- * sampler (the GP's initial design is Sobol).
+ * is the next one). With the GP sampler, once nInitial configurations have
+ * results, it is the model-based proposal (proposeAtFullBudget) from the
+ * results of the deepest rung that holds max(d + 2, 6) of them alone, judged as if they were full-budget ones (BOHB's
+ * rule), except every RANDOM_EVERY-th configuration, which is random. Before
+ * that, and with the random and Sobol samplers, it is the study's own sampler
+ * (the GP's initial design is Sobol).
+ *
+ * Why not one GP over every rung and log budget: LLM curves cross, so the low
+ * rungs, which hold most results, rank configurations otherwise than the full
+ * budget does (on the recorded tiny-GPT curves the first rung's ranking has
+ * Spearman ρ 0.12 with the final one), and a model fitted to them proposes what
+ * only looks good early. Replayed on the recorded curves, 30 seeds, that model's
+ * proposals made ASHA worse than with random ones (docs/benchmarks.md, mf-replay).
  *
  * @param rungs - the budgets of the scheduler's rungs, lowest first.
  */
 export async function nextConfiguration(config: StudyConfig, study: Study, trials: readonly StoredTrial[], rungs: readonly number[]): Promise<Trial> {
-  const observations = modelBased(config) && rungs.length > 1 ? rungObservations(config, trials) : [];
   const space = SearchSpace.from(config.space);
   const spec = config.sampler;
   const nInitial = (typeof spec === "object" ? spec.nInitial : undefined) ?? Math.max(5, Math.min(2 * space.dimension, 10));
-  const configurationsWithResults = new Set(observations.map((o) => o.params)).size;
-  if (configurationsWithResults < Math.max(2, nInitial)) {
+  const observations = modelBased(config) && rungs.length > 1 ? deepestRungObservations(config, trials, rungs.at(-1)!, Math.max(space.dimension + 2, MIN_RUNG_RESULTS)) : [];
+  if (observations.length < Math.max(2, nInitial)) {
     const [trial] = await study.askBatch(1);
     if (trial === undefined) throw new Error("the study's sampler returned no configuration");
     return trial;
@@ -55,19 +65,30 @@ function modelBased(config: StudyConfig): boolean {
   return config.sampler === "gp" || (typeof config.sampler === "object" && config.sampler.type === "gp");
 }
 
-/** Every rung result, "lower is better"; a failed run enters at the worst value seen, at the budget it failed at. */
-function rungObservations(config: StudyConfig, trials: readonly StoredTrial[]): FidelityObservation[] {
+/**
+ * The results of the deepest rung that holds at least `enough` of them, "lower
+ * is better", as observations at the full budget `full`; a trial that failed at
+ * or below that budget enters at the worst value seen there. None while no
+ * rung holds enough.
+ */
+function deepestRungObservations(config: StudyConfig, trials: readonly StoredTrial[], full: number, enough: number): FidelityObservation[] {
   const sign = lowerIsBetterSign(config.direction);
-  const observations: FidelityObservation[] = [];
+  const byFidelity = new Map<number, { params: StoredTrial["params"]; value: number }[]>();
   for (const trial of trials) {
     for (const rung of trial.rungs) {
-      if (rung.fidelity !== undefined) observations.push({ params: trial.params, fidelity: rung.fidelity, value: sign * rung.value });
+      if (rung.fidelity === undefined) continue;
+      const list = byFidelity.get(rung.fidelity) ?? [];
+      list.push({ params: trial.params, value: sign * rung.value });
+      byFidelity.set(rung.fidelity, list);
     }
   }
-  if (observations.length === 0) return observations;
-  const worst = Math.max(...observations.map((o) => o.value));
+  const deepest = Math.max(-Infinity, ...[...byFidelity].filter(([, list]) => list.length >= enough).map(([fidelity]) => fidelity));
+  if (!Number.isFinite(deepest)) return [];
+  const results = byFidelity.get(deepest)!;
+  const worst = Math.max(...results.map((r) => r.value));
+  const observations = results.map((r) => ({ params: r.params, fidelity: full, value: r.value }));
   for (const trial of trials) {
-    if (trial.state === "failed" && trial.fidelity !== undefined) observations.push({ params: trial.params, fidelity: trial.fidelity, value: worst });
+    if (trial.state === "failed" && trial.fidelity !== undefined && trial.fidelity <= deepest) observations.push({ params: trial.params, fidelity: full, value: worst });
   }
   return observations;
 }

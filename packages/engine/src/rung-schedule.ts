@@ -2,13 +2,8 @@ import { schedulerFromSpec, type RungTrial, type Scheduler } from "@bayestune/co
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
 import { lowerIsBetterSign } from "./best-trial.js";
+import type { ScheduledJob, TrialSchedule } from "./trial-schedule.js";
 
-/** A job the schedule wants run, in the store's terms. */
-export type ScheduledJob =
-  /** A new configuration, at the base budget of its bracket. */
-  | { readonly kind: "new"; readonly fidelity: number }
-  /** A paused trial continued one store rung up, from its last checkpoint when it has one. */
-  | { readonly kind: "promote"; readonly trial: number; readonly rung: number; readonly fidelity: number; readonly checkpoint?: string };
 
 /**
  * A study's multi-fidelity scheduler over its stored trials: the one place that
@@ -21,7 +16,7 @@ export type ScheduledJob =
  * trial i's bracket follows from i alone (see `Scheduler.bracketForNew`), so a
  * restarted process recomputes them.
  */
-export class RungSchedule {
+export class RungSchedule implements TrialSchedule {
   readonly scheduler: Scheduler;
   readonly #direction: StudyConfig["direction"];
   readonly #brackets: number[] = [];
@@ -81,6 +76,14 @@ export class RungSchedule {
       case "done":
         return trials.some((t) => t.state === "running") ? "wait" : "done";
     }
+  }
+
+  isLastJob(trial: StoredTrial): boolean {
+    return this.isTopRung(trial.number, trial.rung);
+  }
+
+  finished(trials: readonly StoredTrial[], maxTrials: number): boolean {
+    return this.next(trials, maxTrials) === "done";
   }
 
   #cachedRungTrial(trial: StoredTrial): RungTrial {

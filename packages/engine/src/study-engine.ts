@@ -1,9 +1,11 @@
-import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Study, type Trial } from "@bayestune/core";
+import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Params, type Study, type Trial } from "@bayestune/core";
 import { trialJobFor, type ProgressEvent, type StudyConfig, type TrialJob, type TrialResult } from "@bayestune/protocol";
 import type { FinishTrialInput, Store, StoredTrial } from "@bayestune/store";
 import { bestTrial, paretoTrials } from "./best-trial.js";
 import { nextConfiguration } from "./next-configuration.js";
+import { FreezeThawSchedule } from "./freeze-thaw-schedule.js";
 import { RungSchedule } from "./rung-schedule.js";
+import type { TrialSchedule } from "./trial-schedule.js";
 import { StepPruner } from "./step-pruner.js";
 
 /** What a study does next with free slots; each is applied (written and started) before the next is decided. */
@@ -37,8 +39,8 @@ export interface StudyOutcome {
  */
 export class StudyEngine {
   readonly config: StudyConfig;
-  /** The rungs of a study with a scheduler (ASHA, Hyperband, a staged screen). */
-  readonly schedule: RungSchedule | undefined;
+  /** The rungs of a study with a scheduler (ASHA, Hyperband, a staged screen), or its freeze–thaw ladder. */
+  readonly schedule: TrialSchedule | undefined;
   /** The budget of every job of a study without a scheduler. */
   readonly #fullFidelity: number | undefined;
   /** The study's pruning rule over reported steps; undefined without one. */
@@ -49,7 +51,7 @@ export class StudyEngine {
 
   private constructor(config: StudyConfig, core: Study, trials: StoredTrial[]) {
     this.config = config;
-    this.schedule = config.scheduler === undefined ? undefined : new RungSchedule(config);
+    this.schedule = config.scheduler === undefined ? undefined : config.scheduler.type === "freeze-thaw" ? new FreezeThawSchedule(config) : new RungSchedule(config);
     this.#fullFidelity = config.fidelity === undefined ? undefined : rungLadder(config.fidelity).at(-1);
     this.#core = core;
     this.#view = trials;
@@ -141,8 +143,20 @@ export class StudyEngine {
     const next = schedule.next(this.#view, this.config.maxTrials);
     if (typeof next === "string") return undefined;
     if (next.kind === "promote") return next;
-    const trial = await nextConfiguration(this.config, this.#core, this.#view, schedule.scheduler.rungs);
-    return { kind: "new", trials: [trial], fidelity: next.fidelity };
+    return { kind: "new", trials: [await this.#newConfiguration(schedule, next.params)], fidelity: next.fidelity };
+  }
+
+  /** A scheduled study's next configuration: the schedule's own, the model-based multi-fidelity proposal (rungs), or the sampler's. */
+  async #newConfiguration(schedule: TrialSchedule, params: Params | undefined): Promise<Trial> {
+    if (params !== undefined) {
+      this.#core.enqueue(params);
+      // Enqueued only to take the next number in the core: the schedule's model proposed it.
+      return { ...(await this.#core.ask()), source: "sampler" };
+    }
+    if (schedule instanceof RungSchedule) return nextConfiguration(this.config, this.#core, this.#view, schedule.scheduler.rungs);
+    const [trial] = await this.#core.askBatch(1);
+    if (trial === undefined) throw new Error("the study's sampler returned no configuration");
+    return trial;
   }
 
   /**
@@ -151,7 +165,8 @@ export class StudyEngine {
    */
   finishInput(result: TrialResult): FinishTrialInput {
     const stopped = result.state === "complete" && result.stopped === true;
-    const pause = !stopped && this.schedule !== undefined && result.state === "complete" && !this.schedule.isTopRung(result.trial, result.rung);
+    const trial = this.#view[result.trial];
+    const pause = !stopped && this.schedule !== undefined && trial !== undefined && result.state === "complete" && !this.schedule.isLastJob(trial);
     return { ...result, pause, stopped };
   }
 
@@ -168,7 +183,7 @@ export class StudyEngine {
   outcome(): StudyOutcome | undefined {
     const trials = this.#view;
     if (this.#running > 0) return undefined;
-    if (this.schedule === undefined ? trials.length < this.config.maxTrials : this.schedule.next(trials, this.config.maxTrials) !== "done") return undefined;
+    if (this.schedule === undefined ? trials.length < this.config.maxTrials : !this.schedule.finished(trials, this.config.maxTrials)) return undefined;
     return this.standing();
   }
 

@@ -54,7 +54,10 @@ export type FidelitySpec = z.infer<typeof FidelitySpec>;
  * How the budget is spent across trials: without one, every trial trains at the
  * full fidelity. "asha", "hyperband" and "median" (the median stopping rule)
  * climb the study's fidelity rungs;
- * "staged" is the classic screen with counts and budgets of its own.
+ * "freeze-thaw" pauses every trial at each increment of its budget and spends
+ * each free slot where a learning-curve model expects the most improvement of
+ * the full-budget result per unit of training; "staged" is the classic screen
+ * with counts and budgets of its own.
  */
 export const SchedulerSpec = z.discriminatedUnion("type", [
   z.object({ type: z.literal("asha") }).strict(),
@@ -70,6 +73,22 @@ export const SchedulerSpec = z.discriminatedUnion("type", [
       type: z.literal("hyperband"),
       /** @defaultValue one per rung */
       brackets: z.number().int().positive().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("freeze-thaw"),
+      /**
+       * Each increment multiplies a trial's budget by this (fidelity.min,
+       * min·growth, …, max); a trial pauses after each and is continued only
+       * when the learning-curve model says it is worth its cost. @defaultValue 2
+       */
+      growth: z.number().min(1.25).max(10).optional(),
+      /**
+       * Training budget (in the fidelity's units) the study may spend in all,
+       * counted as budgetSpent does. @defaultValue maxTrials × fidelity.max / 3
+       */
+      budget: z.number().positive().optional(),
     })
     .strict(),
   z

@@ -12,6 +12,7 @@ import { SuccessiveHalving } from "./successive-halving.js";
  */
 export function schedulerFromSpec(spec: SchedulerSpec, fidelity: FidelitySpec | undefined): Scheduler {
   if (spec.type === "staged") return new StagedScreen(spec.stages);
+  if (spec.type === "freeze-thaw") throw new InvalidArgumentError("freeze-thaw is not a rung scheduler: the engine decides it from the trials' curves (FreezeThawSchedule)");
   if (fidelity === undefined) throw new InvalidArgumentError(`scheduler "${spec.type}" needs the study's fidelity (min, max)`);
   const range = { min: fidelity.min, max: fidelity.max, reductionFactor: fidelity.reductionFactor, integer: fidelity.integer };
   if (spec.type === "asha") return new SuccessiveHalving(range);

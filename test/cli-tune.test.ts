@@ -8,6 +8,30 @@ import { bayestune, cliPath, repositoryRoot as root } from "./support/run-cli.js
 const dir = mkdtempSync(join(tmpdir(), "bayestune-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Writes a training script over one param, lr, whose loss after s steps is the JS
+ * expression `loss` (in lr and s): it resumes from its checkpoint (the step
+ * reached), reports every 10 steps, and logs each job {trial, rung, steps, from} to `log`.
+ */
+function writeCurveScript(name: string, log: string, loss: string): string {
+  const script = join(dir, name);
+  writeFileSync(
+    script,
+    `import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+     import { join } from "node:path";
+     const lr = Number(process.argv[2]);
+     const steps = Number(process.env.BAYESTUNE_FIDELITY);
+     const from = process.env.BAYESTUNE_CHECKPOINT ? Number(readFileSync(process.env.BAYESTUNE_CHECKPOINT, "utf8")) : 0;
+     appendFileSync(${JSON.stringify(log)}, JSON.stringify({ trial: Number(process.env.BAYESTUNE_TRIAL), rung: Number(process.env.BAYESTUNE_RUNG), steps, from }) + "\\n");
+     const loss = (s) => ${loss};
+     for (let s = from + 10; s <= steps; s += 10) console.log(JSON.stringify({ step: s, loss: loss(s) }));
+     const checkpoint = join(process.env.BAYESTUNE_TRIAL_DIR, "step.txt");
+     writeFileSync(checkpoint, String(steps));
+     console.log(JSON.stringify({ final: true, loss: loss(steps), checkpoint }));`,
+  );
+  return script;
+}
+
 describe("bayestune tune (embedded: no Redis)", () => {
   it("runs the SGD example's real training script to the trial count and prints the best configuration", async () => {
     const config = readFileSync(join(root, "examples/sgd-regression/study.yaml"), "utf8").replace("maxTrials: 24", "maxTrials: 8");
@@ -208,23 +232,9 @@ describe("bayestune tune (embedded: no Redis)", () => {
   });
 
   it("runs ASHA: promoted trials resume from their checkpoints, and only new steps count", async () => {
-    const script = join(dir, "curve.mjs");
     const log = join(dir, "jobs.log");
-    // Loss falls with the steps trained towards a floor set by lr; a checkpoint holds the step reached.
-    writeFileSync(
-      script,
-      `import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-       import { join } from "node:path";
-       const lr = Number(process.argv[2]);
-       const steps = Number(process.env.BAYESTUNE_FIDELITY);
-       const from = process.env.BAYESTUNE_CHECKPOINT ? Number(readFileSync(process.env.BAYESTUNE_CHECKPOINT, "utf8")) : 0;
-       appendFileSync(${JSON.stringify(log)}, JSON.stringify({ trial: Number(process.env.BAYESTUNE_TRIAL), rung: Number(process.env.BAYESTUNE_RUNG), steps, from }) + "\\n");
-       const loss = (s) => Math.abs(Math.log10(lr) + 2) + 1 / Math.sqrt(s);
-       for (let s = from + 10; s <= steps; s += 10) console.log(JSON.stringify({ step: s, loss: loss(s) }));
-       const checkpoint = join(process.env.BAYESTUNE_TRIAL_DIR, "step.txt");
-       writeFileSync(checkpoint, String(steps));
-       console.log(JSON.stringify({ final: true, loss: loss(steps), checkpoint }));`,
-    );
+    // Loss falls with the steps trained towards a floor set by lr.
+    const script = writeCurveScript("curve.mjs", log, "Math.abs(Math.log10(lr) + 2) + 1 / Math.sqrt(s)");
     const file = join(dir, "asha.json");
     writeFileSync(
       file,
@@ -262,22 +272,9 @@ describe("bayestune tune (embedded: no Redis)", () => {
   });
 
   it("runs freeze-thaw: trials pause at every increment, resume from their checkpoints, and the study stops at its budget", async () => {
-    const script = join(dir, "curve-ft.mjs");
     const log = join(dir, "ft-jobs.log");
     // Curves that cross: the floor is set by lr (best at 0.01), but a high lr falls faster at first.
-    writeFileSync(
-      script,
-      `import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-       import { join } from "node:path";
-       const lr = Number(process.argv[2]);
-       const steps = Number(process.env.BAYESTUNE_FIDELITY);
-       const from = process.env.BAYESTUNE_CHECKPOINT ? Number(readFileSync(process.env.BAYESTUNE_CHECKPOINT, "utf8")) : 0;
-       appendFileSync(${JSON.stringify(log)}, JSON.stringify({ trial: Number(process.env.BAYESTUNE_TRIAL), rung: Number(process.env.BAYESTUNE_RUNG), steps, from }) + "\\n");
-       const loss = Math.abs(Math.log10(lr) + 2) + 3 / Math.sqrt(steps * (1 + 4 * Math.min(1, lr * 10)));
-       const checkpoint = join(process.env.BAYESTUNE_TRIAL_DIR, "step.txt");
-       writeFileSync(checkpoint, String(steps));
-       console.log(JSON.stringify({ final: true, loss, checkpoint }));`,
-    );
+    const script = writeCurveScript("curve-ft.mjs", log, "Math.abs(Math.log10(lr) + 2) + 3 / Math.sqrt(s * (1 + 4 * Math.min(1, lr * 10)))");
     const file = join(dir, "ft.json");
     writeFileSync(
       file,

@@ -17,22 +17,19 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startCoordinator } from "@bayestune/coordinator";
-import { StudyConfig, type SchedulerSpec, type TrialJob } from "@bayestune/protocol";
+import type { TrialJob } from "@bayestune/protocol";
 import { cleanUp, startSimulatedWorkers, TEST_SECRET, uniquePrefix } from "../../test/support/simulated-workers.js";
 import { replaceSection } from "../doc-sections.js";
 import { describeMachine } from "../machine.js";
 import type { CurveProblem } from "./curve-problem.js";
 import { loadLmCurves } from "./lm-curves.js";
+import { replayConfig, type ReplayEngine } from "./virtual-replay.js";
 import { renderMultiFidelityReport, type EngineRun, type ProblemContext } from "./report.js";
 import { SYNTHETIC_CURVES } from "./synthetic-curves.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-export interface Engine {
-  readonly name: string;
-  readonly sampler: "random" | "gp";
-  readonly scheduler?: SchedulerSpec;
-}
+export type Engine = ReplayEngine;
 
 const ENGINES: readonly Engine[] = [
   { name: "random-full", sampler: "random" },
@@ -102,16 +99,7 @@ async function main(): Promise<void> {
 async function runEngine(problem: CurveProblem, engine: Engine, slots: number, seed: number, fullRuns: number, capSteps: number, target: number): Promise<EngineRun> {
   const prefix = uniquePrefix();
   const scheduled = engine.scheduler !== undefined;
-  const config = StudyConfig.parse({
-    name: `${problem.name}-${engine.name}-${slots}-${seed}`,
-    space: problem.space,
-    sampler: engine.sampler,
-    seed,
-    maxTrials: scheduled ? 100_000 : fullRuns,
-    fidelity: { min: problem.minSteps, max: problem.maxSteps, reductionFactor: problem.reductionFactor },
-    ...(engine.scheduler !== undefined ? { scheduler: engine.scheduler } : {}),
-    command: { argv: ["simulated"] },
-  });
+  const config = replayConfig(problem, engine, slots, seed, fullRuns);
   // Steps spent, and the best full-budget loss after each finished job, in finishing order.
   let spent = 0;
   let best = Infinity;

@@ -44,19 +44,24 @@ export interface ReplayLimits {
   readonly unit: "steps" | "seconds";
 }
 
-/** Replays one engine on one seed at `slots` parallel slots until the cap (scheduled) or `fullRuns` trials (full fidelity). */
-export async function replay(problem: CurveProblem, engine: ReplayEngine, slots: number, seed: number, limits: ReplayLimits): Promise<ReplayRun> {
-  const scheduled = engine.scheduler !== undefined;
-  const config = StudyConfig.parse({
+/** The study an engine runs over a curve family: a scheduled one may create configurations without end (the bench cuts it off), a full-fidelity one `fullRuns`. */
+export function replayConfig(problem: CurveProblem, engine: ReplayEngine, slots: number, seed: number, fullRuns: number): StudyConfig {
+  return StudyConfig.parse({
     name: `${problem.name}-${engine.name}-${slots}-${seed}`,
     space: problem.space,
     sampler: engine.sampler,
     seed,
-    maxTrials: scheduled ? 100_000 : limits.fullRuns,
+    maxTrials: engine.scheduler !== undefined ? 100_000 : fullRuns,
     fidelity: { min: problem.minSteps, max: problem.maxSteps, reductionFactor: problem.reductionFactor },
     ...(engine.scheduler !== undefined ? { scheduler: engine.scheduler } : {}),
     command: { argv: ["replayed"] },
   });
+}
+
+/** Replays one engine on one seed at `slots` parallel slots until the cap (scheduled) or `fullRuns` trials (full fidelity). */
+export async function replay(problem: CurveProblem, engine: ReplayEngine, slots: number, seed: number, limits: ReplayLimits): Promise<ReplayRun> {
+  const scheduled = engine.scheduler !== undefined;
+  const config = replayConfig(problem, engine, slots, seed, limits.fullRuns);
   const stepsOf = (job: TrialJob): number => job.fidelity ?? problem.maxSteps;
   const resumedFrom = (job: TrialJob): number => (job.checkpoint !== undefined ? Number(job.checkpoint.split(":")[1]) : 0);
   const secondsOf = (job: TrialJob): number =>

@@ -61,7 +61,8 @@ def main():
                 pruner = optuna.pruners.NopPruner()
             else:
                 raise SystemExit(f"unknown engine {engine!r}")
-            study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+            # A fixed name: HyperbandPruner assigns brackets by a hash of the study name and trial number.
+            study = optuna.create_study(study_name=f"replay-{seed}", direction="minimize", sampler=sampler, pruner=pruner)
             trials = {}
             reply = {"ok": True}
         elif op == "ask":

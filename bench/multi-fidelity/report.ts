@@ -59,7 +59,7 @@ export function renderMultiFidelityReport(c: MultiFidelityReportContext): string
     `- Every engine runs through the real coordinator (\`startCoordinator\`) on Redis with simulated workers that replay recorded or synthetic learning curves; a promoted job resumes from its checkpoint, so it spends only its new steps. A simulated full run takes ${c.fullMs} ms and a job its share of that, so asynchrony is real.`,
   );
   out.push(
-    "- Engines: `random-full` and `bo-full` (bayestune's GP) train every trial at the full budget; `random-asha`, `random-hyperband` (one bracket per rung) and `random-median` (the median stopping rule at each rung) sample at random; `bayestune-mf` proposes from the GP over (params, log budget) under ASHA, one new configuration in three at random (as BOHB).",
+    "- Engines: `random-full` and `bo-full` (bayestune's GP) train every trial at the full budget; `random-asha`, `random-hyperband` (one bracket per rung) and `random-median` (the median stopping rule at each rung) sample at random; `bayestune-mf` proposes from a GP fitted to the deepest rung holding enough results (BOHB's rule) under ASHA, one new configuration in three at random (as BOHB).",
   );
   out.push(`- Full-fidelity engines run a fixed number of full runs; scheduled engines stop at a third of that compute (the cap). ${c.seeds} seeds per engine; median [min, max].`);
   out.push("");

@@ -4,7 +4,6 @@ import type { StoredTrial } from "@bayestune/store";
 import { lowerIsBetterSign } from "./best-trial.js";
 import type { ScheduledJob, TrialSchedule } from "./trial-schedule.js";
 
-
 /**
  * A study's multi-fidelity scheduler over its stored trials: the one place that
  * turns store records into scheduler input and scheduler decisions into jobs, for

@@ -11,10 +11,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { rungLadder, SearchSpace } from "@bayestune/core";
+import { rungLadder } from "@bayestune/core";
 import { VENV_PYTHON } from "../optuna-pipe.js";
 import type { CurveParams, CurveProblem } from "./curve-problem.js";
-import type { ReplayLimits, ReplayRun } from "./virtual-replay.js";
+import { ComputeTrace, describeConfigurations, type ReplayLimits, type ReplayRun } from "./virtual-replay.js";
 
 const DRIVER = fileURLToPath(new URL("./optuna_mf_driver.py", import.meta.url));
 
@@ -77,10 +77,7 @@ export async function replayOptuna(driver: OptunaDriver, engine: OptunaEngine, p
     configurations.push(params);
     startSegment({ trial, params, next: 0, endsAt: 0 });
   };
-  const trace: { steps: number; seconds: number; best: number }[] = [];
-  let steps = 0;
-  let seconds = 0;
-  let best = Infinity;
+  const compute = new ComputeTrace();
   let promotions = 0;
   let asked = 0;
   const mayAsk = (): boolean => (engine === "gp-full" ? asked < limits.fullRuns : true);
@@ -92,14 +89,12 @@ export async function replayOptuna(driver: OptunaDriver, engine: OptunaEngine, p
     const from = r.next === 0 ? 0 : ladder[r.next - 1]!;
     const at = ladder[r.next]!;
     const value = problem.loss(r.params, at);
-    steps += at - from;
-    seconds += secondsTo(r.params, at) - secondsTo(r.params, from);
+    compute.record(at - from, secondsTo(r.params, at) - secondsTo(r.params, from), at >= problem.maxSteps ? value : undefined);
     if (r.next > 0) promotions++;
     let ended = true;
     if (!Number.isFinite(value)) {
       await driver.request({ op: "tell", trial: r.trial, state: "fail" });
     } else if (at >= problem.maxSteps) {
-      best = Math.min(best, value);
       await driver.request({ op: "tell", trial: r.trial, state: "complete", value });
     } else {
       const { prune } = await driver.request<{ prune: boolean }>({ op: "report", trial: r.trial, step: at, value });
@@ -110,25 +105,12 @@ export async function replayOptuna(driver: OptunaDriver, engine: OptunaEngine, p
         ended = false;
       }
     }
-    trace.push({ steps, seconds, best });
-    const spent = limits.unit === "steps" ? steps : seconds;
-    if (engine !== "gp-full" && spent >= limits.cap) break;
+    if (engine !== "gp-full" && compute.spent(limits.unit) >= limits.cap) break;
     if (ended && mayAsk()) {
       await startTrial();
       asked++;
     }
   }
   // Trials still running at the cap are left: the next study replaces this one.
-  const space = SearchSpace.from(problem.space);
-  return {
-    engine: `optuna-${engine}`,
-    slots,
-    seed,
-    trace,
-    configurations: configurations.length,
-    promotions,
-    distinct: new Set(configurations.map((p) => problem.loss(p, problem.maxSteps))).size,
-    atBounds: configurations.map((p) => [...space.encode(p)].filter((u) => u < 1e-3 || u > 1 - 1e-3).length),
-    decideMs: 0,
-  };
+  return { engine: `optuna-${engine}`, slots, seed, trace: compute.trace, promotions, ...describeConfigurations(problem, configurations), decideMs: 0 };
 }

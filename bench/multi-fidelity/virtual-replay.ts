@@ -10,7 +10,7 @@ import { SearchSpace } from "@bayestune/core";
 import { StudyDriver, type StudyEngine, type TrialSlots } from "@bayestune/engine";
 import { StudyConfig, type SchedulerSpec, type TrialJob } from "@bayestune/protocol";
 import { MemoryStore } from "@bayestune/store";
-import type { CurveProblem } from "./curve-problem.js";
+import type { CurveParams, CurveProblem } from "./curve-problem.js";
 
 export interface ReplayEngine {
   readonly name: string;
@@ -77,10 +77,7 @@ export async function replay(problem: CurveProblem, engine: ReplayEngine, slots:
     stop: async () => undefined,
   };
   const driver = await StudyDriver.open(config, new MemoryStore(), slotsOf);
-  const trace: { steps: number; seconds: number; best: number }[] = [];
-  let steps = 0;
-  let seconds = 0;
-  let best = Infinity;
+  const compute = new ComputeTrace();
   let promotions = 0;
   let decideMs = 0;
   const fill = async (): Promise<void> => {
@@ -95,33 +92,51 @@ export async function replay(problem: CurveProblem, engine: ReplayEngine, slots:
     now = endsAt;
     const fidelity = stepsOf(job);
     const value = problem.loss(job.params, fidelity);
-    steps += fidelity - resumedFrom(job);
-    seconds += secondsOf(job);
+    compute.record(fidelity - resumedFrom(job), secondsOf(job), fidelity >= problem.maxSteps ? value : undefined);
     if (job.rung > 0) promotions++;
-    if (fidelity >= problem.maxSteps && Number.isFinite(value)) best = Math.min(best, value);
-    trace.push({ steps, seconds, best });
     const common = { kind: "result" as const, study: config.name, trial: job.trial, rung: job.rung, metrics: {}, durationSeconds: 0, stderrTail: "", worker: "virtual" };
     await driver.applyResult(
       Number.isFinite(value)
         ? { ...common, state: "complete", value, checkpoint: `steps:${fidelity}` }
         : { ...common, state: "failed", reason: "non-finite-metric", message: "diverged" },
     );
-    const spent = limits.unit === "steps" ? steps : seconds;
-    if (scheduled && spent >= limits.cap) break;
+    if (scheduled && compute.spent(limits.unit) >= limits.cap) break;
     await fill();
   }
-  const trials = driver.engine.trials;
+  return { engine: engine.name, slots, seed, trace: compute.trace, promotions, ...describeConfigurations(problem, driver.engine.trials.map((t) => t.params)), decideMs };
+}
+
+/**
+ * The compute a replayed study has spent and the best full-budget loss it has
+ * found, recorded as each job (or segment between reports) ends: one definition
+ * of compute for bayestune's engines and Optuna's alike.
+ */
+export class ComputeTrace {
+  readonly trace: { steps: number; seconds: number; best: number }[] = [];
+  #steps = 0;
+  #seconds = 0;
+  #best = Infinity;
+
+  /** A job ended having trained `steps` new steps in `seconds`; `fullBudgetValue` is its loss when it reached the full budget. */
+  record(steps: number, seconds: number, fullBudgetValue: number | undefined): void {
+    this.#steps += steps;
+    this.#seconds += seconds;
+    if (fullBudgetValue !== undefined && Number.isFinite(fullBudgetValue)) this.#best = Math.min(this.#best, fullBudgetValue);
+    this.trace.push({ steps: this.#steps, seconds: this.#seconds, best: this.#best });
+  }
+
+  spent(unit: "steps" | "seconds"): number {
+    return unit === "steps" ? this.#steps : this.#seconds;
+  }
+}
+
+/** How many configurations an engine tried, how many distinct recorded runs they replayed, and how many coordinates of each sit at a bound. */
+export function describeConfigurations(problem: CurveProblem, configurations: readonly CurveParams[]): Pick<ReplayRun, "configurations" | "distinct" | "atBounds"> {
   const space = SearchSpace.from(problem.space);
   return {
-    engine: engine.name,
-    slots,
-    seed,
-    trace,
-    configurations: trials.length,
-    promotions,
-    distinct: new Set(trials.map((t) => problem.loss(t.params, problem.maxSteps))).size,
-    atBounds: trials.map((t) => [...space.encode(t.params)].filter((u) => u < 1e-3 || u > 1 - 1e-3).length),
-    decideMs,
+    configurations: configurations.length,
+    distinct: new Set(configurations.map((p) => problem.loss(p, problem.maxSteps))).size,
+    atBounds: configurations.map((p) => [...space.encode(p)].filter((u) => u < 1e-3 || u > 1 - 1e-3).length),
   };
 }
 

@@ -32,7 +32,7 @@ export {
   type ValueScale,
 } from "./curves/freeze-thaw.js";
 export { FreezeThawSearch, type SearchChoice, type SearchInput, type SearchTrial } from "./curves/freeze-thaw-search.js";
-export { BudgetGpModel, type CurvePredictor } from "./curves/budget-gp.js";
+export { BudgetGpModel } from "./curves/budget-gp.js";
 export { CostModel, type CostObservation, type CostPrediction } from "./curves/cost-model.js";
 export { Study, createStudy, type StudyOptions, type SamplerChoice, type Prediction, type ObjectiveModel } from "./study/study.js";
 export { samplerChoiceFromSpec, studyOptionsFromConfig, tellOutcomeOf } from "./study/sampler-spec.js";

@@ -35,7 +35,7 @@ const MIN_PAIRS = 6;
  * - the start: new configurations start at the smallest budget whose ranking
  *   agrees with the deepest budget's (ρ ≥ INFORMATIVE_RHO over the trials that
  *   reached both), learned from the study's own trials; until that is known,
- *   at fidelity.min. Points below it do not enter the model.
+ *   at fidelity.min. Values below it do not enter the model.
  * - the floor: a paused trial may be continued only from among the best
  *   1/growth of the values at its budget (asynchronous successive halving's
  *   rule), so that a model misled by crossing curves cannot pour budget into an
@@ -44,8 +44,10 @@ const MIN_PAIRS = 6;
  *
  * The study's own sampler (Sobol for the GP) makes the first configurations; the
  * study ends when its training budget is spent, or when every configuration it
- * may create has run to the end. The GP is refitted at each decision (warm
- * started), so a restarted engine decides from the same data as the first.
+ * may create has run to the end. The GP is refitted at each decision, warm
+ * started from the previous fit; a restarted engine starts its first fit cold,
+ * so its hyperparameters, and with them its choices, may differ from those an
+ * uninterrupted one would have made.
  */
 export class FreezeThawSchedule implements TrialSchedule {
   /** The ladder of budgets every trial climbs. */
@@ -91,11 +93,16 @@ export class FreezeThawSchedule implements TrialSchedule {
     const fresh: ScheduledJob = { kind: "new", fidelity: this.rungs[start]! };
     if (trials.length < this.#nInitial && mayCreate) return fresh;
     const max = this.rungs.at(-1)!;
-    // The floor binds while new configurations may start; once none may, every paused trial is a candidate.
-    const floor = mayCreate;
+    const all = values.flatMap((m) => [...m.values()]);
+    const seen = {
+      values,
+      worst: all.length > 0 ? Math.max(...all) : undefined,
+      // The floor binds while new configurations may start; once none may, every paused trial is a candidate.
+      floor: mayCreate,
+    };
     const curvesFrom = (from: number): { trial: StoredTrial; curve: SearchTrial }[] =>
       trials.flatMap((trial) => {
-        const curve = this.#curve(trial, values, from, floor);
+        const curve = this.#curve(trial, seen, from);
         return curve === undefined ? [] : [{ trial, curve }];
       });
     const withPoints = (list: readonly { curve: SearchTrial }[]): number => list.filter((c) => c.curve.points.length > 0).length;
@@ -173,21 +180,18 @@ export class FreezeThawSchedule implements TrialSchedule {
    * the recorded mini-GPT curves, 12 seeds: median best at the cap 1.627 with the
    * deepest point against 1.906 with every point).
    */
-  #curve(trial: StoredTrial, values: readonly Map<number, number>[], from: number, floor: boolean): SearchTrial | undefined {
+  #curve(trial: StoredTrial, seen: { values: readonly Map<number, number>[]; worst: number | undefined; floor: boolean }, from: number): SearchTrial | undefined {
     if (trial.rungs.length === 0 && trial.state !== "failed") return undefined;
-    const sign = lowerIsBetterSign(this.#config.direction);
     const max = this.rungs.at(-1)!;
     const last = trial.rungs.at(-1);
-    let point: [number, number] | undefined = last?.fidelity !== undefined ? [last.fidelity / max, sign * last.value] : undefined;
+    let point: [number, number] | undefined = last?.fidelity !== undefined ? [last.fidelity / max, lowerIsBetterSign(this.#config.direction) * last.value] : undefined;
     if (trial.state === "failed" && trial.fidelity !== undefined && trial.fidelity / max > (point?.[0] ?? 0)) {
-      const all = values.flatMap((m) => [...m.values()]);
-      point = all.length > 0 ? [trial.fidelity / max, Math.max(...all)] : undefined;
+      point = seen.worst !== undefined ? [trial.fidelity / max, seen.worst] : undefined;
     }
     const points = point !== undefined && point[0] >= from - 1e-12 ? [point] : [];
     const x = this.#space.encode(trial.params);
-    const status = trial.state === "paused" ? "paused" : trial.state === "running" ? "running" : "done";
-    const continuable = status === "paused" && trial.fidelity !== undefined && (!floor || this.#withinFloor(trial, values));
-    return { x, points, status, ...(continuable ? { reached: trial.fidelity! / max } : {}) };
+    const continuable = trial.state === "paused" && trial.fidelity !== undefined && (!seen.floor || this.#withinFloor(trial, seen.values));
+    return { x, points, ...(continuable ? { reached: trial.fidelity! / max } : {}) };
   }
 
   /** Whether a paused trial's value at its budget is among the best max(1, ⌊n / growth⌋) of the n values there. */

@@ -1,4 +1,4 @@
-import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, studyOptionsFromConfig, type FidelityObservation, type Study, type Trial } from "@bayestune/core";
+import { proposeAtFullBudget, RandomSampler, Rng, SearchSpace, studyOptionsFromConfig, type FidelityObservation, type Params, type Study, type Trial } from "@bayestune/core";
 import type { StudyConfig } from "@bayestune/protocol";
 import type { StoredTrial } from "@bayestune/store";
 import { lowerIsBetterSign } from "./best-trial.js";
@@ -56,8 +56,12 @@ export async function nextConfiguration(config: StudyConfig, study: Study, trial
           rng,
           ...(feasibleIf !== undefined ? { feasibleIf } : {}),
         });
+  return askFor(study, params);
+}
+
+/** A core trial for params a model outside the core's sampler proposed: enqueued only to take the core's next number. */
+export async function askFor(study: Study, params: Params): Promise<Trial> {
   study.enqueue(params);
-  // Enqueued only to take the next number in the core: the model proposed it.
   return { ...(await study.ask()), source: "sampler" };
 }
 

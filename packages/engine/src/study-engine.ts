@@ -2,7 +2,7 @@ import { InvalidArgumentError, replayStudy, rungLadder, tellOutcomeOf, type Para
 import { trialJobFor, type ProgressEvent, type StudyConfig, type TrialJob, type TrialResult } from "@bayestune/protocol";
 import type { FinishTrialInput, Store, StoredTrial } from "@bayestune/store";
 import { bestTrial, paretoTrials } from "./best-trial.js";
-import { nextConfiguration } from "./next-configuration.js";
+import { askFor, nextConfiguration } from "./next-configuration.js";
 import { FreezeThawSchedule } from "./freeze-thaw-schedule.js";
 import { RungSchedule } from "./rung-schedule.js";
 import type { TrialSchedule } from "./trial-schedule.js";
@@ -148,11 +148,7 @@ export class StudyEngine {
 
   /** A scheduled study's next configuration: the schedule's own, the model-based multi-fidelity proposal (rungs), or the sampler's. */
   async #newConfiguration(schedule: TrialSchedule, params: Params | undefined): Promise<Trial> {
-    if (params !== undefined) {
-      this.#core.enqueue(params);
-      // Enqueued only to take the next number in the core: the schedule's model proposed it.
-      return { ...(await this.#core.ask()), source: "sampler" };
-    }
+    if (params !== undefined) return askFor(this.#core, params);
     if (schedule instanceof RungSchedule) return nextConfiguration(this.config, this.#core, this.#view, schedule.scheduler.rungs);
     const [trial] = await this.#core.askBatch(1);
     if (trial === undefined) throw new Error("the study's sampler returned no configuration");

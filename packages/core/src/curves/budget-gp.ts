@@ -3,12 +3,6 @@ import type { GaussianProcess } from "../gp/gaussian-process.js";
 import type { EncodedDim } from "../space/encoded-dim.js";
 import type { CurvePrediction, ObservedCurve } from "./freeze-thaw.js";
 
-/** What a freeze–thaw search needs of a learning-curve model: a configuration's value at a budget. */
-export interface CurvePredictor {
-  /** The curve of conditioning curve `target` (by index) or of a new configuration x, at budget fraction s. */
-  predict(target: number | Float64Array, s: number): CurvePrediction;
-}
-
 const BUDGET_DIM: EncodedDim = { name: "__budget", kind: "continuous", levels: Infinity, centers: new Float64Array(0) };
 
 /**
@@ -19,7 +13,7 @@ const BUDGET_DIM: EncodedDim = { name: "__budget", kind: "continuous", levels: I
  * sharp than the freeze–thaw GP but calibrated (docs/benchmarks.md,
  * predict-final), which is what expected improvement needs.
  */
-export class BudgetGpModel implements CurvePredictor {
+export class BudgetGpModel {
   readonly #gp: GaussianProcess;
   readonly #curves: readonly ObservedCurve[];
   readonly #logMin: number;
@@ -43,6 +37,7 @@ export class BudgetGpModel implements CurvePredictor {
     return this.#gp;
   }
 
+  /** The curve of conditioning curve `target` (by index) or of a new configuration x, at budget fraction s. */
   predict(target: number | Float64Array, s: number): CurvePrediction {
     const x = typeof target === "number" ? this.#curves[target]!.x : target;
     const { mean, variance } = this.#gp.predict([this.#at(x, s)]);

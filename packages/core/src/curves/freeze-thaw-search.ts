@@ -22,17 +22,15 @@ import type { ObservedCurve } from "./freeze-thaw.js";
 /**
  * One trial as the search sees it: its curve so far ("lower is better", s the
  * budget fraction; the points the model should learn from, which may be none)
- * and what it is doing.
+ * and, when it may be continued, how far it has got.
  */
 export interface SearchTrial extends ObservedCurve {
-  /** "paused": may be continued; "running": a job is under way (its curve so far counts); "done": complete or failed. */
-  readonly status: "paused" | "running" | "done";
-  /** For a paused trial that may be continued: the budget fraction it has reached (its last job's, whatever its points). */
+  /** Set exactly when the trial is paused and may be continued: the budget fraction it has reached (its last job's, whatever its points). */
   readonly reached?: number;
 }
 
 export interface SearchInput {
-  /** Every trial with at least one point; failed ones enter with the worst value at the budget they failed at. */
+  /** Every trial with a result (its points may be none); failed ones enter with the worst value at the budget they failed at. */
   readonly trials: readonly SearchTrial[];
   /** New configurations to weigh (in the unit cube); none when the study may not start another. */
   readonly candidates: readonly Float64Array[];
@@ -75,7 +73,7 @@ export class FreezeThawSearch {
   /** The best use of one free slot; undefined when there is nothing to choose from (no paused trial and no candidate). */
   choose(input: SearchInput): SearchChoice | undefined {
     const { trials, candidates } = input;
-    const paused = trials.flatMap((t, index) => (t.status === "paused" && t.reached !== undefined ? [index] : []));
+    const paused = trials.flatMap((t, index) => (t.reached !== undefined ? [index] : []));
     const curves = trials.filter((t) => t.points.length > 0);
     if ((paused.length === 0 && candidates.length === 0) || curves.length === 0) return undefined;
     const model = this.model(curves, input.firstIncrement);

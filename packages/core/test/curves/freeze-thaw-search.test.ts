@@ -29,11 +29,10 @@ describe("BudgetGpModel", () => {
 });
 
 describe("FreezeThawSearch", () => {
-  const trials = (status: (i: number) => SearchTrial["status"]): SearchTrial[] =>
+  const trials = (status: (i: number) => "paused" | "done"): SearchTrial[] =>
     [0.05, 0.3, 0.55, 0.8, 0.95].map((x, i) => {
       const c = curve(x, i === 1 ? 1 / 2 : 1 / 8);
-      const st = status(i);
-      return { ...c, status: st, ...(st === "paused" ? { reached: c.points.at(-1)![0] } : {}) };
+      return { ...c, ...(status(i) === "paused" ? { reached: c.points.at(-1)![0] } : {}) };
     });
 
   it("continues the paused trial whose curve heads for the best full-budget value rather than a fresh configuration far from it", () => {
@@ -57,8 +56,8 @@ describe("FreezeThawSearch", () => {
     const search = new FreezeThawSearch(space.dims);
     const base = trials(() => "done");
     // Two paused trials at the same x (the same predicted final value), one at 1/8 and one at 1/2 of the budget.
-    const early = { ...curve(0.3, 1 / 8), status: "paused" as const, reached: 1 / 8 };
-    const late = { ...curve(0.3, 1 / 2), status: "paused" as const, reached: 1 / 2 };
+    const early = { ...curve(0.3, 1 / 8), reached: 1 / 8 };
+    const late = { ...curve(0.3, 1 / 2), reached: 1 / 2 };
     const choice = search.choose({ trials: [...base, early, late], candidates: [], pending: [], firstIncrement: 1 / 16 });
     expect(choice).toMatchObject({ kind: "continue", index: base.length + 1 });
   });
